@@ -1,0 +1,25 @@
+# The quick start: `make demo` and `make test` work on a fresh machine with Python 3.11, pip and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[lab,test,torch]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/actlab list
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_functions.py
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -1,0 +1,499 @@
+"""The registry: one decorated definition per activation, read by everything else.
+
+An activation is defined once, in a family module, as a forward kernel decorated with
+:func:`activation`, which carries its facts and registers it; the derivative kernels are
+attached right below it with ``@<name>.derivative_rule`` and friends.  The CLI, the error
+messages, the plots, the report and the tests all iterate over :func:`names`.
+
+Kernels see a floating-point NumPy array of the *working* dtype (float64 for float16,
+float32 and float64 input; longdouble for longdouble) and the bound parameters as
+keywords.  The :class:`Activation` wrapper converts the input, picks the working dtype,
+casts the result back to the input's dtype, and handles ``out=``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "Activation",
+    "Kink",
+    "Param",
+    "activation",
+    "get",
+    "names",
+    "aliases",
+    "canonical_name",
+]
+
+Use = Literal["hidden layer", "regression output", "classification output"]
+Kind = Literal["elementwise", "vector"]
+
+_REGISTRY: dict[str, "Activation"] = {}
+_ALIASES: dict[str, str] = {}
+
+
+# --------------------------------------------------------------------------- params
+@dataclass(frozen=True)
+class Param:
+    """A parameter an activation accepts, with its default and its validation."""
+
+    name: str
+    default: Any
+    doc: str
+    validate: Callable[[str, str, Any], Any]
+
+    def check(self, activation_name: str, value: Any) -> Any:
+        return self.validate(activation_name, self.name, value)
+
+
+def finite_real(activation_name: str, param: str, value: Any) -> float:
+    """Validate a finite real number (bools are refused: ``slope=True`` is a typo)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(
+            f"{activation_name}: {param} must be a finite real number, got {value!r}"
+        )
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{activation_name}: {param} must be finite, got {value!r}")
+    return value
+
+
+def positive_real(activation_name: str, param: str, value: Any) -> float:
+    value = finite_real(activation_name, param, value)
+    if value <= 0:
+        raise ValueError(f"{activation_name}: {param} must be > 0, got {value!r}")
+    return value
+
+
+def axis_int(activation_name: str, param: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{activation_name}: {param} must be an integer, got {value!r}")
+    return int(value)
+
+
+def optional_positive_int(activation_name: str, param: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(
+            f"{activation_name}: {param} must be a positive integer or None, got {value!r}"
+        )
+    if value < 1:
+        raise ValueError(f"{activation_name}: {param} must be >= 1, got {value!r}")
+    return int(value)
+
+
+def one_of(*choices: Any) -> Callable[[str, str, Any], Any]:
+    def validate(activation_name: str, param: str, value: Any) -> Any:
+        if value not in choices:
+            raise ValueError(
+                f"{activation_name}: {param} must be one of {choices!r}, got {value!r}"
+            )
+        return value
+
+    return validate
+
+
+# --------------------------------------------------------------------------- facts
+@dataclass(frozen=True)
+class Kink:
+    """A point where the function is not differentiable, and the value chosen there."""
+
+    x: float
+    derivative: float
+    note: str = ""
+
+
+# --------------------------------------------------------------------------- dtype
+def _as_input_array(x: ArrayLike, what: str, activation_name: str) -> NDArray[Any]:
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(
+            f"{activation_name}: {what} is not convertible to a numeric array ({exc})"
+        ) from None
+    kind = arr.dtype.kind
+    if kind in "fiub":
+        return arr
+    if kind == "c":
+        raise ValueError(f"{activation_name}: {what} is complex; only real input is supported")
+    raise ValueError(
+        f"{activation_name}: {what} has dtype {arr.dtype}, expected real numbers"
+    )
+
+
+def result_dtype(arr: NDArray[Any]) -> np.dtype[Any]:
+    """The dtype NumPy's ``np.exp`` would return for this input."""
+    if arr.dtype.kind == "f":
+        return arr.dtype
+    return np.exp(np.zeros((), dtype=arr.dtype)).dtype
+
+
+def working_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
+    """The dtype the kernels compute in.
+
+    float16 and float32 are computed in float64 and rounded once at the end: the result is
+    then correctly rounded except in rare double-rounding ties, well inside 1 ULP.
+    """
+    if dtype == np.longdouble and np.finfo(np.longdouble).nmant > 52:
+        return np.dtype(np.longdouble)
+    return np.dtype(np.float64)
+
+
+def _finish(
+    result: NDArray[Any],
+    dtype: np.dtype[Any],
+    out: NDArray[Any] | None,
+    scalar: bool,
+    shape: tuple[int, ...] | None = None,
+) -> Any:
+    if shape is not None and result.shape != shape:
+        result = result.reshape(shape)
+    if out is not None:
+        np.copyto(out, result, casting="same_kind")
+        return out
+    result = np.asarray(result, dtype=dtype)
+    return result[()] if scalar else result
+
+
+def _check_out(
+    out: Any, shape: tuple[int, ...], dtype: np.dtype[Any], activation_name: str
+) -> None:
+    if out is None:
+        return
+    if not isinstance(out, np.ndarray):
+        raise ValueError(f"{activation_name}: out must be a NumPy array, got {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(
+            f"{activation_name}: out has shape {out.shape}, the result has shape {shape}"
+        )
+    if not np.can_cast(dtype, out.dtype, casting="same_kind"):
+        raise ValueError(f"{activation_name}: out has dtype {out.dtype}, the result is {dtype}")
+
+
+# --------------------------------------------------------------------------- activation
+@dataclass(frozen=True, eq=False)
+class Activation:
+    """An activation function with its derivatives and its facts.
+
+    Get one with :func:`actlab.get`; call it for the forward pass.  Elementwise functions
+    have :meth:`derivative` and :meth:`second_derivative`; vector functions (softmax,
+    log_softmax, maxout) have :meth:`jacobian`.  All have :meth:`backward`, the
+    vector-Jacobian product that backpropagation needs.
+    """
+
+    name: str
+    kind: Kind
+    forward_kernel: Callable[..., Any]
+    formula: str
+    plain_formula: str
+    derivative_formula: str
+    output_range: tuple[float, float]
+    monotonic: bool
+    zero_centered: bool
+    max_derivative: float | None
+    use: tuple[Use, ...]
+    problems: tuple[str, ...]
+    reference: str
+    summary: str
+    aliases: tuple[str, ...] = ()
+    second_derivative_formula: str = ""
+    kinks: tuple[Kink, ...] = ()
+    params: tuple[Param, ...] = ()
+    in_seed: bool = False
+    exact: bool = False
+    family: str = ""
+    values: Mapping[str, Any] = field(default_factory=dict)
+    _rules: dict[str, Callable[..., Any]] = field(default_factory=dict, repr=False)
+
+    # -- definition helpers (used once, in the family modules) ------------------------
+    def _rule(self, key: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def attach(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self._rules[key] = fn
+            return fn
+
+        return attach
+
+    @property
+    def derivative_rule(self) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator attaching f'(x) (elementwise kernel ``(x, y, **params)``)."""
+        return self._rule("derivative")
+
+    @property
+    def second_derivative_rule(self) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator attaching f''(x) (elementwise kernel ``(x, **params)``)."""
+        return self._rule("second_derivative")
+
+    @property
+    def backward_rule(self) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator attaching the vector-Jacobian product ``(x, grad, y, **params)``."""
+        return self._rule("backward")
+
+    @property
+    def jacobian_rule(self) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator attaching the Jacobian ``(x, **params) -> (..., n_out, n_in)``."""
+        return self._rule("jacobian")
+
+    # -- parameters --------------------------------------------------------------------
+    def with_params(self, **params: Any) -> "Activation":
+        """A copy with the given parameters bound (validated; unknown names refused)."""
+        known = {p.name: p for p in self.params}
+        values = dict(self.values)
+        for key, value in params.items():
+            if key not in known:
+                hint = _closest(key, known)
+                accepted = ", ".join(known) or "no parameters"
+                raise ValueError(
+                    f"{self.name}: unknown parameter {key!r}"
+                    + (f"; did you mean {hint!r}?" if hint else f" (it takes {accepted})")
+                )
+            values[key] = known[key].check(self.name, value)
+        clone = Activation.__new__(Activation)
+        for f in self.__dataclass_fields__:
+            object.__setattr__(clone, f, getattr(self, f))
+        object.__setattr__(clone, "values", values)
+        return clone
+
+    @property
+    def elementwise(self) -> bool:
+        return self.kind == "elementwise"
+
+    def __repr__(self) -> str:
+        bound = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
+        return f"<activation {self.name}({bound})>"
+
+    # -- computing ---------------------------------------------------------------------
+    def _prepare(
+        self, x: ArrayLike, what: str = "x"
+    ) -> tuple[NDArray[Any], np.dtype[Any], bool, tuple[int, ...]]:
+        arr = _as_input_array(x, what, self.name)
+        dtype = result_dtype(arr)
+        # Exact functions (max, compare, one multiply) are computed in the input's own
+        # dtype, so leaky_relu's product is rounded once, to that dtype.
+        work = arr.astype(dtype if self.exact else working_dtype(dtype), copy=False)
+        if work.ndim == 0 and self.elementwise:
+            # Kernels write into their temporaries with out=, which 0-d results refuse.
+            work = work.reshape(1)
+        return work, dtype, arr.ndim == 0 and not isinstance(x, np.ndarray), arr.shape
+
+    def __call__(self, x: ArrayLike, *, out: NDArray[Any] | None = None) -> Any:
+        """f(x): the forward pass."""
+        work, dtype, scalar, shape = self._prepare(x)
+        if self.elementwise:
+            _check_out(out, shape, dtype, self.name)
+        elif out is not None:
+            raise ValueError(f"{self.name}: out= is only supported by elementwise functions")
+        with np.errstate(under="ignore"):
+            result = self.forward_kernel(work, **self.values)
+        return _finish(result, dtype, out, scalar, shape if self.elementwise else None)
+
+    def derivative(
+        self, x: ArrayLike, *, y: ArrayLike | None = None, out: NDArray[Any] | None = None
+    ) -> Any:
+        """f'(x) elementwise; ``y``, when given, is the saved output f(x)."""
+        if not self.elementwise:
+            raise ValueError(
+                f"{self.name} is not elementwise: its derivative is a Jacobian matrix; "
+                f"use .jacobian(x) for the matrix or .backward(x, grad) for backprop"
+            )
+        work, dtype, scalar, shape = self._prepare(x)
+        _check_out(out, shape, dtype, self.name)
+        saved = self._saved_output(y, work)
+        with np.errstate(under="ignore"):
+            result = self._rules["derivative"](work, saved, **self.values)
+        return _finish(result, dtype, out, scalar, shape if self.elementwise else None)
+
+    def second_derivative(self, x: ArrayLike, *, out: NDArray[Any] | None = None) -> Any:
+        """f''(x) elementwise."""
+        if not self.elementwise or "second_derivative" not in self._rules:
+            raise ValueError(f"{self.name} has no elementwise second derivative")
+        work, dtype, scalar, shape = self._prepare(x)
+        _check_out(out, shape, dtype, self.name)
+        with np.errstate(under="ignore"):
+            result = self._rules["second_derivative"](work, **self.values)
+        return _finish(result, dtype, out, scalar, shape if self.elementwise else None)
+
+    def backward(
+        self,
+        x: ArrayLike,
+        grad: ArrayLike,
+        *,
+        y: ArrayLike | None = None,
+        out: NDArray[Any] | None = None,
+    ) -> Any:
+        """The vector-Jacobian product grad_x = grad · ∂f/∂x (one backprop step).
+
+        ``grad`` has the shape of f(x); the result has the shape of x.  ``y`` is the saved
+        output f(x), used where it saves work without losing accuracy.
+        """
+        work, dtype, scalar, shape = self._prepare(x)
+        g = _as_input_array(grad, "grad", self.name)
+        gdtype = result_dtype(g)
+        dtype = np.result_type(dtype, gdtype)
+        g = g.astype(dtype if self.exact else working_dtype(dtype), copy=False)
+        work = work.astype(g.dtype, copy=False)
+        saved = self._saved_output(y, work)
+        if self.elementwise:
+            if g.shape != shape:
+                raise ValueError(
+                    f"{self.name}: grad has shape {g.shape}, expected the shape of x {shape}"
+                )
+            g = g.reshape(work.shape)
+            _check_out(out, shape, dtype, self.name)
+            with np.errstate(under="ignore"):
+                if "backward" in self._rules:
+                    result = self._rules["backward"](work, g, saved, **self.values)
+                else:
+                    result = self._rules["derivative"](work, saved, **self.values)
+                    result *= g
+        else:
+            if out is not None:
+                raise ValueError(f"{self.name}: out= is only supported by elementwise functions")
+            with np.errstate(under="ignore"):
+                result = self._rules["backward"](work, g, saved, **self.values)
+        return _finish(result, dtype, out, scalar, shape if self.elementwise else None)
+
+    def jacobian(self, x: ArrayLike) -> Any:
+        """The Jacobian ∂f_i/∂x_j, shape (..., n_out, n_in) for vector functions.
+
+        The function's axis is moved last before the matrix is formed.  For elementwise
+        functions the Jacobian is diagonal: use :meth:`derivative`.
+        """
+        if "jacobian" not in self._rules:
+            raise ValueError(
+                f"{self.name} is elementwise: its Jacobian is diagonal; use .derivative(x)"
+            )
+        work, dtype, _, _ = self._prepare(x)
+        with np.errstate(under="ignore"):
+            result = self._rules["jacobian"](work, **self.values)
+        return np.asarray(result, dtype=dtype)
+
+    def _saved_output(self, y: ArrayLike | None, work: NDArray[Any]) -> NDArray[Any] | None:
+        if y is None:
+            return None
+        saved = _as_input_array(y, "y", self.name).astype(work.dtype, copy=False)
+        if self.elementwise:
+            if saved.size != work.size:
+                raise ValueError(
+                    f"{self.name}: the saved output y has shape {saved.shape}, "
+                    f"expected the shape of x"
+                )
+            saved = saved.reshape(work.shape)
+        return saved
+
+
+# --------------------------------------------------------------------------- decorator
+def activation(
+    name: str,
+    *,
+    kind: Kind = "elementwise",
+    formula: str,
+    plain_formula: str,
+    derivative_formula: str,
+    output_range: tuple[float, float],
+    monotonic: bool,
+    zero_centered: bool,
+    max_derivative: float | None,
+    use: tuple[Use, ...],
+    problems: tuple[str, ...],
+    reference: str,
+    summary: str,
+    aliases: tuple[str, ...] = (),
+    second_derivative_formula: str = "",
+    kinks: tuple[Kink, ...] = (),
+    params: tuple[Param, ...] = (),
+    in_seed: bool = False,
+    exact: bool = False,
+) -> Callable[[Callable[..., Any]], Activation]:
+    """Register the decorated forward kernel as an activation with these facts."""
+
+    def register(kernel: Callable[..., Any]) -> Activation:
+        for key in (name, *aliases):
+            if key in _REGISTRY or key in _ALIASES:
+                raise RuntimeError(f"activation name {key!r} registered twice")
+        act = Activation(
+            name=name,
+            kind=kind,
+            forward_kernel=kernel,
+            formula=formula,
+            plain_formula=plain_formula,
+            derivative_formula=derivative_formula,
+            second_derivative_formula=second_derivative_formula,
+            output_range=output_range,
+            monotonic=monotonic,
+            zero_centered=zero_centered,
+            max_derivative=max_derivative,
+            use=use,
+            problems=problems,
+            reference=reference,
+            summary=summary,
+            aliases=aliases,
+            kinks=kinks,
+            params=params,
+            in_seed=in_seed,
+            exact=exact,
+            family=kernel.__module__.rsplit(".", 1)[-1],
+            values={p.name: p.default for p in params},
+        )
+        _REGISTRY[name] = act
+        for alias in aliases:
+            _ALIASES[alias] = name
+        return act
+
+    return register
+
+
+# --------------------------------------------------------------------------- lookup
+def _closest(word: str, candidates: Any) -> str | None:
+    match = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.5)
+    return match[0] if match else None
+
+
+def names(*, seed_only: bool = False) -> list[str]:
+    """The canonical names of all registered activations, in definition order."""
+    return [n for n, a in _REGISTRY.items() if a.in_seed or not seed_only]
+
+
+def aliases() -> dict[str, str]:
+    """Every accepted alias and the canonical name it stands for."""
+    return dict(_ALIASES)
+
+
+def canonical_name(name: str) -> str:
+    """The canonical name for a name or alias; ValueError with a suggestion otherwise."""
+    if not isinstance(name, str):
+        raise ValueError(f"activation name must be a string, got {name!r}")
+    key = name.strip().lower().replace("-", "_")
+    if key in _REGISTRY:
+        return key
+    if key in _ALIASES:
+        return _ALIASES[key]
+    hint = _closest(key, [*_REGISTRY, *_ALIASES])
+    suggestion = f"; did you mean {hint!r}?" if hint else ""
+    raise ValueError(
+        f"unknown activation {name!r}{suggestion} (known: {', '.join(_REGISTRY)})"
+    )
+
+
+def get(name: str | Activation, **params: Any) -> Activation:
+    """The activation called ``name`` (or an alias), with ``params`` bound and validated.
+
+    >>> import actlab
+    >>> actlab.get("logistic").name
+    'sigmoid'
+    >>> actlab.get("leaky_relu", slope=0.2)(-1.0)
+    np.float64(-0.2)
+    """
+    if isinstance(name, Activation):
+        return name.with_params(**params) if params else name
+    act = _REGISTRY[canonical_name(name)]
+    return act.with_params(**params) if params else act

@@ -1,0 +1,69 @@
+"""The ``actlab`` command line: one module per subcommand, registered in ``COMMANDS``.
+
+``main(argv)`` returns the exit status, so tests call it directly.  A usage error (bad
+option, unknown activation, bad value) exits with status 2 and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Subcommand name -> module under actlab.cli defining add_parser(subparsers) and run(args).
+# Modules are imported only when needed, so `actlab list` never loads matplotlib.
+COMMANDS: dict[str, str] = {
+    "list": "listing",
+    "show": "listing",
+}
+
+
+class UsageError(Exception):
+    """A bad command line: reported as one line on stderr, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _module(command: str):  # type: ignore[no-untyped-def]
+    return importlib.import_module(f"actlab.cli.{COMMANDS[command]}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="actlab", description="Activation functions and a lab to compare them.")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for command in COMMANDS:
+        _module(command).add_parser(sub, command)
+    return parser
+
+
+def _version() -> str:
+    from actlab import __version__
+
+    return f"actlab {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        return int(_module(args.command).run(args) or 0)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        # Our ValueErrors name the bad value (unknown activation, bad parameter): usage.
+        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

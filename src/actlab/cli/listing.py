@@ -1,0 +1,113 @@
+"""``actlab list`` and ``actlab show NAME``: the registry as tables."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+import actlab
+
+SHOW_POINTS = (-5.0, -1.0, 0.0, 1.0, 5.0)
+
+
+def add_parser(sub: Any, command: str) -> None:
+    if command == "list":
+        p = sub.add_parser("list", help="the activation functions: formula, range, f'(0), use")
+        p.add_argument("--seed-only", action="store_true", help="only the seed document's functions")
+    else:
+        p = sub.add_parser("show", help="one function's facts, and f, f', f'' at a few points")
+        p.add_argument("name", help="an activation name or alias")
+        p.add_argument(
+            "--at", type=float, nargs="+", default=list(SHOW_POINTS), metavar="X",
+            help="the points to evaluate at",
+        )
+
+
+def _fmt_range(r: tuple[float, float]) -> str:
+    def one(v: float) -> str:
+        if np.isinf(v):
+            return "∞" if v > 0 else "-∞"
+        if np.isclose(abs(v), np.pi / 2):
+            return "π/2" if v > 0 else "-π/2"
+        return f"{v:.4g}"
+
+    return f"({one(r[0])}, {one(r[1])})"
+
+
+def _derivative_at_zero(act: actlab.Activation) -> str:
+    if act.elementwise:
+        return f"{float(act.derivative(0.0)):.6g}"
+    return "Jacobian"
+
+
+def rows(seed_only: bool = False) -> list[tuple[str, str, str, str, str]]:
+    """The rows of ``actlab list``: name, formula, range, f'(0), use."""
+    out = []
+    for name in actlab.names(seed_only=seed_only):
+        act = actlab.get(name)
+        out.append(
+            (name, act.plain_formula, _fmt_range(act.output_range), _derivative_at_zero(act), ", ".join(act.use))
+        )
+    return out
+
+
+def _print_table(title: str, header: tuple[str, ...], body: list[tuple[str, ...]]) -> None:
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # the core needs NumPy only; rich comes with the lab extra
+        print(title)
+        print("  ".join(header))
+        for row in body:
+            print("  ".join(row))
+        return
+    table = Table(title=title)
+    for h in header:
+        table.add_column(h)
+    for row in body:
+        table.add_row(*row)
+    Console(soft_wrap=True).print(table)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "list":
+        _print_table(
+            "actlab activation functions",
+            ("name", "formula", "range", "f'(0)", "use"),
+            rows(args.seed_only),
+        )
+        return 0
+    act = actlab.get(args.name)
+    facts = [
+        ("name", act.name),
+        ("aliases", ", ".join(act.aliases) or "-"),
+        ("summary", act.summary),
+        ("formula", act.plain_formula),
+        ("LaTeX", act.formula),
+        ("derivative", act.derivative_formula),
+        ("range", _fmt_range(act.output_range)),
+        ("monotonic", str(act.monotonic)),
+        ("zero-centred", str(act.zero_centered)),
+        ("max |f'|", "-" if act.max_derivative is None else f"{act.max_derivative:.6g}"),
+        ("use", ", ".join(act.use)),
+        ("kinks", "; ".join(f"x={k.x:g}: f'={k.derivative:.6g} ({k.note})" for k in act.kinks) or "-"),
+        ("parameters", "; ".join(f"{p.name}={act.values[p.name]!r}: {p.doc}" for p in act.params) or "-"),
+        ("problems", " ".join(act.problems)),
+        ("reference", act.reference),
+    ]
+    _print_table(f"actlab show {act.name}", ("fact", "value"), facts)
+    x = np.array(args.at, dtype=np.float64)
+    if act.elementwise:
+        f, d1, d2 = act(x), act.derivative(x), act.second_derivative(x)
+        body = [(f"{xi:g}", f"{a:.10g}", f"{b:.10g}", f"{c:.10g}") for xi, a, b, c in zip(x, f, d1, d2)]
+        _print_table("values", ("x", "f(x)", "f'(x)", "f''(x)"), body)
+    else:
+        y = act(x)
+        _print_table(
+            f"{act.name} of the vector x = {list(x)}",
+            ("output",),
+            [(np.array2string(np.asarray(y), precision=6),)],
+        )
+    return 0
