@@ -16,6 +16,9 @@ def add_parser(sub: Any, command: str) -> None:
     if command == "list":
         p = sub.add_parser("list", help="the activation functions: formula, range, f'(0), use")
         p.add_argument("--seed-only", action="store_true", help="only the seed document's functions")
+        p.add_argument(
+            "--markdown", action="store_true", help="print a Markdown table (the README's)"
+        )
     else:
         p = sub.add_parser("show", help="one function's facts, and f, f', f'' at a few points")
         p.add_argument("name", help="an activation name or alias")
@@ -53,6 +56,21 @@ def rows(seed_only: bool = False) -> list[tuple[str, str, str, str, str]]:
     return out
 
 
+def markdown_table(seed_only: bool = False) -> str:
+    """The function table as Markdown, as the README shows it (a test keeps them in step)."""
+    lines = [
+        "| name | aliases | f(x) | range | f'(0) | use | in the seed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, plain, rng, d0, use in rows(seed_only):
+        act = actlab.get(name)
+        lines.append(
+            f"| `{name}` | {', '.join(f'`{a}`' for a in act.aliases) or ''} | {plain} | {rng} "
+            f"| {d0} | {use} | {'yes' if act.in_seed else ''} |"
+        )
+    return "\n".join(lines)
+
+
 def _print_table(title: str, header: tuple[str, ...], body: list[tuple[str, ...]]) -> None:
     try:
         from rich.console import Console
@@ -73,6 +91,9 @@ def _print_table(title: str, header: tuple[str, ...], body: list[tuple[str, ...]
 
 def run(args: argparse.Namespace) -> int:
     if args.command == "list":
+        if args.markdown:
+            print(markdown_table(args.seed_only))
+            return 0
         _print_table(
             "actlab activation functions",
             ("name", "formula", "range", "f'(0)", "use"),

@@ -1,0 +1,69 @@
+"""actlab list / show, and the README's function table kept in step with the registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import actlab
+from actlab.cli import main
+from actlab.cli.listing import markdown_table
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_readme_function_table_matches_the_registry() -> None:
+    text = README.read_text(encoding="utf-8")
+    begin, end = "<!-- BEGIN FUNCTION TABLE -->\n", "\n<!-- END FUNCTION TABLE -->"
+    assert begin in text and end in text
+    table = text.split(begin, 1)[1].split(end, 1)[0]
+    assert table == markdown_table(), "README table is stale: paste `actlab list --markdown`"
+
+
+def test_list_names_every_registered_function(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in actlab.names():
+        assert name in out
+
+
+def test_seed_only_leaves_out_log_softmax(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--markdown", "--seed-only"]) == 0
+    out = capsys.readouterr().out
+    assert "`sigmoid`" in out and "`log_softmax`" not in out
+
+
+@pytest.mark.parametrize("name", actlab.names())
+def test_show_prints_the_facts(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", name]) == 0
+    out = capsys.readouterr().out
+    act = actlab.get(name)
+    assert act.reference.split()[0] in out
+    assert "formula" in out
+
+
+def test_show_values_match_the_library(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", "selu", "--at", "-1"]) == 0
+    out = capsys.readouterr().out
+    # selu'(-1) = λα e^{-1}; SPEC.md: 0.6467686...
+    assert "0.646768603" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["show", "rleu"], "did you mean 'relu'"),
+        (["show"], "name"),
+        (["frobnicate"], "invalid choice"),
+        (["show", "relu", "--at", "abc"], "invalid float"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err_lines = captured.err.strip().splitlines()
+    assert len(err_lines) == 1, captured.err
+    assert needle in err_lines[0]
