@@ -1,5 +1,8 @@
+"""``python -m actlab``: the command line."""
+
 import sys
 
 from actlab.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())
