@@ -1,0 +1,59 @@
+"""Weight initialisation: Glorot, He and LeCun (normal), and the default per activation.
+
+For a Dense layer with ``n_in`` inputs and ``n_out`` outputs, W ~ N(0, σ²) with
+
+- glorot: σ² = 2 / (n_in + n_out)   (Glorot & Bengio 2010; sigmoid, tanh, arctan, ...)
+- he:     σ² = 2 / n_in             (He et al. 2015; relu family: keeps E[h²] constant)
+- lecun:  σ² = 1 / n_in             (LeCun 1998; selu's self-normalisation needs it)
+
+Biases start at 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+INITS = ("glorot", "he", "lecun")
+
+#: Activations whose following-weights default to He initialisation.
+RELU_FAMILY = frozenset({"relu", "leaky_relu", "prelu", "relu6", "maxout", "elu", "celu"})
+
+
+def default_init(activation: str | None) -> str:
+    """The default scheme for weights followed by ``activation``.
+
+    lecun for selu, he for the relu family (relu, leaky_relu, maxout, ...), glorot otherwise.
+    """
+    if activation is None:
+        return "glorot"
+    import actlab
+
+    name = actlab.canonical_name(activation) if isinstance(activation, str) else activation
+    if name == "selu":
+        return "lecun"
+    if name in RELU_FAMILY:
+        return "he"
+    return "glorot"
+
+
+def check_init(init: str) -> str:
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r}: expected one of {', '.join(INITS)}")
+    return init
+
+
+def init_weights(
+    n_in: int, n_out: int, *, init: str, rng: np.random.Generator, dtype: Any = np.float64
+) -> NDArray[Any]:
+    """A (n_in, n_out) weight matrix drawn from N(0, σ²) for the scheme ``init``."""
+    check_init(init)
+    if init == "glorot":
+        var = 2.0 / (n_in + n_out)
+    elif init == "he":
+        var = 2.0 / n_in
+    else:
+        var = 1.0 / n_in
+    return (rng.standard_normal((n_in, n_out)) * np.sqrt(var)).astype(dtype)

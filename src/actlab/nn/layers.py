@@ -1,0 +1,312 @@
+"""Layers with backprop written out: Dense, Activation, Maxout, and Sequential.
+
+Notation: X is a batch (n, n_in), z = X W + b the pre-activation, g the upstream gradient
+∂L/∂(output).  Dense: ∂L/∂W = Xᵀ g, ∂L/∂b = Σ_rows g, ∂L/∂X = g Wᵀ.  Activation layers use
+the activation object's own vector-Jacobian product ``act.backward(z, g, y=f(z))``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+import actlab
+
+from .init import check_init, default_init, init_weights
+
+Array = NDArray[Any]
+
+_DTYPES = (np.float32, np.float64)
+
+
+def check_dtype(dtype: Any) -> np.dtype[Any]:
+    dt = np.dtype(dtype)
+    if dt not in [np.dtype(d) for d in _DTYPES]:
+        raise ValueError(f"dtype {dt} is not supported: use float32 or float64")
+    return dt
+
+
+def _check_size(what: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class ZeroGradientError(ValueError):
+    """Backprop through a function whose derivative is 0 everywhere (the step function)."""
+
+
+class Layer:
+    """Base class: ``forward(X)``, ``backward(g)``, ``params`` and ``grads``."""
+
+    def forward(self, X: Array, *, train: bool = True) -> Array:  # pragma: no cover
+        raise NotImplementedError
+
+    def backward(self, g: Array) -> Array:  # pragma: no cover
+        raise NotImplementedError
+
+    @property
+    def params(self) -> dict[str, Array]:
+        return {}
+
+    @property
+    def grads(self) -> dict[str, Array]:
+        return {}
+
+
+class Dense(Layer):
+    """A fully connected layer z = X W + b, W of shape (n_in, n_out)."""
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        *,
+        init: str | None = None,
+        rng: np.random.Generator | int | None = None,
+        dtype: Any = np.float64,
+        activation: str | None = None,
+    ) -> None:
+        self.n_in = _check_size("n_in", n_in)
+        self.n_out = _check_size("n_out", n_out)
+        self.dtype = check_dtype(dtype)
+        self.init = check_init(init) if init is not None else default_init(activation)
+        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.W: Array = init_weights(self.n_in, self._columns(), init=self.init, rng=rng, dtype=self.dtype)
+        self.b: Array = np.zeros(self._columns(), dtype=self.dtype)
+        self.grad_W: Array = np.zeros_like(self.W)
+        self.grad_b: Array = np.zeros_like(self.b)
+        self._X: Array | None = None
+
+    def _columns(self) -> int:
+        return self.n_out
+
+    def __repr__(self) -> str:
+        return f"Dense({self.n_in}, {self.n_out}, init={self.init!r}, dtype={self.dtype.name})"
+
+    def forward(self, X: Array, *, train: bool = True) -> Array:
+        if X.ndim != 2 or X.shape[1] != self.n_in:
+            raise ValueError(f"{type(self).__name__}: input has shape {X.shape}, expected (n, {self.n_in})")
+        if train:
+            self._X = X
+        z = X @ self.W
+        z += self.b
+        return z
+
+    def backward(self, g: Array) -> Array:
+        if self._X is None:
+            raise ValueError("backward called before forward")
+        np.matmul(self._X.T, g, out=self.grad_W)
+        np.sum(g, axis=0, out=self.grad_b)
+        return g @ self.W.T
+
+    @property
+    def params(self) -> dict[str, Array]:
+        return {"W": self.W, "b": self.b}
+
+    @property
+    def grads(self) -> dict[str, Array]:
+        return {"W": self.grad_W, "b": self.grad_b}
+
+
+class Activation(Layer):
+    """Applies a registered actlab activation; backprop through its own ``backward``.
+
+    ``name_or_act`` is a name (``"relu"``), an alias, or an ``actlab.Activation`` (with
+    parameters bound, e.g. ``actlab.get("leaky_relu", slope=0.2)``).  Maxout changes the
+    width, so it is a layer of its own: :class:`Maxout`.
+    """
+
+    def __init__(self, name_or_act: str | actlab.Activation, **params: Any) -> None:
+        self.act = actlab.get(name_or_act, **params)
+        if self.act.name == "maxout":
+            raise ValueError("maxout changes the layer width: use the Maxout layer, not Activation('maxout')")
+        self._z: Array | None = None
+        self._y: Array | None = None
+
+    @property
+    def name(self) -> str:
+        return self.act.name
+
+    def __repr__(self) -> str:
+        return f"Activation({self.act!r})"
+
+    def forward(self, X: Array, *, train: bool = True) -> Array:
+        y = self.act(X)
+        if train:
+            self._z, self._y = X, y
+        return y
+
+    def backward(self, g: Array) -> Array:
+        if self.act.name == "step":
+            raise ZeroGradientError(
+                "the step function's derivative is 0 everywhere, so the gradient through a "
+                "step layer is zero and gradient descent cannot train it; use "
+                "actlab.nn.Perceptron (the perceptron learning rule) for step units"
+            )
+        if self._z is None:
+            raise ValueError("backward called before forward")
+        return self.act.backward(self._z, g, y=self._y)
+
+
+class Maxout(Dense):
+    """A maxout layer: n_out units, each the maximum of ``pieces`` linear functions.
+
+    z = X W + b with W of shape (n_in, n_out·k); unit j outputs max(z[jk], ..., z[jk+k-1])
+    (actlab's maxout with pieces=k).  The gradient goes to each group's first maximum.
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        *,
+        pieces: int = 2,
+        init: str | None = None,
+        rng: np.random.Generator | int | None = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        self.pieces = _check_size("pieces", pieces)
+        self.act = actlab.get("maxout", pieces=self.pieces)
+        super().__init__(n_in, n_out, init=init, rng=rng, dtype=dtype, activation="maxout")
+        self._z: Array | None = None
+
+    def _columns(self) -> int:
+        return self.n_out * self.pieces
+
+    @property
+    def name(self) -> str:
+        return "maxout"
+
+    def __repr__(self) -> str:
+        return f"Maxout({self.n_in}, {self.n_out}, pieces={self.pieces}, init={self.init!r}, dtype={self.dtype.name})"
+
+    def forward(self, X: Array, *, train: bool = True) -> Array:
+        z = super().forward(X, train=train)
+        if train:
+            self._z = z
+        return self.act(z)
+
+    def backward(self, g: Array) -> Array:
+        if self._z is None:
+            raise ValueError("backward called before forward")
+        return super().backward(self.act.backward(self._z, g))
+
+
+class Sequential:
+    """Layers applied in order.  ``forward`` returns logits (the output activation is fused
+    into the loss); ``backward(grad_logits)`` fills every layer's ``grads``."""
+
+    def __init__(self, layers: list[Layer], *, output: str = "softmax") -> None:
+        if not layers:
+            raise ValueError("Sequential needs at least one layer")
+        if output not in ("softmax", "identity"):
+            raise ValueError(f"output must be 'softmax' or 'identity', got {output!r}")
+        self.layers = list(layers)
+        self.output = output
+        dts = {layer.dtype for layer in self.layers if isinstance(layer, Dense)}
+        if len(dts) > 1:
+            raise ValueError(f"layers mix dtypes {sorted(d.name for d in dts)}")
+        self.dtype: np.dtype[Any] = dts.pop() if dts else np.dtype(np.float64)
+
+    def __repr__(self) -> str:
+        inner = ",\n  ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([\n  {inner}\n], output={self.output!r})"
+
+    @property
+    def dense_layers(self) -> list[Dense]:
+        """The layers with weights (Dense and Maxout), input to output."""
+        return [layer for layer in self.layers if isinstance(layer, Dense)]
+
+    @property
+    def step_layers(self) -> list[Activation]:
+        return [l for l in self.layers if isinstance(l, Activation) and l.act.name == "step"]
+
+    def _input(self, X: ArrayLike) -> Array:
+        arr = np.asarray(X)
+        if arr.ndim != 2:
+            raise ValueError(f"X must be 2-d (samples, features), got shape {arr.shape}")
+        return arr.astype(self.dtype, copy=False)
+
+    def forward(self, X: ArrayLike, *, train: bool = True) -> Array:
+        h = self._input(X)
+        for layer in self.layers:
+            h = layer.forward(h, train=train)
+        return h
+
+    def backward(self, grad_logits: Array) -> Array:
+        g = np.asarray(grad_logits, dtype=self.dtype)
+        for layer in reversed(self.layers):
+            g = layer.backward(g)
+        return g
+
+    def predict_proba(self, X: ArrayLike) -> Array:
+        """Class probabilities softmax(logits) (classification models)."""
+        if self.output != "softmax":
+            raise ValueError("predict_proba needs a softmax output; this model is a regressor")
+        return actlab.get("softmax")(self.forward(X, train=False))
+
+    def predict(self, X: ArrayLike) -> Array:
+        """Class labels (argmax of the logits) or, for identity output, the values (1 column → 1-d)."""
+        out = self.forward(X, train=False)
+        if self.output == "softmax":
+            return np.argmax(out, axis=1)
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def hidden_outputs(self, X: ArrayLike) -> list[Array]:
+        """Each hidden activation layer's output (Activation and Maxout layers), in order."""
+        h = self._input(X)
+        outs = []
+        for layer in self.layers:
+            h = layer.forward(h, train=False)
+            if isinstance(layer, (Activation, Maxout)):
+                outs.append(h)
+        return outs
+
+    def parameters(self) -> list[tuple[Array, Array]]:
+        """(parameter, gradient) pairs, input to output."""
+        pairs = []
+        for layer in self.dense_layers:
+            pairs += [(layer.W, layer.grad_W), (layer.b, layer.grad_b)]
+        return pairs
+
+    def save(self, path: Any) -> None:
+        """Save architecture and weights to ``path`` (.npz); see :func:`actlab.nn.load`."""
+        from .io import save
+
+        save(self, path)
+
+
+def build_mlp(
+    n_in: int,
+    hidden: Any,
+    n_out: int,
+    *,
+    activation: str | actlab.Activation,
+    output: str = "softmax",
+    init: str | None = None,
+    seed: int = 0,
+    dtype: Any = np.float64,
+    pieces: int = 2,
+) -> Sequential:
+    """A multilayer perceptron: Dense + activation per hidden width, then a Dense output.
+
+    ``activation="maxout"`` builds Maxout layers of ``pieces`` linear pieces per unit.  The
+    output activation (softmax or identity) is fused into the loss.
+    """
+    widths = [_check_size("hidden width", h) for h in hidden]
+    rng = np.random.default_rng(seed)
+    act = actlab.get(activation)
+    layers: list[Layer] = []
+    width = _check_size("n_in", n_in)
+    for h in widths:
+        if act.name == "maxout":
+            layers.append(Maxout(width, h, pieces=pieces, init=init, rng=rng, dtype=dtype))
+        else:
+            layers.append(Dense(width, h, init=init, rng=rng, dtype=dtype, activation=act.name))
+            layers.append(Activation(act))
+        width = h
+    layers.append(Dense(width, _check_size("n_out", n_out), init="glorot" if init is None else init, rng=rng, dtype=dtype))
+    return Sequential(layers, output=output)

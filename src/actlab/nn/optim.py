@@ -1,0 +1,75 @@
+"""Optimisers updating (parameter, gradient) pairs in place, in the parameters' dtype.
+
+SGD with momentum: v ← μ v - η g;  θ ← θ + v.
+Adam (Kingma & Ba 2015): m ← β₁m + (1-β₁)g;  v ← β₂v + (1-β₂)g²;
+θ ← θ - η m̂ / (√v̂ + ε) with m̂ = m/(1-β₁ᵗ), v̂ = v/(1-β₂ᵗ).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Pairs = list[tuple[NDArray[Any], NDArray[Any]]]
+
+
+def _positive(name: str, value: float) -> float:
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _unit(name: str, value: float) -> float:
+    if not (0 <= value < 1):
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return float(value)
+
+
+class SGD:
+    """Stochastic gradient descent with (heavy-ball) momentum."""
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
+        self.lr = _positive("lr", lr)
+        self.momentum = _unit("momentum", momentum)
+        self._v: list[NDArray[Any]] | None = None
+
+    def step(self, pairs: Pairs) -> None:
+        if self._v is None:
+            self._v = [np.zeros_like(p) for p, _ in pairs]
+        for (p, g), v in zip(pairs, self._v):
+            v *= self.momentum
+            v -= self.lr * g
+            p += v
+
+
+class Adam:
+    """Adam with bias correction."""
+
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+        self.lr = _positive("lr", lr)
+        self.beta1 = _unit("beta1", beta1)
+        self.beta2 = _unit("beta2", beta2)
+        self.eps = _positive("eps", eps)
+        self.t = 0
+        self._m: list[NDArray[Any]] | None = None
+        self._v: list[NDArray[Any]] | None = None
+
+    def step(self, pairs: Pairs) -> None:
+        if self._m is None or self._v is None:
+            self._m = [np.zeros_like(p) for p, _ in pairs]
+            self._v = [np.zeros_like(p) for p, _ in pairs]
+        self.t += 1
+        c1 = 1 - self.beta1**self.t
+        c2 = 1 - self.beta2**self.t
+        step = float(self.lr * np.sqrt(c2) / c1)
+        eps = float(self.eps * np.sqrt(c2))
+        for (p, g), m, v in zip(pairs, self._m, self._v):
+            m *= self.beta1
+            m += (1 - self.beta1) * g
+            v *= self.beta2
+            v += (1 - self.beta2) * (g * g)
+            denom = np.sqrt(v)
+            denom += eps
+            p -= step * (m / denom)
