@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/actlab list
+	$(BIN)/actlab compare --dataset digits
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

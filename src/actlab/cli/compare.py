@@ -1,0 +1,127 @@
+"""``actlab compare``: train the same network once per activation and rank them."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from actlab.cli import UsageError
+
+
+def add_parser(sub: Any, command: str) -> None:
+    p = sub.add_parser("compare", help="train the same network per activation; a table, best first")
+    p.add_argument("--dataset", default="digits", help="digits, iris, breast_cancer, diabetes, moons, spirals, xor")
+    p.add_argument("--activations", default=None,
+                   help="comma-separated names (default: the seed's hidden-layer functions)")
+    p.add_argument("--hidden", default="64,64", help="hidden widths, comma-separated (default 64,64)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", type=int, default=1, help="runs per activation (mean ± sd)")
+    p.add_argument("--target", type=float, default=0.9,
+                   help="the test accuracy (R² for regression) to count epochs to (default 0.9)")
+    p.add_argument("--json", default=None, metavar="PATH", help="write every figure to PATH as JSON")
+
+
+def _ints(text: str, what: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--{what}: expected comma-separated positive integers, got {text!r}") from None
+    if not values or any(v < 1 for v in values):
+        raise UsageError(f"--{what}: expected comma-separated positive integers, got {text!r}")
+    return values
+
+
+def _check(args: Any) -> None:
+    from actlab.nn.datasets import NAMES
+
+    if args.dataset not in NAMES:
+        raise UsageError(f"--dataset: unknown dataset {args.dataset!r} (choose from {', '.join(NAMES)})")
+    for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size), ("--seeds", args.seeds)):
+        if value < 1:
+            raise UsageError(f"{flag}: must be a positive integer, got {value}")
+    if not math.isfinite(args.lr) or args.lr <= 0:
+        raise UsageError(f"--lr: must be a positive number, got {args.lr}")
+    if not math.isfinite(args.target) or args.target > 1:
+        raise UsageError(f"--target: must be a number at most 1, got {args.target}")
+
+
+def _num(x: float | None, fmt: str) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
+
+
+def run(args: Any) -> int:
+    import actlab
+    from actlab.lab.compare import compare, default_activations
+
+    _check(args)
+    hidden = _ints(args.hidden, "hidden")
+    if args.activations is None:
+        names = default_activations()
+    else:
+        names = [a.strip() for a in args.activations.split(",") if a.strip()]
+        if not names:
+            raise UsageError("--activations: expected comma-separated activation names")
+        names = [actlab.canonical_name(a) for a in names]  # ValueError names an unknown one
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    err = Console(stderr=True)
+    tasks: dict[tuple[str, int], Any] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} epochs"),
+                  TimeElapsedColumn(), console=err, transient=False) as progress:
+
+        def on_epoch(name: str, seed: int, epoch: int) -> None:
+            key = (name, seed)
+            if key not in tasks:
+                tasks[key] = progress.add_task(f"{name} (seed {seed})", total=args.epochs)
+            progress.update(tasks[key], completed=epoch)
+
+        results = compare(dataset=args.dataset, activations=names, hidden=hidden, epochs=args.epochs, lr=args.lr,
+                          batch_size=args.batch_size, seed=args.seed, seeds=args.seeds, target=args.target,
+                          on_epoch=on_epoch)
+    metric = results[0].metric
+    label = "test accuracy" if metric == "accuracy" else "test R²"
+    pm = args.seeds > 1
+    table = Table(title=f"actlab compare: {args.dataset}, hidden {tuple(hidden)}, {args.epochs} epochs, Adam lr {args.lr}"
+                  + (f", {args.seeds} seeds (mean ± sd)" if pm else ""))
+    for col in ("activation", label, "final loss", f"epochs to {args.target:g}", "ms/epoch", "dead",
+                "‖∇W₁‖/‖∇W_L‖"):
+        table.add_column(col, justify="left" if col == "activation" else "right")
+    for r in results:
+        if r.error:
+            table.add_row(r.activation, "zero gradient", "—", "—", "—", "—", "—")
+            continue
+        score = f"{r.score:.4f}" + (f" ± {r.score_sd:.4f}" if pm else "")
+        loss = f"{r.final_loss:.4g}" + (f" ± {r.final_loss_sd:.2g}" if pm else "")
+        table.add_row(r.activation, score, loss, _num(r.epochs_to_target, ".0f" if not pm else ".1f"),
+                      f"{1000 * r.time_per_epoch:.1f}", f"{100 * r.dead_fraction:.1f}%", f"{r.grad_ratio:.3g}")
+    console = Console()
+    console.print(table)
+    for r in results:
+        if r.error:
+            console.print(f"{r.activation}: {r.error} (use actlab.nn.Perceptron for step units)")
+    if args.json:
+        payload = {
+            "dataset": args.dataset, "hidden": hidden, "epochs": args.epochs, "lr": args.lr,
+            "batch_size": args.batch_size, "seed": args.seed, "seeds": args.seeds, "target": args.target,
+            "results": [_jsonable(r.to_dict()) for r in results],
+        }
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh, indent=2)
+    return 0
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_jsonable(v) for v in obj]
+    return obj

@@ -1,0 +1,176 @@
+"""Train the same network once per activation and measure it (no printing).
+
+For each activation and seed: build ``build_mlp(hidden, activation)``, train with Adam, and
+record the test score (accuracy, or R² for regression), the final training loss, the first
+epoch whose test score reaches ``target``, the time per epoch, the fraction of dead hidden
+units (output constant over the whole test set: never active), and
+‖∂L/∂W_first‖ / ‖∂L/∂W_last‖ on one training batch after training (the vanishing gradient
+in one number).  A step network cannot be trained by backprop: its row carries the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+import actlab
+from actlab import nn
+
+GRAD_BATCH = 256
+
+
+def default_activations() -> list[str]:
+    """The seed's hidden-layer functions, read from the registry."""
+    return [n for n in actlab.names(seed_only=True) if "hidden layer" in actlab.get(n).use]
+
+
+@dataclass
+class RunResult:
+    """One activation, one seed."""
+
+    seed: int
+    score: float
+    final_loss: float
+    epochs_to_target: int | None
+    time_per_epoch: float
+    dead_fraction: float
+    grad_ratio: float
+    scores: list[float] = field(default_factory=list)
+
+
+@dataclass
+class CompareResult:
+    """One activation over all seeds: means and standard deviations."""
+
+    activation: str
+    metric: str
+    score: float = math.nan
+    score_sd: float = 0.0
+    final_loss: float = math.nan
+    final_loss_sd: float = 0.0
+    epochs_to_target: float | None = None
+    time_per_epoch: float = math.nan
+    dead_fraction: float = math.nan
+    grad_ratio: float = math.nan
+    runs: list[RunResult] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _sd(values: Sequence[float]) -> float:
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def _check_positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def run_one(
+    data: nn.Dataset,
+    activation: str,
+    *,
+    hidden: Sequence[int],
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+    target: float,
+    dtype: Any = np.float64,
+    on_epoch: Callable[[int], Any] | None = None,
+) -> RunResult:
+    """Train and measure one network."""
+    output = "softmax" if data.task == "classification" else "identity"
+    model = nn.build_mlp(data.n_features, list(hidden), data.n_outputs, activation=activation,
+                         output=output, seed=seed, dtype=dtype)
+    loss = nn.loss_for(output)
+    scores: list[float] = []
+
+    def callback(epoch: int, m: nn.Sequential) -> None:
+        scores.append(nn.score(m, data.X_test, data.y_test))
+        if on_epoch is not None:
+            on_epoch(epoch)
+
+    history = nn.fit(model, data.X_train, data.y_train, loss=loss, optimizer=nn.Adam(lr=lr),
+                     epochs=epochs, batch_size=batch_size, seed=seed, callback=callback)
+    reached = next((i + 1 for i, s in enumerate(scores) if s >= target), None)
+    outs = model.hidden_outputs(data.X_test)
+    dead = sum(int(np.sum(np.ptp(h, axis=0) == 0)) for h in outs)
+    units = sum(h.shape[1] for h in outs)
+    norms = nn.gradient_norms(model, data.X_train[:GRAD_BATCH], data.y_train[:GRAD_BATCH], loss)
+    ratio = norms[0] / norms[-1] if norms[-1] > 0 else math.inf
+    return RunResult(
+        seed=seed, score=scores[-1], final_loss=history.loss[-1], epochs_to_target=reached,
+        time_per_epoch=float(np.mean(history.epoch_time)), dead_fraction=dead / units if units else 0.0,
+        grad_ratio=float(ratio), scores=scores,
+    )
+
+
+def compare(
+    *,
+    dataset: str = "digits",
+    activations: Sequence[str] | None = None,
+    hidden: Sequence[int] = (64, 64),
+    epochs: int = 30,
+    lr: float = 1e-3,
+    batch_size: int = 32,
+    seed: int = 0,
+    seeds: int = 1,
+    target: float = 0.9,
+    dtype: Any = np.float64,
+    on_epoch: Callable[[str, int, int], Any] | None = None,
+) -> list[CompareResult]:
+    """Train the same network per activation over ``seeds`` seeds (seed, seed+1, ...).
+
+    Returns one :class:`CompareResult` per activation, best first (highest mean score;
+    untrainable ones last).  ``on_epoch(activation, seed, epoch)`` reports progress.
+    """
+    names = default_activations() if activations is None else [actlab.canonical_name(a) for a in activations]
+    if not names:
+        raise ValueError("no activations to compare")
+    for a in names:
+        actlab.get(a)
+    widths = [_check_positive_int("hidden width", h) for h in hidden]
+    if not widths:
+        raise ValueError("hidden must have at least one layer width")
+    _check_positive_int("epochs", epochs)
+    _check_positive_int("batch_size", batch_size)
+    _check_positive_int("seeds", seeds)
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if not (isinstance(target, (int, float)) and math.isfinite(target) and target <= 1):
+        raise ValueError(f"target must be a number at most 1, got {target!r}")
+    datas = {s: nn.datasets.load(dataset, seed=s) for s in range(seed, seed + seeds)}
+    metric = "accuracy" if datas[seed].task == "classification" else "r2"
+    results = []
+    for name in names:
+        res = CompareResult(activation=name, metric=metric)
+        try:
+            for s in range(seed, seed + seeds):
+                cb = (lambda e, _n=name, _s=s: on_epoch(_n, _s, e)) if on_epoch else None
+                res.runs.append(run_one(datas[s], name, hidden=widths, epochs=epochs, lr=lr,
+                                        batch_size=batch_size, seed=s, target=target, dtype=dtype, on_epoch=cb))
+        except nn.ZeroGradientError as exc:
+            res.error = f"not trainable by backprop: {name}'s derivative is 0, so every gradient is zero"
+            res.runs = []
+            del exc
+        if res.runs:
+            runs = res.runs
+            res.score, res.score_sd = float(np.mean([r.score for r in runs])), _sd([r.score for r in runs])
+            res.final_loss = float(np.mean([r.final_loss for r in runs]))
+            res.final_loss_sd = _sd([r.final_loss for r in runs])
+            reached = [r.epochs_to_target for r in runs]
+            res.epochs_to_target = None if any(e is None for e in reached) else float(np.mean(reached))  # type: ignore[arg-type]
+            res.time_per_epoch = float(np.mean([r.time_per_epoch for r in runs]))
+            res.dead_fraction = float(np.mean([r.dead_fraction for r in runs]))
+            res.grad_ratio = float(np.mean([r.grad_ratio for r in runs]))
+        results.append(res)
+    results.sort(key=lambda r: (r.error is not None, -(r.score if not math.isnan(r.score) else -math.inf)))
+    return results
