@@ -51,8 +51,9 @@ def _bad(path: Any, why: str) -> ValueError:
 def load(path: str | os.PathLike[str]) -> Sequential:
     """Read a model written by :func:`save`; a corrupt, truncated or foreign file raises ValueError."""
     try:
-        with np.load(path, allow_pickle=False) as data:
-            files = dict((k, data[k]) for k in data.files)
+        # Open the file ourselves: np.load leaks its handle when the archive is damaged.
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
+            files = {k: data[k] for k in data.files}
     except FileNotFoundError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, AttributeError) as exc:

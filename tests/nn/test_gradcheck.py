@@ -1,0 +1,50 @@
+"""Backprop agrees with central differences (float64) for every activation and both losses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import actlab
+from actlab import nn
+
+TRAINABLE = [n for n in actlab.names() if n != "step"]
+
+
+@pytest.fixture
+def batch() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    return rng.standard_normal((6, 4)), rng.integers(0, 3, 6), rng.standard_normal(6)
+
+
+@pytest.mark.parametrize("name", TRAINABLE)
+def test_cross_entropy(name: str, batch: tuple[np.ndarray, ...]) -> None:
+    X, y, _ = batch
+    model = nn.build_mlp(4, [5, 5], 3, activation=name, seed=3)
+    assert nn.gradcheck(model, X, y, nn.SoftmaxCrossEntropy()) < 1e-6
+
+
+@pytest.mark.parametrize("name", TRAINABLE)
+def test_mean_squared_error(name: str, batch: tuple[np.ndarray, ...]) -> None:
+    X, _, t = batch
+    model = nn.build_mlp(4, [5], 1, activation=name, output="identity", seed=4)
+    assert nn.gradcheck(model, X, t, nn.MeanSquaredError()) < 1e-6
+
+
+def test_float32_model_checked_in_float64(batch: tuple[np.ndarray, ...]) -> None:
+    X, y, _ = batch
+    model = nn.build_mlp(4, [5], 3, activation="tanh", dtype=np.float32)
+    assert nn.gradcheck(model, X, y) < 1e-6
+    assert model.dense_layers[0].W.dtype == np.float32  # the model itself is untouched
+
+
+def test_maxout_pieces_3(batch: tuple[np.ndarray, ...]) -> None:
+    X, y, _ = batch
+    model = nn.Sequential([nn.Maxout(4, 3, pieces=3, rng=1), nn.Dense(3, 3, rng=2)])
+    assert nn.gradcheck(model, X, y) < 1e-6
+
+
+def test_leaky_relu_with_bound_slope(batch: tuple[np.ndarray, ...]) -> None:
+    X, y, _ = batch
+    model = nn.Sequential([nn.Dense(4, 5, rng=1), nn.Activation("leaky_relu", slope=0.3), nn.Dense(5, 3, rng=2)])
+    assert nn.gradcheck(model, X, y) < 1e-6

@@ -1,0 +1,109 @@
+"""save/load: exact round trip; corrupt, truncated and foreign files raise ValueError."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from actlab import nn
+
+
+@pytest.fixture
+def saved(tmp_path: Path) -> tuple[nn.Sequential, Path]:
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 4)), rng.integers(0, 3, 40)
+    model = nn.Sequential([nn.Dense(4, 6, rng=1), nn.Activation("leaky_relu", slope=0.2),
+                           nn.Maxout(6, 5, pieces=3, rng=2), nn.Dense(5, 3, rng=3)])
+    nn.fit(model, X, y, loss=nn.SoftmaxCrossEntropy(), optimizer=nn.Adam(), epochs=2)
+    path = tmp_path / "model.npz"
+    model.save(path)
+    return model, path
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_round_trip_predicts_identically(tmp_path: Path, dtype: type) -> None:
+    model = nn.build_mlp(4, [8, 8], 3, activation="selu", seed=5, dtype=dtype)
+    path = tmp_path / "m.npz"
+    nn.save(model, path)
+    back = nn.load(path)
+    X = np.random.default_rng(1).standard_normal((20, 4))
+    assert back.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(back.forward(X), model.forward(X))
+    for a, b in zip(model.dense_layers, back.dense_layers):
+        assert a.W.dtype == b.W.dtype and np.array_equal(a.W, b.W) and np.array_equal(a.b, b.b)
+
+
+def test_round_trip_architecture(saved: tuple[nn.Sequential, Path]) -> None:
+    model, path = saved
+    back = nn.load(path)
+    assert [type(l) for l in back.layers] == [type(l) for l in model.layers]
+    assert back.layers[1].act.values == {"slope": 0.2}
+    assert back.layers[2].pieces == 3
+    X = np.random.default_rng(2).standard_normal((10, 4))
+    np.testing.assert_array_equal(back.predict_proba(X), model.predict_proba(X))
+
+
+def test_regressor_round_trip(tmp_path: Path) -> None:
+    model = nn.build_mlp(3, [4], 1, activation="tanh", output="identity")
+    nn.save(model, tmp_path / "r.npz")
+    assert nn.load(tmp_path / "r.npz").output == "identity"
+
+
+def test_truncated(saved: tuple[nn.Sequential, Path], tmp_path: Path) -> None:
+    _, path = saved
+    bad = tmp_path / "trunc.npz"
+    bad.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ValueError, match="not a valid actlab model file"):
+        nn.load(bad)
+
+
+def test_corrupt(saved: tuple[nn.Sequential, Path], tmp_path: Path) -> None:
+    _, path = saved
+    data = bytearray(path.read_bytes())
+    for i in range(200, len(data) - 200, 7):
+        data[i] ^= 0xFF
+    bad = tmp_path / "corrupt.npz"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="not a valid actlab model file"):
+        nn.load(bad)
+
+
+def test_garbage_bytes(tmp_path: Path) -> None:
+    bad = tmp_path / "garbage.npz"
+    bad.write_bytes(b"this is not a model\n" * 10)
+    with pytest.raises(ValueError, match="not a valid actlab model file"):
+        nn.load(bad)
+
+
+def test_foreign_npz(tmp_path: Path) -> None:
+    path = tmp_path / "foreign.npz"
+    np.savez(path, a=np.arange(3))
+    with pytest.raises(ValueError, match="no actlab header"):
+        nn.load(path)
+
+
+def test_object_array_refused(tmp_path: Path) -> None:
+    path = tmp_path / "pickled.npz"
+    np.savez(path, __actlab__=np.array([{"x": 1}], dtype=object))
+    with pytest.raises(ValueError, match="not a valid actlab model file"):
+        nn.load(path)
+
+
+def test_wrong_weight_shape(saved: tuple[nn.Sequential, Path], tmp_path: Path) -> None:
+    _, path = saved
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["W0"] = arrays["W0"][:2]
+    bad = tmp_path / "shape.npz"
+    np.savez(bad, **arrays)
+    with pytest.raises(ValueError, match="weights of layer 0"):
+        nn.load(bad)
+
+
+def test_plain_npy(tmp_path: Path) -> None:
+    path = tmp_path / "array.npy"
+    np.save(path, np.arange(3))
+    with pytest.raises(ValueError, match="not a valid actlab model file"):
+        nn.load(path)
