@@ -95,12 +95,12 @@ class Dense(Layer):
         z += self.b
         return z
 
-    def backward(self, g: Array) -> Array:
+    def backward(self, g: Array, *, need_input_grad: bool = True) -> Array | None:
         if self._X is None:
             raise ValueError("backward called before forward")
         np.matmul(self._X.T, g, out=self.grad_W)
         np.sum(g, axis=0, out=self.grad_b)
-        return g @ self.W.T
+        return g @ self.W.T if need_input_grad else None
 
     @property
     def params(self) -> dict[str, Array]:
@@ -189,10 +189,10 @@ class Maxout(Dense):
             self._z = z
         return self.act(z)
 
-    def backward(self, g: Array) -> Array:
+    def backward(self, g: Array, *, need_input_grad: bool = True) -> Array | None:
         if self._z is None:
             raise ValueError("backward called before forward")
-        return super().backward(self.act.backward(self._z, g))
+        return super().backward(self.act.backward(self._z, g), need_input_grad=need_input_grad)
 
 
 class Sequential:
@@ -236,9 +236,17 @@ class Sequential:
             h = layer.forward(h, train=train)
         return h
 
-    def backward(self, grad_logits: Array) -> Array:
-        g = np.asarray(grad_logits, dtype=self.dtype)
-        for layer in reversed(self.layers):
+    def backward(self, grad_logits: Array, *, need_input_grad: bool = False) -> Array | None:
+        """Backprop ∂L/∂logits through every layer, filling ``grads``; returns ∂L/∂X when
+        ``need_input_grad`` (otherwise the first layer skips that product)."""
+        for layer in self.step_layers:
+            layer.backward(grad_logits)  # raises ZeroGradientError naming the step function
+        g: Array | None = np.asarray(grad_logits, dtype=self.dtype)
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[i]
+            assert g is not None
+            if i == 0 and isinstance(layer, Dense) and not need_input_grad:
+                return layer.backward(g, need_input_grad=False)
             g = layer.backward(g)
         return g
 

@@ -26,14 +26,14 @@ class SoftmaxCrossEntropy:
     def __init__(self) -> None:
         self._lsm = actlab.get("log_softmax")
 
-    def _onehot(self, logits: Array, y: ArrayLike) -> Array:
+    def _onehot(self, logits: Array, y: ArrayLike, fill: float = 1.0) -> Array:
         labels = np.asarray(y)
         if labels.ndim != 1 or labels.shape[0] != logits.shape[0]:
             raise ValueError(f"y must be 1-d labels of length {logits.shape[0]}, got shape {labels.shape}")
         if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
             raise ValueError(f"labels must be in [0, {logits.shape[1]}), got {labels.min()}..{labels.max()}")
         onehot = np.zeros(logits.shape, dtype=logits.dtype)
-        onehot[np.arange(labels.shape[0]), labels.astype(np.intp)] = 1
+        onehot[np.arange(labels.shape[0]), labels.astype(np.intp)] = fill
         return onehot
 
     def value(self, logits: Array, y: ArrayLike) -> float:
@@ -41,9 +41,15 @@ class SoftmaxCrossEntropy:
         return float(-np.sum(self._lsm(logits) * onehot) / logits.shape[0])
 
     def gradient(self, logits: Array, y: ArrayLike) -> Array:
-        onehot = self._onehot(logits, y)
-        onehot *= -1 / logits.shape[0]
-        return self._lsm.backward(logits, onehot).astype(logits.dtype, copy=False)
+        return self.value_and_gradient(logits, y)[1]
+
+    def value_and_gradient(self, logits: Array, y: ArrayLike) -> tuple[float, Array]:
+        """Both at the cost of one log_softmax (its saved output feeds the backward pass)."""
+        g = self._onehot(logits, y, fill=-1.0 / logits.shape[0])
+        lsm = self._lsm(logits)
+        value = float(np.sum(lsm * g))
+        grad = self._lsm.backward(logits, g, y=lsm)
+        return value, grad.astype(logits.dtype, copy=False)
 
 
 class MeanSquaredError:
@@ -68,6 +74,12 @@ class MeanSquaredError:
         d = logits - self._target(logits, y)
         d *= 2 / d.size
         return d
+
+    def value_and_gradient(self, logits: Array, y: ArrayLike) -> tuple[float, Array]:
+        d = logits - self._target(logits, y)
+        value = float(np.mean(d * d))
+        d *= 2 / d.size
+        return value, d
 
 
 def loss_for(output: str) -> SoftmaxCrossEntropy | MeanSquaredError:

@@ -55,6 +55,7 @@ class Adam:
         self.t = 0
         self._m: list[NDArray[Any]] | None = None
         self._v: list[NDArray[Any]] | None = None
+        self._tmp: list[NDArray[Any]] | None = None
 
     def step(self, pairs: Pairs) -> None:
         if self._m is None or self._v is None:
@@ -65,11 +66,20 @@ class Adam:
         c2 = 1 - self.beta2**self.t
         step = float(self.lr * np.sqrt(c2) / c1)
         eps = float(self.eps * np.sqrt(c2))
-        for (p, g), m, v in zip(pairs, self._m, self._v):
+        if self._tmp is None:
+            self._tmp = [np.empty_like(p) for p, _ in pairs]
+        b2 = 1.0 - self.beta2
+        for (p, g), m, v, tmp in zip(pairs, self._m, self._v, self._tmp):
+            # In place, one scratch array per parameter: no allocation per step.
+            m -= g
             m *= self.beta1
-            m += (1 - self.beta1) * g
+            m += g                      # β₁m + (1-β₁)g = β₁(m - g) + g
+            np.multiply(g, g, out=tmp)
+            tmp *= b2
             v *= self.beta2
-            v += (1 - self.beta2) * (g * g)
-            denom = np.sqrt(v)
-            denom += eps
-            p -= step * (m / denom)
+            v += tmp
+            np.sqrt(v, out=tmp)
+            tmp += eps
+            np.divide(m, tmp, out=tmp)
+            tmp *= step
+            p -= tmp

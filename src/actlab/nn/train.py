@@ -128,9 +128,9 @@ def fit(
         for lo in range(0, n, batch_size):
             idx = order[lo : lo + batch_size]
             xb, yb = Xa[idx], ya[idx]
-            logits = model.forward(xb)
-            total += loss.value(logits, yb) * len(idx)
-            model.backward(loss.gradient(logits, yb))
+            value, grad = loss.value_and_gradient(model.forward(xb), yb)
+            total += value * len(idx)
+            model.backward(grad)
             optimizer.step(pairs)
         history.epoch_time.append(time.perf_counter() - start)
         history.loss.append(total / n)
