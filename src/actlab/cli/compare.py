@@ -86,16 +86,17 @@ def run(args: Any) -> int:
                           batch_size=args.batch_size, seed=args.seed, seeds=args.seeds, target=args.target,
                           on_epoch=on_epoch)
     metric = results[0].metric
-    label = "test accuracy" if metric == "accuracy" else "test R²"
+    label = "accuracy" if metric == "accuracy" else "R²"
     pm = args.seeds > 1
     table = Table(title=f"actlab compare: {args.dataset}, hidden {tuple(hidden)}, {args.epochs} epochs, Adam lr {args.lr}"
                   + (f", {args.seeds} seeds (mean ± sd)" if pm else ""))
-    for col in ("activation", label, "final loss", f"epochs to {args.target:g}", "ms/epoch", "dead",
-                "‖∇W₁‖/‖∇W_L‖"):
-        table.add_column(col, justify="left" if col == "activation" else "right")
+    # Columns: test score, final training loss, first epoch reaching --target, time per
+    # epoch, dead hidden units, ‖∂L/∂W_first‖ / ‖∂L/∂W_last‖.
+    for col in ("activation", label, "loss", f"epochs→{args.target:g}", "ms/epoch", "dead", "∇ first/last"):
+        table.add_column(col, justify="left" if col == "activation" else "right", no_wrap=True)
     for r in results:
         if r.error:
-            table.add_row(r.activation, "zero gradient", "—", "—", "—", "—", "—")
+            table.add_row(r.activation, "—", "—", "—", "—", "—", "—")
             continue
         score = f"{r.score:.4f}" + (f" ± {r.score_sd:.4f}" if pm else "")
         loss = f"{r.final_loss:.4g}" + (f" ± {r.final_loss_sd:.2g}" if pm else "")
@@ -103,6 +104,8 @@ def run(args: Any) -> int:
                       f"{1000 * r.time_per_epoch:.1f}", f"{100 * r.dead_fraction:.1f}%", f"{r.grad_ratio:.3g}")
     console = Console()
     console.print(table)
+    console.print(f"{label} on the 25% test split; dead: hidden units constant over the test set; "
+                  f"∇ first/last: first layer's weight-gradient norm over the last's")
     for r in results:
         if r.error:
             console.print(f"{r.activation}: {r.error} (use actlab.nn.Perceptron for step units)")
