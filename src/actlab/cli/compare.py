@@ -17,7 +17,7 @@ def add_parser(sub: Any, command: str) -> None:
     p.add_argument("--hidden", default="64,64", help="hidden widths, comma-separated (default 64,64)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=int, default=16, help="mini-batch size (default 16)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--seeds", type=int, default=1, help="runs per activation (mean ± sd)")
     p.add_argument("--target", type=float, default=0.9,

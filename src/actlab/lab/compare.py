@@ -120,7 +120,7 @@ def compare(
     hidden: Sequence[int] = (64, 64),
     epochs: int = 30,
     lr: float = 1e-3,
-    batch_size: int = 32,
+    batch_size: int = 16,
     seed: int = 0,
     seeds: int = 1,
     target: float = 0.9,
