@@ -91,8 +91,8 @@ def run(args: Any) -> int:
     table = Table(title=f"actlab compare: {args.dataset}, hidden {tuple(hidden)}, {args.epochs} epochs, Adam lr {args.lr}"
                   + (f", {args.seeds} seeds (mean ± sd)" if pm else ""))
     # Columns: test score, final training loss, first epoch reaching --target, time per
-    # epoch, dead hidden units, ‖∂L/∂W_first‖ / ‖∂L/∂W_last‖.
-    for col in ("activation", label, "loss", f"epochs→{args.target:g}", "ms/epoch", "dead", "∇ first/last"):
+    # epoch (ms), dead hidden units, ∇₁/∇_L = ‖∂L/∂W_first‖ / ‖∂L/∂W_last‖.
+    for col in ("activation", label, "loss", f"epochs→{args.target:g}", "ms/ep", "dead", "∇₁/∇_L"):
         table.add_column(col, justify="left" if col == "activation" else "right", no_wrap=True)
     for r in results:
         if r.error:
@@ -105,7 +105,7 @@ def run(args: Any) -> int:
     console = Console()
     console.print(table)
     console.print(f"{label} on the 25% test split; dead: hidden units constant over the test set; "
-                  f"∇ first/last: first layer's weight-gradient norm over the last's")
+                  f"∇₁/∇_L: first layer's weight-gradient norm over the last's")
     for r in results:
         if r.error:
             console.print(f"{r.activation}: {r.error} (use actlab.nn.Perceptron for step units)")
