@@ -90,16 +90,16 @@ def run(args: Any) -> int:
     pm = args.seeds > 1
     table = Table(title=f"actlab compare: {args.dataset}, hidden {tuple(hidden)}, {args.epochs} epochs, Adam lr {args.lr}"
                   + (f", {args.seeds} seeds (mean ± sd)" if pm else ""))
-    # Columns: test score, final training loss, first epoch reaching --target, time per
+    # Columns: test score, final training loss, first epoch reaching --target (→), time per
     # epoch (ms), dead hidden units, ∇₁/∇_L = ‖∂L/∂W_first‖ / ‖∂L/∂W_last‖.
-    for col in ("activation", label, "loss", f"epochs→{args.target:g}", "ms/ep", "dead", "∇₁/∇_L"):
+    for col in ("activation", label, "loss", f"→{args.target:g}", "ms/ep", "dead", "∇₁/∇_L"):
         table.add_column(col, justify="left" if col == "activation" else "right", no_wrap=True)
     for r in results:
         if r.error:
             table.add_row(r.activation, "—", "—", "—", "—", "—", "—")
             continue
-        score = f"{r.score:.4f}" + (f" ± {r.score_sd:.4f}" if pm else "")
-        loss = f"{r.final_loss:.4g}" + (f" ± {r.final_loss_sd:.2g}" if pm else "")
+        score = f"{r.score:.4f}" + (f"±{r.score_sd:.3f}" if pm else "")
+        loss = f"{r.final_loss:.3g}" + (f"±{r.final_loss_sd:.1g}" if pm else "")
         table.add_row(r.activation, score, loss, _num(r.epochs_to_target, ".0f" if not pm else ".1f"),
                       f"{1000 * r.time_per_epoch:.1f}", f"{100 * r.dead_fraction:.1f}%", f"{r.grad_ratio:.3g}")
     console = Console()
