@@ -1,0 +1,101 @@
+"""actlab.lab: experiments that show the seed's claims happening, as pure functions.
+
+Each experiment is a function registered with :func:`experiment`; it takes keyword-only
+settings (``seed``, ``quick`` for the small configuration the tests use, and its own) and
+returns an :class:`ExperimentResult`: a table and the arrays its figures are drawn from.
+Nothing here prints or plots; ``actlab.plots`` draws, ``actlab.report`` writes HTML and
+``actlab.cli`` prints.  The CLI's choices and the report's sections read
+:data:`EXPERIMENTS`, so adding an experiment touches one module.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ExperimentResult:
+    """What an experiment measured.
+
+    ``columns`` and ``rows`` are the printed table (rows hold str, int, float or None);
+    ``data`` holds the arrays and numbers the figures are drawn from (plots read it by key);
+    ``findings`` are one-line statements of what the run showed, in measured numbers;
+    ``settings`` records the configuration so the run can be repeated.
+    """
+
+    name: str
+    title: str
+    claim: str
+    columns: list[str]
+    rows: list[list[Any]]
+    data: dict[str, Any] = field(default_factory=dict)
+    findings: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A registered experiment: its name, title, the seed's claim it tests, and its runner."""
+
+    name: str
+    title: str
+    claim: str
+    run: Callable[..., ExperimentResult]
+
+
+EXPERIMENTS: dict[str, Experiment] = {}
+
+# Modules that define experiments; imported on first use of the registry.
+_MODULES = ("actlab.lab.experiments",)
+_loaded = False
+
+
+def experiment(name: str, *, title: str, claim: str) -> Callable[[Callable[..., ExperimentResult]], Callable[..., ExperimentResult]]:
+    """Register ``run(*, seed=0, quick=False, ...) -> ExperimentResult`` under ``name``."""
+
+    def register(run: Callable[..., ExperimentResult]) -> Callable[..., ExperimentResult]:
+        if name in EXPERIMENTS:
+            raise ValueError(f"experiment {name!r} is registered twice")
+        EXPERIMENTS[name] = Experiment(name=name, title=title, claim=claim, run=run)
+        return run
+
+    return register
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        for module in _MODULES:
+            importlib.import_module(module)
+        _loaded = True
+
+
+def experiment_names() -> list[str]:
+    """The registered experiments, in the order they are defined."""
+    _load()
+    return list(EXPERIMENTS)
+
+
+def get_experiment(name: str) -> Experiment:
+    """The experiment called ``name``; ValueError naming the closest one if there is none."""
+    _load()
+    if name in EXPERIMENTS:
+        return EXPERIMENTS[name]
+    close = difflib.get_close_matches(name, EXPERIMENTS, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; choose from {', '.join(EXPERIMENTS)}"
+    raise ValueError(f"unknown experiment {name!r}{hint}")
+
+
+def run_experiment(name: str, **settings: Any) -> ExperimentResult:
+    """Run the experiment called ``name`` with keyword ``settings`` (``seed``, ``quick``, ...)."""
+    return get_experiment(name).run(**settings)
+
+
+__all__ = [
+    "EXPERIMENTS", "Experiment", "ExperimentResult", "experiment", "experiment_names",
+    "get_experiment", "run_experiment",
+]

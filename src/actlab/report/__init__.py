@@ -1,0 +1,1 @@
+"""actlab.report: one self-contained HTML page with every function and every experiment."""
