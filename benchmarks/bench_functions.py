@@ -1,0 +1,500 @@
+"""Time every seed activation, forward and backward, against its peers in one run.
+
+For each function, dtype (float32, float64), size (1e3, 1e5, 1e7 elements), direction
+(forward, backward) and output mode (a preallocated ``out=`` array, or a fresh result)
+this times, interleaved and repeated:
+
+- ``actlab``: ``act(x, out=)`` and ``act.backward(x, g, out=)``;
+- ``numpy``: the textbook formula in NumPy (backward from the saved output, as the peers do);
+- ``scipy``: ``scipy.special`` where it has the function (expit, softmax);
+- ``torch``: PyTorch on ``--threads`` intra-op threads (default 2), forward by its
+  functional op, backward by the aten kernel autograd runs (``sigmoid_backward``,
+  ``tanh_backward``, ``threshold_backward``, ``leaky_relu_backward``, ``elu_backward``,
+  ``_softmax_backward_data``), with ``out=`` where the op has one; tensors share the
+  NumPy buffers (``torch.from_numpy``);
+- ``jax``: ``jax.jit`` of jax.nn's function and of its ``jax.vjp`` (always allocates;
+  ``block_until_ready``), when JAX is installed;
+- ``copy``: ``np.copyto`` into a preallocated array of the same size and dtype, the
+  memory-bandwidth ceiling for a function that reads one array and writes one.
+
+It prints ns per element (median of the repeats), the ratio to PyTorch (below 1: faster
+than PyTorch) and the fraction of the copy ceiling reached (copy time / time; 1.0 is the
+ceiling, 0.8 is "within 1.25x of the copy").  Peers that are not installed are skipped.
+
+    python benchmarks/bench_functions.py                      # everything (several minutes)
+    python benchmarks/bench_functions.py --quick              # < 1 minute
+    python benchmarks/bench_functions.py --functions sigmoid,relu --sizes 1e7 \\
+        --dtypes float32 --directions forward --modes out --repeats 9
+    python benchmarks/bench_functions.py --markdown           # also print the README table
+
+Softmax runs over rows of 1,000 (shape (n/1000, 1000)); maxout over groups of 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import actlab
+
+FUNCTIONS = ("step", "sigmoid", "tanh", "arctan", "relu", "leaky_relu", "selu", "identity",
+             "softmax", "maxout")
+SLOPE = 0.1  # actlab's leaky_relu default; every peer gets the same slope
+LAM = 1.0507009873554804934193349852946
+ALPHA = 1.6732632423543772848170429916717
+ROW = 1000  # softmax row length
+PIECES = 2  # maxout group size
+DEFAULT_JSON = Path(__file__).parent / "results" / "functions.json"
+
+Runner = Callable[[], Any]
+
+
+# ----------------------------------------------------------------------------- inputs
+def make_inputs(fn: str, n: int, dtype: Any, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(n) * 4.0).astype(dtype)
+    if fn == "softmax":
+        x = x.reshape(-1, min(ROW, n))
+    y = np.asarray(actlab.get(fn, **params(fn))(x), dtype=dtype)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    gx = np.empty_like(x) if fn == "maxout" else None
+    return {"x": x, "y": y, "g": g, "out_f": np.empty_like(y), "out_b": np.empty_like(x),
+            "gx": gx}
+
+
+def params(fn: str) -> dict[str, Any]:
+    if fn == "leaky_relu":
+        return {"slope": SLOPE}
+    if fn == "maxout":
+        return {"pieces": PIECES}
+    return {}
+
+
+# ----------------------------------------------------------------------------- runners
+def actlab_runners(fn: str, d: dict[str, np.ndarray], out: bool, direction: str) -> Runner:
+    act = actlab.get(fn, **params(fn))
+    x, g, of, ob = d["x"], d["g"], d["out_f"], d["out_b"]
+    if direction == "forward":
+        if out and act.elementwise:
+            return lambda: act(x, out=of)
+        return lambda: act(x)
+    if out and act.elementwise:
+        return lambda: act.backward(x, g, out=ob)
+    return lambda: act.backward(x, g)
+
+
+def numpy_runner(fn: str, d: dict[str, np.ndarray], out: bool, direction: str) -> Runner | None:
+    """The textbook formula; backward from the saved output y where the peers use it."""
+    x, y, g = d["x"], d["y"], d["g"]
+    o = d["out_f"] if direction == "forward" else d["out_b"]
+    t = x.dtype.type
+    a, lam, la = t(SLOPE), t(LAM), t(LAM * ALPHA)
+    if direction == "forward":
+        if fn == "step":
+            return (lambda: np.heaviside(x, 1.0, out=o)) if out else (lambda: np.heaviside(x, 1.0))
+        if fn == "sigmoid":
+            if out:
+                def sig() -> Any:
+                    np.negative(x, out=o)
+                    np.exp(o, out=o)
+                    np.add(o, 1, out=o)
+                    return np.reciprocal(o, out=o)
+                return sig
+            return lambda: 1 / (1 + np.exp(-x))
+        if fn == "tanh":
+            return (lambda: np.tanh(x, out=o)) if out else (lambda: np.tanh(x))
+        if fn == "arctan":
+            return (lambda: np.arctan(x, out=o)) if out else (lambda: np.arctan(x))
+        if fn == "relu":
+            return (lambda: np.maximum(x, 0, out=o)) if out else (lambda: np.maximum(x, 0))
+        if fn == "leaky_relu":
+            if out:
+                return lambda: np.copyto(o, np.where(x >= 0, x, a * x))
+            return lambda: np.where(x >= 0, x, a * x)
+        if fn == "selu":
+            if out:
+                return lambda: np.multiply(lam, np.where(x >= 0, x, t(ALPHA) * (np.exp(x) - 1)),
+                                           out=o)
+            return lambda: lam * np.where(x >= 0, x, t(ALPHA) * (np.exp(x) - 1))
+        if fn == "identity":
+            return (lambda: np.copyto(o, x)) if out else (lambda: x.copy())
+        if fn == "softmax":
+            def softmax() -> Any:
+                e = np.exp(x - x.max(axis=1, keepdims=True))
+                return np.divide(e, e.sum(axis=1, keepdims=True), out=o if out else None)
+            return softmax
+        if fn == "maxout":
+            xr = x.reshape(-1, PIECES)
+            return (lambda: np.max(xr, axis=1, out=o)) if out else (lambda: np.max(xr, axis=1))
+        return None
+    # backward
+    if fn == "step":
+        return (lambda: o.fill(0)) if out else (lambda: np.zeros_like(x))
+    if fn == "sigmoid":
+        return lambda: np.multiply(g * y, 1 - y, out=o if out else None)
+    if fn == "tanh":
+        return lambda: np.multiply(g, 1 - y * y, out=o if out else None)
+    if fn == "arctan":
+        return lambda: np.divide(g, 1 + x * x, out=o if out else None)
+    if fn == "relu":
+        return lambda: np.multiply(g, x > 0, out=o if out else None)
+    if fn == "leaky_relu":
+        return lambda: np.multiply(g, np.where(x >= 0, 1, a), out=o if out else None)
+    if fn == "selu":
+        return lambda: np.multiply(g, np.where(x >= 0, lam, y + la), out=o if out else None)
+    if fn == "identity":
+        return (lambda: np.copyto(o, g)) if out else (lambda: g.copy())
+    if fn == "softmax":
+        return lambda: np.multiply(y, g - (g * y).sum(axis=1, keepdims=True),
+                                   out=o if out else None)
+    return None
+
+
+def scipy_runner(fn: str, d: dict[str, np.ndarray], out: bool, direction: str) -> Runner | None:
+    try:
+        import scipy.special as sp
+    except ImportError:
+        return None
+    x, o = d["x"], d["out_f"]
+    if direction != "forward":
+        return None
+    if fn == "sigmoid":
+        return (lambda: sp.expit(x, out=o)) if out else (lambda: sp.expit(x))
+    if fn == "softmax":
+        return lambda: sp.softmax(x, axis=1)
+    return None
+
+
+def torch_runner(fn: str, d: dict[str, np.ndarray], out: bool, direction: str) -> Runner | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    F = torch.nn.functional
+    aten = torch.ops.aten
+    x, y, g = (torch.from_numpy(d[k]) for k in ("x", "y", "g"))
+    o = torch.from_numpy(d["out_f"] if direction == "forward" else d["out_b"])
+    if direction == "forward":
+        if fn == "step":
+            one = torch.ones((), dtype=x.dtype)
+            return (lambda: torch.heaviside(x, one, out=o)) if out else (lambda: torch.heaviside(x, one))
+        if fn in ("sigmoid", "tanh", "arctan"):
+            op = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "arctan": torch.atan}[fn]
+            return (lambda: op(x, out=o)) if out else (lambda: op(x))
+        if fn == "relu":
+            return (lambda: torch.clamp_min(x, 0, out=o)) if out else (lambda: torch.relu(x))
+        if fn == "leaky_relu":
+            if out:
+                return lambda: aten.leaky_relu.out(x, SLOPE, out=o)
+            return lambda: F.leaky_relu(x, SLOPE)
+        if fn == "selu":
+            if out:
+                return lambda: aten.elu.out(x, ALPHA, LAM, 1.0, out=o)
+            return lambda: torch.selu(x)
+        if fn == "identity":
+            return (lambda: o.copy_(x)) if out else (lambda: x.clone())
+        if fn == "softmax":
+            if out:
+                return lambda: aten._softmax.out(x, 1, False, out=o)
+            return lambda: torch.softmax(x, 1)
+        if fn == "maxout":
+            xr = x.reshape(-1, PIECES)
+            if out:
+                return lambda: torch.amax(xr, 1, out=o)
+            return lambda: torch.amax(xr, 1)
+        return None
+    # backward: the kernels autograd runs
+    if fn == "step":
+        return (lambda: o.zero_()) if out else (lambda: torch.zeros_like(x))
+    if fn == "sigmoid":
+        if out:
+            return lambda: aten.sigmoid_backward.grad_input(g, y, grad_input=o)
+        return lambda: aten.sigmoid_backward(g, y)
+    if fn == "tanh":
+        if out:
+            return lambda: aten.tanh_backward.grad_input(g, y, grad_input=o)
+        return lambda: aten.tanh_backward(g, y)
+    if fn == "arctan":
+        # autograd's atan backward: grad / (x*x + 1)
+        return lambda: torch.div(g, x * x + 1, out=o) if out else torch.div(g, x * x + 1)
+    if fn == "relu":
+        if out:
+            return lambda: aten.threshold_backward.grad_input(g, y, 0, grad_input=o)
+        return lambda: aten.threshold_backward(g, y, 0)
+    if fn == "leaky_relu":
+        if out:
+            return lambda: aten.leaky_relu_backward.grad_input(g, x, SLOPE, False, grad_input=o)
+        return lambda: aten.leaky_relu_backward(g, x, SLOPE, False)
+    if fn == "selu":
+        if out:
+            return lambda: aten.elu_backward.grad_input(g, ALPHA, LAM, 1.0, False, x, grad_input=o)
+        return lambda: aten.elu_backward(g, ALPHA, LAM, 1.0, False, x)
+    if fn == "identity":
+        return (lambda: o.copy_(g)) if out else (lambda: g.clone())
+    if fn == "softmax":
+        if out:
+            return lambda: aten._softmax_backward_data.out(g, y, 1, y.dtype, grad_input=o)
+        return lambda: aten._softmax_backward_data(g, y, 1, y.dtype)
+    return None
+
+
+def jax_runner(fn: str, d: dict[str, np.ndarray], out: bool, direction: str) -> Runner | None:
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    if out:
+        return None  # JAX has no out=: it appears in the fresh-output rows only
+    jnn = jax.nn
+    f = {
+        "step": lambda v: jnp.heaviside(v, 1.0),
+        "sigmoid": jnn.sigmoid,
+        "tanh": jnp.tanh,
+        "arctan": jnp.arctan,
+        "relu": jnn.relu,
+        "leaky_relu": lambda v: jnn.leaky_relu(v, SLOPE),
+        "selu": jnn.selu,
+        "identity": lambda v: v,
+        "softmax": lambda v: jnn.softmax(v, axis=1),
+        "maxout": lambda v: jnp.max(v.reshape(-1, PIECES), axis=1),
+    }[fn]
+    x = jax.device_put(d["x"])
+    g = jax.device_put(d["g"])
+    if direction == "forward":
+        jf = jax.jit(f)
+        return lambda: jf(x).block_until_ready()
+    if fn == "identity":
+        jb = jax.jit(lambda v, w: w * 1)
+    else:
+        jb = jax.jit(lambda v, w: jax.vjp(f, v)[1](w)[0])
+    return lambda: jb(x, g).block_until_ready()
+
+
+def copy_runner(d: dict[str, np.ndarray]) -> Runner:
+    x = d["x"]
+    dst = np.empty_like(x)
+    return lambda: np.copyto(dst, x)
+
+
+# ----------------------------------------------------------------------------- timing
+def calibrate(run: Runner, min_time: float) -> int:
+    """Calls per timing so that one timing lasts about ``min_time`` seconds."""
+    run()  # warm up (JIT, page faults of the output)
+    start = time.perf_counter()
+    run()
+    once = max(time.perf_counter() - start, 1e-7)
+    return max(1, int(min_time / once))
+
+
+def time_runners(runners: dict[str, Runner], repeats: int, min_time: float) -> dict[str, float]:
+    """Median seconds per call of each runner, repeats interleaved across runners."""
+    numbers = {k: calibrate(r, min_time) for k, r in runners.items()}
+    samples: dict[str, list[float]] = {k: [] for k in runners}
+    for _ in range(repeats):
+        for key, run in runners.items():
+            num = numbers[key]
+            start = time.perf_counter()
+            for _ in range(num):
+                run()
+            samples[key].append((time.perf_counter() - start) / num)
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def bench_one(fn: str, dtype: Any, n: int, direction: str, out: bool, peers: list[str],
+              repeats: int, min_time: float) -> dict[str, float]:
+    d = make_inputs(fn, n, dtype)
+    makers = {
+        "actlab": actlab_runners, "numpy": numpy_runner, "scipy": scipy_runner,
+        "torch": torch_runner, "jax": jax_runner,
+    }
+    runners: dict[str, Runner] = {}
+    for name in ["actlab", *peers]:
+        if direction == "backward" and fn == "maxout" and name not in ("actlab",):
+            continue
+        r = makers[name](fn, d, out, direction)
+        if r is not None:
+            runners[name] = r
+    runners["copy"] = copy_runner(d)
+    return time_runners(runners, repeats, min_time)
+
+
+# ----------------------------------------------------------------------------- report
+def fmt_row(rec: dict[str, Any], names: list[str]) -> str:
+    n = rec["n"]
+    t = rec["seconds"]
+    cells = []
+    for name in names:
+        if name not in t:
+            cells.append(f"{'-':>8}")
+            continue
+        cells.append(f"{1e9 * t[name] / n:8.3f}")
+    torch_t = t.get("torch")
+    ratio = f"{t['actlab'] / torch_t:6.2f}" if torch_t else f"{'-':>6}"
+    frac = f"{t['copy'] / t['actlab']:5.2f}"
+    return (f"{rec['function']:<11}{rec['dtype']:<8}{n:>9.0e} {rec['direction']:<9}"
+            f"{'out' if rec['out'] else 'new':<4}" + "".join(cells) + f"  {ratio} {frac}")
+
+
+def markdown(records: list[dict[str, Any]], sizes: list[int]) -> str:
+    """The README table: ns/elem of actlab and PyTorch, their ratio, actlab's fraction of copy."""
+    lines = []
+    for n in sizes:
+        for out in (True, False):
+            rows = [r for r in records if r["n"] == n and r["out"] == out]
+            if not rows:
+                continue
+            mode = "preallocated output" if out else "fresh output"
+            lines.append(f"\n{n:.0e} elements, {mode}: ns per element, actlab / PyTorch, "
+                         f"copy ceiling / actlab\n")
+            lines.append("| function | dtype | forward actlab | torch | ratio | of copy "
+                         "| backward actlab | torch | ratio | of copy |")
+            lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+            keys = sorted({(r["function"], r["dtype"]) for r in rows},
+                          key=lambda k: (FUNCTIONS.index(k[0]), k[1]))
+            for fn, dt in keys:
+                cells = [f"`{fn}`", dt]
+                for direction in ("forward", "backward"):
+                    rec = next((r for r in rows if r["function"] == fn and r["dtype"] == dt
+                                and r["direction"] == direction), None)
+                    if rec is None:
+                        cells += ["", "", "", ""]
+                        continue
+                    t = rec["seconds"]
+                    a = t["actlab"]
+                    cells.append(f"{1e9 * a / n:.3f}")
+                    if "torch" in t:
+                        cells += [f"{1e9 * t['torch'] / n:.3f}", f"{a / t['torch']:.2f}"]
+                    else:
+                        cells += ["", ""]
+                    cells.append(f"{t['copy'] / a:.2f}")
+                lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def parse_list(text: str, allowed: tuple[str, ...] | None = None) -> list[str]:
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    if allowed is not None:
+        bad = [s for s in items if s not in allowed]
+        if bad:
+            raise SystemExit(f"unknown: {', '.join(bad)} (choose from {', '.join(allowed)})")
+    return items
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--functions", default=None, help="comma-separated (default: all)")
+    ap.add_argument("--dtypes", default="float32,float64")
+    ap.add_argument("--sizes", default=None, help="default 1e3,1e5,1e7")
+    ap.add_argument("--directions", default="forward,backward")
+    ap.add_argument("--modes", default="out,new", help="out (preallocated), new (fresh output)")
+    ap.add_argument("--peers", default="numpy,scipy,torch,jax")
+    ap.add_argument("--repeats", type=int, default=None, help="default 7")
+    ap.add_argument("--min-time", type=float, default=None,
+                    help="seconds per timing, calls repeated to fill it (default 0.02)")
+    ap.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
+    ap.add_argument("--quick", action="store_true",
+                    help="defaults sigmoid,relu,softmax; sizes 1e3,1e6; 3 repeats (< 1 minute)")
+    ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help="write results here")
+    ap.add_argument("--no-json", action="store_true")
+    ap.add_argument("--markdown", action="store_true", help="print the README table too")
+    args = ap.parse_args(argv)
+    quick = {"functions": "sigmoid,relu,softmax", "sizes": "1e3,1e6", "repeats": 3,
+             "min_time": 0.01}
+    full = {"functions": ",".join(FUNCTIONS), "sizes": "1e3,1e5,1e7", "repeats": 7,
+            "min_time": 0.02}
+    for key, value in (quick if args.quick else full).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    functions = parse_list(args.functions, FUNCTIONS)
+    dtypes = parse_list(args.dtypes, ("float32", "float64"))
+    sizes = [int(float(s)) for s in parse_list(args.sizes)]
+    directions = parse_list(args.directions, ("forward", "backward"))
+    modes = parse_list(args.modes, ("out", "new"))
+    peers = parse_list(args.peers, ("numpy", "scipy", "torch", "jax"))
+
+    versions: dict[str, str] = {"numpy": np.__version__, "actlab_fast": str(fast_status())}
+    try:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        versions["torch"] = torch.__version__
+    except ImportError:
+        peers = [p for p in peers if p != "torch"]
+    for mod in ("scipy", "jax"):
+        try:
+            versions[mod] = __import__(mod).__version__
+        except ImportError:
+            peers = [p for p in peers if p != mod]
+    print(f"actlab fast kernels: {versions['actlab_fast']}; peers: {', '.join(peers)} "
+          f"({', '.join(f'{k} {v}' for k, v in versions.items() if k != 'actlab_fast')}); "
+          f"torch threads {args.threads}; median of {args.repeats} interleaved repeats")
+    names = ["actlab", *peers, "copy"]
+    header = (f"{'function':<11}{'dtype':<8}{'n':>9} {'direction':<9}{'out':<4}"
+              + "".join(f"{k:>8}" for k in names) + "  vs_torch of_copy")
+    print("ns per element; vs_torch = actlab / torch (<1: faster); of_copy = copy / actlab")
+    print(header)
+    records: list[dict[str, Any]] = []
+    for fn in functions:
+        for dt in dtypes:
+            for n in sizes:
+                for direction in directions:
+                    for mode in modes:
+                        out = mode == "out"
+                        if fn == "maxout" and direction == "backward" and out:
+                            continue  # maxout's backward out= is not supported: fresh only
+                        secs = bench_one(fn, np.dtype(dt), n, direction, out, peers,
+                                         args.repeats, args.min_time)
+                        rec = {"function": fn, "dtype": dt, "n": n, "direction": direction,
+                               "out": out, "seconds": secs,
+                               "ns_per_element": {k: 1e9 * v / n for k, v in secs.items()}}
+                        if "torch" in secs:
+                            rec["ratio_to_torch"] = secs["actlab"] / secs["torch"]
+                        rec["fraction_of_copy"] = secs["copy"] / secs["actlab"]
+                        records.append(rec)
+                        print(fmt_row(rec, names), flush=True)
+    if args.markdown:
+        print(markdown(records, sizes))
+    if not args.no_json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "machine": platform.machine(), "processor": _cpu_name(),
+                "cpus": os.cpu_count(), "python": sys.version.split()[0],
+                "versions": versions, "torch_threads": args.threads,
+                "repeats": args.repeats, "min_time": args.min_time}
+        args.json.write_text(json.dumps({"meta": meta, "results": records}, indent=1) + "\n")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+def fast_status() -> Any:
+    try:
+        from actlab.activations import _fast
+    except ImportError:
+        return "unavailable"
+    return _fast.status() if hasattr(_fast, "status") else "available"
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
