@@ -158,10 +158,13 @@ def _finish(
 ) -> Any:
     if shape is not None and result.shape != shape:
         result = result.reshape(shape)
-    if out is not None:
-        np.copyto(out, result, casting="same_kind")
-        return out
-    result = np.asarray(result, dtype=dtype)
+    # Rounding the working-dtype result to the output dtype may overflow to ±inf or
+    # underflow to a subnormal or 0: those are the correctly rounded values, not errors.
+    with np.errstate(over="ignore", under="ignore"):
+        if out is not None:
+            np.copyto(out, result, casting="same_kind")
+            return out
+        result = np.asarray(result, dtype=dtype)
     return result[()] if scalar else result
 
 
@@ -375,7 +378,7 @@ class Activation:
         work, dtype, _, _ = self._prepare(x)
         with np.errstate(under="ignore"):
             result = self._rules["jacobian"](work, **self.values)
-        return np.asarray(result, dtype=dtype)
+            return np.asarray(result, dtype=dtype)
 
     def _saved_output(self, y: ArrayLike | None, work: NDArray[Any]) -> NDArray[Any] | None:
         if y is None:

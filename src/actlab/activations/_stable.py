@@ -59,7 +59,8 @@ def logistic_derivative(x: Array) -> Array:
 
 def sech2(x: Array) -> Array:
     """sech²(x) = 4e^{-2|x|}/(1+e^{-2|x|})²; 1 - tanh² loses everything for |x| > 19."""
-    e = exp_neg_abs(x + x)
+    with np.errstate(over="ignore"):  # 2|x| = inf past max/2: e^-inf = 0 is the limit
+        e = exp_neg_abs(x + x)
     d = e + 1.0
     np.multiply(d, d, out=d)
     np.divide(e, d, out=d)

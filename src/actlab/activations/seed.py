@@ -359,7 +359,9 @@ def selu(x: Array) -> Array:
     negative = np.minimum(x, 0)
     np.expm1(negative, out=negative)
     negative *= SELU_LAMBDA_ALPHA
-    return np.where(x >= 0, x * SELU_LAMBDA, negative)
+    with np.errstate(over="ignore"):  # λx rounds to ±inf past max/λ: the right result
+        positive = x * SELU_LAMBDA
+    return np.where(x >= 0, positive, negative)
 
 
 @selu.derivative_rule
