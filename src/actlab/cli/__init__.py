@@ -17,6 +17,8 @@ COMMANDS: dict[str, str] = {
     "list": "listing",
     "show": "listing",
     "compare": "compare",
+    "plot": "plot",
+    "report": "report",
 }
 
 

@@ -1,0 +1,48 @@
+"""``actlab report --out DIR [--seed N] [--quick]``: every function and experiment, one page."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def add_parser(sub: Any, command: str) -> None:
+    p = sub.add_parser(
+        command,
+        help="run the experiments and write one self-contained HTML page (DIR/index.html)",
+        description="Write DIR/index.html: each function's formulas, facts and plot, each "
+        "experiment's claim, figures, table and findings, and the versions and machine. "
+        "The page works offline; the experiments' figures are also written to DIR/figures.",
+    )
+    p.add_argument("--out", default="report", metavar="DIR", help="the directory to write (default: report)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="the experiments' seed (default: 0)")
+    p.add_argument(
+        "--quick", action="store_true", help="the experiments' small, fast configurations"
+    )
+    p.add_argument(
+        "--experiments", metavar="NAMES", default=None,
+        help="comma-separated experiments to run (default: all; '' for none)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from actlab.report import ReportError, build_report
+
+    names = None
+    if args.experiments is not None:
+        names = [n.strip() for n in args.experiments.split(",") if n.strip()]
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    try:
+        path = build_report(
+            args.out, seed=args.seed, quick=args.quick, experiments=names, progress=progress
+        )
+    except ReportError as exc:
+        print(exc.path)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
