@@ -57,12 +57,36 @@ def logistic_derivative(x: Array) -> Array:
     return np.divide(e, d, out=d)
 
 
-def sech2(x: Array) -> Array:
-    """sech²(x) = 4e^{-2|x|}/(1+e^{-2|x|})²; 1 - tanh² loses everything for |x| > 19."""
+def exp_subnormal_tail(result: Array, e: Array, z: Array, c: float) -> Array:
+    """Where e = e^z fell below the smallest normal, put back c·e^z rounded once.
+
+    A subnormal e^z has lost relative digits, and c·e^z computed from it loses them
+    again: 4·e^{-746} would round to 0 instead of the smallest subnormal.  There the
+    product is recomputed as (c·e^{z/2})·e^{z/2}, whose factors are normal.  (Any
+    denominator 1 + e is exactly 1 at those points.)
+    """
+    tail = e < np.finfo(e.dtype).smallest_normal
+    if tail.any():
+        half = np.exp(z[tail] * 0.5)
+        result[tail] = (half * c) * half
+    return result
+
+
+def scaled_exp(z: Array, c: float) -> Array:
+    """c·e^z, not flushed to 0 where e^z alone is subnormal."""
+    e = np.exp(z)
+    return exp_subnormal_tail(e * c, e, z, c)
+
+
+def sech2(x: Array, scale: float = 1.0) -> Array:
+    """scale·sech²(x) = 4·scale·e^{-2|x|}/(1+e^{-2|x|})²; 1 - tanh² loses everything for
+    |x| > 19."""
     with np.errstate(over="ignore"):  # 2|x| = inf past max/2: e^-inf = 0 is the limit
-        e = exp_neg_abs(x + x)
+        z = np.abs(x + x)
+    np.negative(z, out=z)
+    e = np.exp(z)
     d = e + 1.0
     np.multiply(d, d, out=d)
     np.divide(e, d, out=d)
-    d *= 4.0
-    return d
+    d *= 4.0 * scale
+    return exp_subnormal_tail(d, e, z, 4.0 * scale)

@@ -18,6 +18,7 @@ from ._stable import (
     logistic,
     logistic_derivative,
     ones_keeping_nan,
+    scaled_exp,
     sech2,
     zeros_keeping_nan,
 )
@@ -159,9 +160,8 @@ def _tanh_derivative(x: Array, y: Array | None) -> Array:
 
 @tanh.second_derivative_rule
 def _tanh_second_derivative(x: Array) -> Array:
-    d = sech2(x)
+    d = sech2(x, scale=-2.0)
     d *= np.tanh(x)
-    d *= -2.0
     return d
 
 
@@ -367,15 +367,13 @@ def selu(x: Array) -> Array:
 @selu.derivative_rule
 def _selu_derivative(x: Array, y: Array | None) -> Array:
     # λα·e^x from x, not y + λα: that sum cancels to 0 for x below about -37.
-    negative = np.exp(np.minimum(x, 0))
-    negative *= SELU_LAMBDA_ALPHA
+    negative = scaled_exp(np.minimum(x, 0), SELU_LAMBDA_ALPHA)
     return keep_nan(np.where(x >= 0, SELU_LAMBDA, negative), x)
 
 
 @selu.second_derivative_rule
 def _selu_second_derivative(x: Array) -> Array:
-    negative = np.exp(np.minimum(x, 0))
-    negative *= SELU_LAMBDA_ALPHA
+    negative = scaled_exp(np.minimum(x, 0), SELU_LAMBDA_ALPHA)
     return keep_nan(np.where(x >= 0, 0.0, negative), x)
 
 
