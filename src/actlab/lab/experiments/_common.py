@@ -1,0 +1,88 @@
+"""Helpers the experiments share: which functions to run, pre-activations, number formats."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+import actlab
+from actlab import nn
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_blas_thread(run: F) -> F:
+    """Run ``run`` with the BLAS limited to one thread.
+
+    The experiments multiply small matrices (64 to 512 wide), where a second BLAS thread
+    gains nothing, and on a shared machine a busy-waiting second thread made runs up to 8×
+    slower.  threadpoolctl comes with scikit-learn (the lab's data sets); without it the
+    BLAS is left as it is.
+    """
+
+    @functools.wraps(run)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover
+            return run(*args, **kwargs)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return run(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def hidden_activations(*, trainable: bool = True) -> list[str]:
+    """The seed's hidden-layer functions, read from the registry.
+
+    ``trainable`` leaves out those whose derivative is 0 everywhere (``max_derivative``
+    0: the step function), which backprop cannot train.
+    """
+    names = [n for n in actlab.names(seed_only=True) if "hidden layer" in actlab.get(n).use]
+    if trainable:
+        names = [n for n in names if actlab.get(n).max_derivative > 0]
+    return names
+
+
+def check_names(names: Sequence[str] | None, default: list[str]) -> list[str]:
+    """Canonical activation names (ValueError for an unknown one); ``default`` if None."""
+    if names is None:
+        return list(default)
+    out = [actlab.canonical_name(n) for n in names]
+    if not out:
+        raise ValueError("no activations given")
+    return out
+
+
+def positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def positive_float(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def pre_activations(model: nn.Sequential, X: Any) -> list[tuple[actlab.Activation, NDArray[Any]]]:
+    """For each hidden activation layer, (its activation, its input z) on X, no training state."""
+    h = np.asarray(X, dtype=model.dtype)
+    out = []
+    for layer in model.layers:
+        if isinstance(layer, nn.Activation):
+            out.append((layer.act, h))
+        h = layer.forward(h, train=False)
+    return out
+
+
+def sig(x: float, digits: int = 3) -> str:
+    """A number to ``digits`` significant digits, for findings."""
+    return format(x, f".{digits}g")
