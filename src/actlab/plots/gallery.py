@@ -193,8 +193,10 @@ def plot_function(
     value, and a small dot on f at f(kink).
     """
     c = curves(name_or_act)
+    own_figure = ax is None
     if ax is None:
-        fig = _new_figure(PANEL_SIZE)
+        fig = _new_figure((PANEL_SIZE[0], PANEL_SIZE[1] + LEGEND_BAND))
+        fig.subplots_adjust(left=0.12, right=0.97, top=0.84, bottom=0.22)
         ax = fig.add_subplot(1, 1, 1)
     ax.axhline(0.0, color="#999999", linewidth=0.6, zorder=0)
     ax.axvline(0.0, color="#999999", linewidth=0.6, zorder=0)
@@ -208,11 +210,11 @@ def plot_function(
             linestyle="--",
             label="f''(x)" + (" (numerical)" if c.numerical_d2 else ""),
         )
-    for kx, fx, dx in c.kinks:
+    for i, (kx, fx, dx) in enumerate(c.kinks):
         ax.plot([kx], [fx], "o", color=COLOURS["f"], markersize=4.5, zorder=4)
         ax.plot(
             [kx], [dx], "o", color=COLOURS["kink"], markersize=5.5, zorder=5,
-            label="value chosen at a kink",
+            label="f' chosen at a kink" if i == 0 else None,
         )
     if c.kinks:
         # In the upper-left corner, which rising curves leave empty, not on the lines.
@@ -229,7 +231,12 @@ def plot_function(
     ax.set_title(f"{c.title}\n{c.subtitle}", fontsize=9.5, loc="left")
     ax.tick_params(labelsize=8)
     ax.grid(True, linewidth=0.3, alpha=0.5)
-    if legend:
+    if legend and own_figure:  # below the axes, where it hides no curve
+        ax.legend(
+            fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4,
+            frameon=False, handlelength=1.8, columnspacing=1.0,
+        )
+    elif legend:
         ax.legend(fontsize=7, loc="best", framealpha=0.8)
     return ax
 
