@@ -1,0 +1,294 @@
+"""Figures for the lab's experiments, drawn from each result's ``data``.
+
+:func:`plot_experiment` dispatches on ``result.name`` to one drawing function per
+experiment and writes ``<name>.png`` and ``<name>.svg`` into a folder.  Matplotlib is
+imported only when a figure is drawn, and only its object-oriented API with the Agg canvas
+is used: nothing here touches pyplot's global state or backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from actlab.lab import ExperimentResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["DPI", "DRAWERS", "experiment_figure", "plot_experiment"]
+
+#: Resolution of the PNG output (the figure sizes below are in inches).
+DPI = 100
+
+_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf")
+
+
+def _color(names: list[str], name: str) -> str:
+    return _COLORS[names.index(name) % len(_COLORS)]
+
+
+def _figure(width: float, height: float) -> "Figure":
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _grid(ax: "Axes") -> None:
+    ax.grid(True, which="major", alpha=0.3)
+
+
+def _integer_x(ax: "Axes") -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+# --------------------------------------------------------------------------- the six figures
+def _vanishing_gradient(result: ExperimentResult) -> "Figure":
+    d = result.data
+    depths, names, norms = d["depths"], d["activations"], d["norms"]
+    fig = _figure(5.2 * len(depths), 8.0)
+    axes = fig.subplots(2, len(depths), squeeze=False, sharey="row")
+    for col, depth in enumerate(depths):
+        for row, (stage, label) in enumerate((("init", "at initialisation"),
+                                              ("trained", f"after {d['epochs']} epoch{'s' * (d['epochs'] != 1)} of Adam"))):
+            ax = axes[row][col]
+            for name in names:
+                y = np.asarray(norms[depth][name][stage], dtype=float)
+                x = np.arange(1, len(y) + 1)
+                ax.plot(x, y, marker="o", markersize=3, lw=1.6, color=_color(names, name), label=name)
+            ax.set_yscale("log")
+            ax.set_title(f"depth {depth}, {label}")
+            ax.set_xlabel("Dense layer (1 = input side, last = output)")
+            _integer_x(ax)
+            if col == 0:
+                ax.set_ylabel("‖∂L/∂W‖ (median over batches)")
+            _grid(ax)
+    axes[0][-1].legend(loc="best", fontsize=8, ncol=2)
+    fig.suptitle("Gradient norm of each layer's weights (log scale)")
+    return fig
+
+
+def _self_normalization(result: ExperimentResult) -> "Figure":
+    d = result.data
+    names, stats, layers = d["activations"], d["stats"], d["layers"]
+    fig = _figure(14.0, 4.6)
+    ax_var, ax_mean, ax_txt = fig.subplots(1, 3, width_ratios=[1.2, 1.2, 0.9])
+    x = np.arange(layers + 1)
+    for name in names:
+        var = np.asarray(stats[name]["var"], dtype=float)
+        ax_var.plot(x, np.where(var > 0, var, np.nan), lw=1.8, color=_color(names, name), label=name)
+        ax_mean.plot(x, stats[name]["mean"], lw=1.8, color=_color(names, name), label=name)
+    ax_var.axhspan(0.8, 1.2, color="#2ca02c", alpha=0.12, label="[0.8, 1.2]")
+    ax_var.set_yscale("log")
+    ax_var.set_title("variance of each layer's output (log scale)")
+    ax_var.set_xlabel("layer (0 = the N(0, 1) input)")
+    ax_var.set_ylabel("variance over samples and units")
+    ax_var.legend(loc="lower left", fontsize=8)
+    ax_mean.axhline(0, color="black", lw=0.6)
+    ax_mean.set_title("mean of each layer's output")
+    ax_mean.set_xlabel("layer (0 = the N(0, 1) input)")
+    ax_mean.set_ylabel("mean over samples and units")
+    ax_mean.legend(loc="best", fontsize=8)
+    for ax in (ax_var, ax_mean):
+        _grid(ax)
+    pa, pl = float(d["published_alpha"]), float(d["published_lambda"])
+    text = ("SELU's constants from\nE[selu(z)] = 0, E[selu(z)²] = 1, z ~ N(0, 1)\n\n"
+            f"α solved     {d['alpha']:.15g}\nα published  {pa:.15g}\n|difference| {abs(d['alpha'] - pa):.1e}\n\n"
+            f"λ solved     {d['lambda']:.15g}\nλ published  {pl:.15g}\n|difference| {abs(d['lambda'] - pl):.1e}\n\n"
+            f"Newton's method, {d['iterations']} iterations, float64")
+    ax_txt.axis("off")
+    ax_txt.text(0.0, 0.95, text, family="monospace", fontsize=9.5, va="top", transform=ax_txt.transAxes)
+    fig.suptitle(f"Through {layers} dense layers, LeCun-normal weights (variance 1/n), zero bias")
+    return fig
+
+
+def _perceptron(result: ExperimentResult) -> "Figure":
+    from matplotlib.colors import ListedColormap
+
+    d = result.data
+    methods, sets = d["methods"], d["datasets"]
+    fig = _figure(4.0 * (len(methods) + 1), 3.8 * len(sets))
+    axes = fig.subplots(len(sets), len(methods) + 1, squeeze=False)
+    regions = ListedColormap(["#c6dbef", "#fdd0a2"])
+    for r, set_name in enumerate(sets):
+        run = d["runs"][set_name]
+        X, y = np.asarray(run["X"]), np.asarray(run["y"])
+        n = len(y)
+        for c, method in enumerate(methods):
+            ax = axes[r][c]
+            m = run["methods"][method]
+            ax.contourf(run["grid_x"], run["grid_y"], m["grid"], levels=[-0.5, 0.5, 1.5], cmap=regions)
+            ax.scatter(X[y == 0, 0], X[y == 0, 1], s=9, color="#08519c", label="class 0")
+            ax.scatter(X[y == 1, 0], X[y == 1, 1], s=9, color="#d94801", marker="^", label="class 1")
+            status = "converged" if m["converged"] else "not converged"
+            ax.set_title(f"{set_name}: {method}\naccuracy {m['final_accuracy']:.2f}, {status}", fontsize=10)
+            ax.set_xlabel("x₁")
+            ax.set_ylabel("x₂")
+        axes[r][0].legend(loc="lower right", fontsize=7)
+        ax = axes[r][-1]
+        for c, method in enumerate(methods):
+            m = run["methods"][method]
+            if "errors" in m:
+                acc = 1 - np.asarray(m["errors"], dtype=float) / n
+                label = f"{method} (1 - mistakes/n per pass)"
+            else:
+                acc = np.asarray(m["accuracy"], dtype=float)
+                label = method
+            ax.plot(np.arange(1, len(acc) + 1), acc, lw=1.6, color=_COLORS[c], label=label,
+                    marker="o" if len(acc) < 5 else None)
+        ax.set_ylim(-0.02, 1.05)
+        ax.set_title(f"{set_name}: training accuracy per epoch", fontsize=10)
+        ax.set_xlabel("epoch (pass over the data)")
+        _integer_x(ax)
+        ax.set_ylabel("accuracy")
+        ax.legend(loc="lower right", fontsize=7)
+        _grid(ax)
+    fig.suptitle("One unit: step by gradient descent (gradient 0), step by the perceptron rule, sigmoid by gradient descent")
+    return fig
+
+
+def _dead_units(result: ExperimentResult) -> "Figure":
+    d = result.data
+    names, lrs, curves = d["activations"], d["lrs"], d["curves"]
+    fig = _figure(max(5.6 * len(lrs), 8.0), 5.0)
+    axes = fig.subplots(1, len(lrs), squeeze=False, sharey=True)[0]
+    for ax, lr in zip(axes, lrs):
+        for name in names:
+            c = curves[lr][name]
+            x = np.arange(len(c["dead"]))
+            ax.plot(x, 100 * np.asarray(c["dead"]), lw=2, color=_color(names, name), label=f"{name}: dead")
+            ax.plot(x, 100 * np.asarray(c["never_positive"]), lw=1.2, ls="--", color=_color(names, name),
+                    label=f"{name}: never positive")
+        ax.set_title(f"Adam, learning rate {lr}")
+        ax.set_xlabel("epoch (0 = initialisation)")
+        _integer_x(ax)
+        _grid(ax)
+    axes[0].set_ylabel("% of hidden units, on the test set")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(names), fontsize=8)
+    axes[0].set_ylim(bottom=-2)
+    fig.suptitle("Dead units: f'(z) = 0 on every test sample (solid; for relu the same as never positive)\n"
+                 "Never-positive units: z < 0 on every test sample (dashed)", fontsize=11)
+    return fig
+
+
+def _saturation(result: ExperimentResult) -> "Figure":
+    import actlab
+
+    d = result.data
+    names, scales, curves, thr = d["activations"], d["scales"], d["curves"], d["threshold"]
+    fig = _figure(4.8 * (len(names) + 1), 4.2)
+    axes = fig.subplots(1, len(names) + 1, squeeze=False)[0]
+    ax = axes[0]
+    z = np.linspace(-8, 8, 801)
+    for name in names:
+        act = actlab.get(name)
+        ax.plot(z, act.derivative(z) / act.max_derivative, lw=1.8, color=_color(names, name), label=name)
+        edge = d["edges"][name]
+        ax.axvspan(edge, 8, color=_color(names, name), alpha=0.08)
+        ax.axvspan(-8, -edge, color=_color(names, name), alpha=0.08)
+    ax.axhline(thr, color="black", lw=0.8, ls=":", label=f"threshold {thr:g}")
+    ax.set_title("f'(z) / max f': the flat region (shaded)")
+    ax.set_xlabel("z")
+    ax.set_ylabel("f'(z) / max f'")
+    ax.legend(loc="upper right", fontsize=8)
+    _grid(ax)
+    styles = ("-", "--", "-.", ":")
+    for ax, name in zip(axes[1:], names):
+        for i, scale in enumerate(scales):
+            frac = 100 * np.asarray(curves[name][scale], dtype=float)
+            ax.plot(np.arange(len(frac)), frac, lw=1.8, ls=styles[i % len(styles)], color=_color(names, name),
+                    label=f"glorot weights ×{scale}")
+        ax.set_ylim(0, 100)
+        ax.set_title(f"{name}: saturated units through training")
+        ax.set_xlabel("epoch (0 = initialisation)")
+        _integer_x(ax)
+        ax.set_ylabel(f"% of (sample, unit) with f' < {thr:g}·max f'")
+        ax.legend(loc="best", fontsize=8)
+        _grid(ax)
+    fig.suptitle("Saturation of sigmoid and tanh units on the test set, by initial weight scale")
+    return fig
+
+
+def _softmax(result: ExperimentResult) -> "Figure":
+    d = result.data
+    rel = d["reliability"]
+    fig = _figure(12.0, 4.8)
+    ax_rel, ax_hist = fig.subplots(1, 2)
+    edges = np.asarray(rel["edges"], dtype=float)
+    width = np.diff(edges)
+    acc = np.nan_to_num(np.asarray(rel["accuracy"], dtype=float))
+    conf = np.asarray(rel["confidence"], dtype=float)
+    count = np.asarray(rel["count"])
+    ax_rel.bar(edges[:-1], acc, width=width, align="edge", color="#6baed6", edgecolor="#08519c",
+               label="accuracy in the bin")
+    ax_rel.plot([0, 1], [0, 1], color="black", lw=1, ls="--", label="perfect calibration")
+    has = count > 0
+    ax_rel.plot(conf[has], acc[has], "o", color="#d94801", markersize=5, label="(mean confidence, accuracy)")
+    for left, w, n in zip(edges[:-1], width, count):
+        if n:
+            ax_rel.text(left + w / 2, 0.02, str(int(n)), ha="center", va="bottom", fontsize=7,
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+    ax_rel.set_xlim(0, 1)
+    ax_rel.set_ylim(0, 1.05)
+    ax_rel.set_title(f"reliability diagram: ECE = {d['ece']:.3f} (numbers: test rows per bin)", fontsize=10)
+    ax_rel.set_xlabel("confidence = top softmax probability")
+    ax_rel.set_ylabel("accuracy")
+    ax_rel.legend(loc="upper left", fontsize=8)
+    _grid(ax_rel)
+    hist_edges = np.asarray(d["histogram_edges"], dtype=float)
+    hist = np.asarray(d["histogram"], dtype=float)
+    ax_hist.bar(hist_edges[:-1], np.where(hist > 0, hist, np.nan), width=np.diff(hist_edges), align="edge",
+                color="#74c476", edgecolor="#238b45")
+    ax_hist.set_yscale("log")
+    ax_hist.set_xlim(0, 1)
+    ax_hist.set_title(f"top probability per test row (log scale); rows sum to 1 within {d['row_sum_deviation']:.1e}",
+                      fontsize=10)
+    ax_hist.set_xlabel("top softmax probability")
+    ax_hist.set_ylabel("test rows")
+    _grid(ax_hist)
+    fig.suptitle(f"Softmax output of a trained {d['activation']} classifier on the test split "
+                 f"(accuracy {d['accuracy']:.3f})")
+    return fig
+
+
+#: Experiment name -> the function drawing its figure from the result.
+DRAWERS: dict[str, Callable[[ExperimentResult], "Figure"]] = {
+    "vanishing-gradient": _vanishing_gradient,
+    "self-normalization": _self_normalization,
+    "perceptron": _perceptron,
+    "dead-units": _dead_units,
+    "saturation": _saturation,
+    "softmax": _softmax,
+}
+
+
+def experiment_figure(result: ExperimentResult) -> "Figure":
+    """The matplotlib Figure for ``result`` (ValueError if no drawing exists for its name)."""
+    try:
+        draw = DRAWERS[result.name]
+    except KeyError:
+        raise ValueError(f"no figure for experiment {result.name!r}; known: {', '.join(DRAWERS)}") from None
+    return draw(result)
+
+
+def plot_experiment(result: ExperimentResult, out_dir: str | Path) -> list[Path]:
+    """Write ``<name>.png`` and ``<name>.svg`` for ``result`` into ``out_dir`` (created if
+    missing); return the two paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fig = experiment_figure(result)
+    paths = [out / f"{result.name}.png", out / f"{result.name}.svg"]
+    fig.savefig(paths[0], dpi=DPI, metadata={"Software": None})
+    fig.savefig(paths[1], metadata={"Date": None})
+    return paths
