@@ -161,10 +161,12 @@ def _finish(
     # Rounding the working-dtype result to the output dtype may overflow to ±inf or
     # underflow to a subnormal or 0: those are the correctly rounded values, not errors.
     with np.errstate(over="ignore", under="ignore"):
+        # Rounded to the result's dtype first, also when out= is wider: like np.exp,
+        # act(x, out=buf) holds act(x), whatever buf's dtype.
+        result = np.asarray(result, dtype=dtype)
         if out is not None:
             np.copyto(out, result, casting="same_kind")
             return out
-        result = np.asarray(result, dtype=dtype)
     return result[()] if scalar else result
 
 

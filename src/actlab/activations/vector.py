@@ -36,10 +36,14 @@ def _shifted(x: Array, axis: int) -> tuple[Array, Array]:
     """
     m = np.max(x, axis=axis, keepdims=True)
     infinite = np.isinf(m)
+    # x - max overflows to -inf only where the true difference is below -max: e^z is 0
+    # there and log_softmax's value rounds to -inf, so the overflow is not an error.
     if not infinite.any():
-        return x - m, m
+        with np.errstate(over="ignore"):
+            return x - m, m
     m_finite = np.where(infinite, 0.0, m)
-    z = x - m_finite
+    with np.errstate(over="ignore"):
+        z = x - m_finite
     at_max = x == m
     z = np.where(infinite, np.where(at_max, 0.0, -np.inf), z)
     return z, m
@@ -90,6 +94,8 @@ def softmax(x: Array, *, axis: int) -> Array:
     array([0.5, 0.5, 0. ])
     """
     axis = _check_axis("softmax", x, axis)
+    if x.shape[axis] == 0:  # an empty axis: nothing to normalise, nothing to return
+        return x.copy()
     z, _ = _shifted(x, axis)
     e, rest = _exp_sum_parts(z, axis)
     rest += 1.0
@@ -145,6 +151,8 @@ def log_softmax(x: Array, *, axis: int) -> Array:
     -4.248354255291589e-18
     """
     axis = _check_axis("log_softmax", x, axis)
+    if x.shape[axis] == 0:
+        return x.copy()
     z, _ = _shifted(x, axis)
     _, rest = _exp_sum_parts(z, axis)
     return z - np.log1p(rest)
@@ -244,7 +252,8 @@ def _maxout_backward(x: Array, grad: Array, y: Array | None, *, pieces: int | No
     nan_group = np.isnan(groups).any(axis=-1, keepdims=True)
     if nan_group.any():
         result = np.where(nan_group, np.nan, result)
-    return np.moveaxis(result.reshape(*groups.shape[:-2], -1), -1, axis)
+    n_in = groups.shape[-2] * groups.shape[-1]  # not -1: an empty batch leaves it ambiguous
+    return np.moveaxis(result.reshape(*groups.shape[:-2], n_in), -1, axis)
 
 
 @maxout.jacobian_rule
