@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "list": "listing",
     "show": "listing",
     "compare": "compare",
+    "experiment": "experiment",
     "plot": "plot",
     "report": "report",
 }
