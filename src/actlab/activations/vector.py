@@ -109,6 +109,8 @@ def _softmax_backward(x: Array, grad: Array, y: Array | None, *, axis: int) -> A
     axis = _check_axis("softmax", x, axis)
     if grad.shape != x.shape:
         raise ValueError(f"softmax: grad has shape {grad.shape}, expected {x.shape}")
+    if y is not None and y.shape != x.shape:
+        raise ValueError(f"softmax: the saved output y has shape {y.shape}, expected {x.shape}")
     s = softmax.forward_kernel(x, axis=axis) if y is None else y
     inner = np.sum(grad * s, axis=axis, keepdims=True)
     return s * (grad - inner)
@@ -164,6 +166,10 @@ def _log_softmax_backward(x: Array, grad: Array, y: Array | None, *, axis: int) 
     axis = _check_axis("log_softmax", x, axis)
     if grad.shape != x.shape:
         raise ValueError(f"log_softmax: grad has shape {grad.shape}, expected {x.shape}")
+    if y is not None and y.shape != x.shape:
+        raise ValueError(
+            f"log_softmax: the saved output y has shape {y.shape}, expected {x.shape}"
+        )
     s = softmax.forward_kernel(x, axis=axis) if y is None else np.exp(y)
     return grad - s * np.sum(grad, axis=axis, keepdims=True)
 
