@@ -6,6 +6,15 @@ returns an :class:`ExperimentResult`: a table and the arrays its figures are dra
 Nothing here prints or plots; ``actlab.plots`` draws, ``actlab.report`` writes HTML and
 ``actlab.cli`` prints.  The CLI's choices and the report's sections read
 :data:`EXPERIMENTS`, so adding an experiment touches one module.
+
+>>> from actlab import lab
+>>> "perceptron" in lab.experiment_names()
+True
+>>> result = lab.run_experiment("self-normalization", quick=True, layers=5)
+>>> f"{result.data['alpha']:.12f}", f"{result.data['lambda']:.12f}"
+('1.673263242354', '1.050700987355')
+>>> result.columns
+['quantity', 'measured', 'reference', '|difference|']
 """
 
 from __future__ import annotations
