@@ -1,0 +1,210 @@
+"""Bad input gets a ValueError that names the offending value (and, for names, the
+closest valid one), never a deep NumPy traceback or a silent NaN."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+import pytest
+
+import actlab
+
+VECTOR = [n for n in actlab.names() if not actlab.get(n).elementwise]
+ELEMENTWISE = [n for n in actlab.names() if actlab.get(n).elementwise]
+
+
+# ---------------------------------------------------------------------------- names
+@pytest.mark.parametrize(
+    "typo,meant",
+    [("rleu", "relu"), ("sigmod", "sigmoid"), ("tahn", "tanh"), ("leaky_rlu", "leaky_relu"),
+     ("softmx", "softmax"), ("maxot", "maxout"), ("logistc", "logistic")],
+)
+def test_unknown_name_suggests_the_closest(typo: str, meant: str) -> None:
+    with pytest.raises(ValueError) as info:
+        actlab.get(typo)
+    message = str(info.value)
+    assert message.startswith(f"unknown activation {typo!r}; did you mean {meant!r}?")
+    for name in actlab.names():  # and lists what exists
+        assert name in message
+
+
+def test_unknown_name_without_a_close_match_lists_the_known() -> None:
+    with pytest.raises(ValueError, match=r"unknown activation 'qqqqqq' \(known: step, "):
+        actlab.get("qqqqqq")
+
+
+@pytest.mark.parametrize("bad", [3, None, 1.5, ["relu"]])
+def test_name_must_be_a_string(bad: Any) -> None:
+    with pytest.raises(ValueError, match=re.escape(repr(bad))):
+        actlab.get(bad)
+
+
+def test_names_and_aliases_are_normalised() -> None:
+    assert actlab.get("ReLU").name == "relu"
+    assert actlab.get("Leaky-ReLU").name == "leaky_relu"
+    assert actlab.get("logistic").name == "sigmoid"
+    for alias, name in actlab.aliases().items():
+        assert actlab.get(alias).name == name and name in actlab.names()
+
+
+# ---------------------------------------------------------------------------- parameters
+@pytest.mark.parametrize("slope", [math.nan, math.inf, -math.inf, "0.1", None, True, [0.1], 1j])
+def test_bad_slope(slope: Any) -> None:
+    with pytest.raises(ValueError) as info:
+        actlab.get("leaky_relu", slope=slope)
+    assert str(info.value).startswith("leaky_relu: slope")
+    assert repr(slope) in str(info.value)
+    with pytest.raises(ValueError, match="slope"):  # the shortcut validates the same way
+        actlab.leaky_relu([1.0], slope=slope)
+
+
+@pytest.mark.parametrize("pieces", [0, -2, 2.0, "2", True])
+def test_bad_pieces(pieces: Any) -> None:
+    with pytest.raises(ValueError) as info:
+        actlab.get("maxout", pieces=pieces)
+    assert str(info.value).startswith("maxout: pieces")
+    assert repr(pieces) in str(info.value)
+
+
+@pytest.mark.parametrize("pieces,n", [(3, 4), (4, 6), (5, 3)])
+def test_pieces_must_divide_the_axis(pieces: int, n: int) -> None:
+    maxout = actlab.get("maxout", pieces=pieces)
+    x = np.arange(2.0 * n).reshape(2, n)
+    expected = f"maxout: pieces={pieces} does not divide the axis of length {n}"
+    for call in (lambda: maxout(x), lambda: maxout.jacobian(x),
+                 lambda: maxout.backward(x, np.ones((2, 1)))):
+        with pytest.raises(ValueError, match=re.escape(expected)):
+            call()
+
+
+@pytest.mark.parametrize("axis", ["0", 1.0, None, True])
+@pytest.mark.parametrize("name", VECTOR)
+def test_axis_must_be_an_integer(name: str, axis: Any) -> None:
+    with pytest.raises(ValueError, match=f"{name}: axis must be an integer, got {re.escape(repr(axis))}"):
+        actlab.get(name, axis=axis)
+
+
+@pytest.mark.parametrize("axis", [2, -3, 7])
+@pytest.mark.parametrize("name", VECTOR)
+def test_axis_out_of_bounds(name: str, axis: int) -> None:
+    act = actlab.get(name, axis=axis)
+    x = np.ones((2, 4))
+    expected = f"{name}: axis {axis} is out of bounds for an array of dimension 2"
+    for call in (lambda: act(x), lambda: act.jacobian(x), lambda: act.backward(x, np.ones((2, 4)))):
+        with pytest.raises(ValueError, match=re.escape(expected)):
+            call()
+
+
+@pytest.mark.parametrize("name", VECTOR)
+def test_vector_functions_need_an_axis(name: str) -> None:
+    with pytest.raises(ValueError, match=f"{name} needs at least 1 dimension"):
+        actlab.get(name)(2.0)
+
+
+def test_unknown_parameter() -> None:
+    with pytest.raises(ValueError, match=r"leaky_relu: unknown parameter 'slop'; did you mean 'slope'\?"):
+        actlab.get("leaky_relu", slop=0.2)
+    with pytest.raises(ValueError, match=r"relu: unknown parameter 'slope' \(it takes no parameters\)"):
+        actlab.get("relu", slope=0.2)
+    with pytest.raises(ValueError, match="sigmoid: unknown parameter 'axis'"):
+        actlab.sigmoid([1.0], axis=0)
+
+
+# ---------------------------------------------------------------------------- methods by kind
+@pytest.mark.parametrize("name", VECTOR)
+def test_derivative_of_a_vector_function_points_to_jacobian_and_backward(name: str) -> None:
+    act = actlab.get(name)
+    with pytest.raises(ValueError) as info:
+        act.derivative([1.0, 2.0])
+    message = str(info.value)
+    assert message.startswith(f"{name} is not elementwise")
+    assert ".jacobian(x)" in message and ".backward(x, grad)" in message
+
+
+@pytest.mark.parametrize("name", VECTOR)
+def test_second_derivative_of_a_vector_function(name: str) -> None:
+    with pytest.raises(ValueError, match=f"{name} has no elementwise second derivative"):
+        actlab.get(name).second_derivative([1.0, 2.0])
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_jacobian_of_an_elementwise_function_points_to_derivative(name: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(f"{name} is elementwise") + ".*derivative"):
+        actlab.get(name).jacobian([1.0, 2.0])
+
+
+@pytest.mark.parametrize("name", VECTOR)
+def test_out_is_refused_by_vector_functions(name: str) -> None:
+    act = actlab.get(name)
+    x = np.ones((2, 4))
+    with pytest.raises(ValueError, match=f"{name}: out= is only supported by elementwise functions"):
+        act(x, out=np.empty((2, 4)))
+
+
+# ---------------------------------------------------------------------------- shapes
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_grad_of_the_wrong_shape_elementwise(name: str) -> None:
+    act = actlab.get(name)
+    x = np.ones((2, 3))
+    for grad in (np.ones(3), np.ones((3, 2)), np.ones((2, 3, 1)), 1.0):
+        with pytest.raises(ValueError, match=re.escape(f"{name}: grad has shape {np.shape(grad)}, "
+                                                       f"expected the shape of x (2, 3)")):
+            act.backward(x, grad)
+
+
+@pytest.mark.parametrize("name", VECTOR)
+def test_grad_of_the_wrong_shape_vector(name: str) -> None:
+    act = actlab.get(name, **({"pieces": 2} if name == "maxout" else {}))
+    x = np.ones((2, 4))
+    expected = (2, 2) if name == "maxout" else (2, 4)
+    for grad in (np.ones(4), np.ones((2, 3)), np.ones((4, 2)) if name != "maxout" else np.ones((2, 4))):
+        with pytest.raises(ValueError, match=re.escape(f"{name}: grad has shape {grad.shape}, "
+                                                       f"expected {expected}")):
+            act.backward(x, grad)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "selu", "softmax", "log_softmax"])
+def test_saved_output_of_the_wrong_shape(name: str) -> None:
+    act = actlab.get(name)
+    with pytest.raises(ValueError, match=f"{name}: the saved output y has shape \\(3,\\)"):
+        act.backward([1.0, 2.0], [1.0, 1.0], y=[0.5, 0.5, 0.5])
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_out_of_the_wrong_shape_or_dtype(name: str) -> None:
+    act = actlab.get(name)
+    x = np.ones((2, 3))
+    calls = {"forward": lambda out: act(x, out=out),
+             "derivative": lambda out: act.derivative(x, out=out),
+             "second_derivative": lambda out: act.second_derivative(x, out=out),
+             "backward": lambda out: act.backward(x, np.ones((2, 3)), out=out)}
+    for what, call in calls.items():
+        with pytest.raises(ValueError, match=re.escape(f"{name}: out has shape (3, 2), "
+                                                       "the result has shape (2, 3)")):
+            call(np.empty((3, 2)))
+        with pytest.raises(ValueError, match=f"{name}: out has dtype int64, the result is float64"):
+            call(np.empty((2, 3), dtype=np.int64))
+        with pytest.raises(ValueError, match=f"{name}: out must be a NumPy array, got list"):
+            call([[0.0] * 3] * 2)
+        # A narrower float is allowed, as NumPy's ufuncs allow it (same_kind casting).
+        buf = np.empty((2, 3), dtype=np.float32)
+        assert call(buf) is buf, what
+
+
+# ---------------------------------------------------------------------------- input values
+@pytest.mark.parametrize("name", actlab.names())
+def test_input_that_is_not_real_numbers(name: str) -> None:
+    act = actlab.get(name)
+    with pytest.raises(ValueError, match=f"{name}: x is complex"):
+        act([1 + 2j, 3.0])
+    with pytest.raises(ValueError, match=f"{name}: x has dtype <U1, expected real numbers"):
+        act(["a", "b"])
+    with pytest.raises(ValueError, match=f"{name}: x has dtype object, expected real numbers"):
+        act(np.array([None, 1.0]))
+    with pytest.raises(ValueError, match=f"{name}: x is not convertible to a numeric array"):
+        act([[1.0, 2.0], [3.0]])
+    with pytest.raises(ValueError, match=f"{name}: grad has dtype <U1"):
+        act.backward([1.0, 2.0], ["a", "b"])
