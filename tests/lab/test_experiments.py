@@ -69,6 +69,12 @@ def test_vanishing_gradient_default_activations_and_step_left_out() -> None:
     assert any("step" in f and "0 everywhere" in f for f in r.findings)
 
 
+def test_maxout_with_he_init_explodes_and_is_reported() -> None:
+    r = lab.run_experiment("vanishing-gradient", quick=True, activations=("maxout", "relu"), depths=(30,))
+    assert max(r.data["norms"][30]["maxout"]["init"]) > 1e3 > max(r.data["norms"][30]["relu"]["init"])
+    assert any(f.startswith("maxout at depth 30") and "explode" in f for f in r.findings)
+
+
 def test_vanishing_gradient_rejects_bad_settings() -> None:
     with pytest.raises(ValueError, match="depth"):
         lab.run_experiment("vanishing-gradient", quick=True, depths=(0,))

@@ -7,6 +7,11 @@ layer, input to output, the Frobenius norm ‖∂L/∂W‖ is taken on ``batches
 batches of ``batch`` rows and the median kept, so one odd batch does not decide the
 number.  The ratio first/last = ‖∂L/∂W_1‖ / ‖∂L/∂W_out‖ is the vanishing gradient in one
 number: σ' ≤ 1/4 makes sigmoid's shrink geometrically with depth.
+
+Maxout shows the opposite failure: its default init is He's (variance 2/n, made for relu,
+which halves E[h²]), but the larger of two zero-mean Gaussian pieces keeps E[h²] = σ², so
+E[h²] doubles per layer and the gradient norms grow with depth.  A finding says so when a
+layer's norm passes :data:`EXPLODING` at initialisation.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from actlab import nn
 from actlab.lab import ExperimentResult, experiment
 
 from ._common import check_names, hidden_activations, one_blas_thread, positive_int, sig
+
+#: A layer gradient norm above this at initialisation is reported as exploding.
+EXPLODING = 1e3
 
 NAME = "vanishing-gradient"
 TITLE = "Vanishing gradients in deep networks"
@@ -100,6 +108,12 @@ def run(
         r = norms[d]["sigmoid"]["ratio"][0]
         findings.append(f"sigmoid at depth {d}: the first layer's gradient is {sig(1 / r, 2)}× smaller than the "
                         f"last layer's (compare (1/4)^{d} = {0.25 ** d:.1e}: σ' ≤ 1/4, compounded over {d} layers)")
+    for depth in depths:
+        for n in names:
+            peak = max(norms[depth][n]["init"])
+            if peak > EXPLODING:
+                findings.append(f"{n} at depth {depth}: gradient norms reach {peak:.2g} at initialisation with its "
+                                f"default init ({nn.default_init(n)}): they explode rather than vanish")
     for n in skipped:
         findings.append(f"{n}: left out, its derivative is 0 everywhere so every gradient is 0")
     return ExperimentResult(
