@@ -23,6 +23,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _fast
+
 __all__ = [
     "Activation",
     "Kink",
@@ -216,6 +218,7 @@ class Activation:
     params: tuple[Param, ...] = ()
     in_seed: bool = False
     exact: bool = False
+    fast: str | None = None
     family: str = ""
     values: Mapping[str, Any] = field(default_factory=dict)
     _rules: dict[str, Callable[..., Any]] = field(default_factory=dict, repr=False)
@@ -292,6 +295,8 @@ class Activation:
 
     def __call__(self, x: ArrayLike, *, out: NDArray[Any] | None = None) -> Any:
         """f(x): the forward pass."""
+        if self.fast is not None and (fast := _fast.forward(self, x, out)) is not None:
+            return fast
         work, dtype, scalar, shape = self._prepare(x)
         if self.elementwise:
             _check_out(out, shape, dtype, self.name)
@@ -310,6 +315,8 @@ class Activation:
                 f"{self.name} is not elementwise: its derivative is a Jacobian matrix; "
                 f"use .jacobian(x) for the matrix or .backward(x, grad) for backprop"
             )
+        if self.fast is not None and (fast := _fast.derivative(self, x, y, out)) is not None:
+            return fast
         work, dtype, scalar, shape = self._prepare(x)
         _check_out(out, shape, dtype, self.name)
         saved = self._saved_output(y, work)
@@ -340,6 +347,8 @@ class Activation:
         ``grad`` has the shape of f(x); the result has the shape of x.  ``y`` is the saved
         output f(x), used where it saves work without losing accuracy.
         """
+        if self.fast is not None and (fast := _fast.backward(self, x, grad, y, out)) is not None:
+            return fast
         work, dtype, scalar, shape = self._prepare(x)
         g = _as_input_array(grad, "grad", self.name)
         gdtype = result_dtype(g)
@@ -366,6 +375,37 @@ class Activation:
             with np.errstate(under="ignore"):
                 result = self._rules["backward"](work, g, saved, **self.values)
         return _finish(result, dtype, out, scalar, shape if self.elementwise else None)
+
+    def forward_with_derivative(
+        self,
+        x: ArrayLike,
+        *,
+        out: NDArray[Any] | None = None,
+        derivative_out: NDArray[Any] | None = None,
+    ) -> tuple[Any, Any]:
+        """(f(x), f'(x)) in one pass over x, for elementwise functions.
+
+        What a layer needs to save for its backward step, for the price of about one
+        forward pass; the same values as ``act(x)`` and ``act.derivative(x)``.  ``out`` and
+        ``derivative_out`` receive them when given (``out`` may be x itself).
+        """
+        if self.fast is not None:
+            fast = _fast.forward_with_derivative(self, x, out, derivative_out)
+            if fast is not None:
+                return fast
+        f = self(x)  # fresh arrays first: out or derivative_out may be x itself
+        d = self.derivative(x)
+        if out is not None:
+            f = self._store(f, out)
+        if derivative_out is not None:
+            d = self._store(d, derivative_out)
+        return f, d
+
+    def _store(self, value: Any, out: Any) -> Any:
+        dtype = np.asarray(value).dtype
+        _check_out(out, np.shape(value), dtype, self.name)
+        np.copyto(out, value, casting="same_kind")
+        return out
 
     def jacobian(self, x: ArrayLike) -> Any:
         """The Jacobian ∂f_i/∂x_j, shape (..., n_out, n_in) for vector functions.
@@ -418,8 +458,14 @@ def activation(
     params: tuple[Param, ...] = (),
     in_seed: bool = False,
     exact: bool = False,
+    fast: str | None = None,
 ) -> Callable[[Callable[..., Any]], Activation]:
-    """Register the decorated forward kernel as an activation with these facts."""
+    """Register the decorated forward kernel as an activation with these facts.
+
+    ``fast`` names the compiled kernel (``actlab.activations._kernels``) that computes the
+    same function, its derivative and its backward step in one pass; it is used for
+    contiguous float32/float64 arrays when the extension is built (see ``_fast``).
+    """
 
     def register(kernel: Callable[..., Any]) -> Activation:
         for key in (name, *aliases):
@@ -446,6 +492,7 @@ def activation(
             params=params,
             in_seed=in_seed,
             exact=exact,
+            fast=fast,
             family=kernel.__module__.rsplit(".", 1)[-1],
             values={p.name: p.default for p in params},
         )

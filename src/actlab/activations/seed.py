@@ -56,6 +56,7 @@ SELU_LAMBDA_ALPHA = 1.7580993408473768599402175208123  # λα to 32 digits
     summary="The perceptron's threshold unit: fires 1 at or above zero, 0 below.",
     in_seed=True,
     exact=True,
+    fast="step",
 )
 def step(x: Array) -> Array:
     """Heaviside step: 1 for x >= 0, 0 for x < 0, NaN for NaN.
@@ -100,6 +101,7 @@ def _step_second_derivative(x: Array) -> Array:
     "back-propagating errors. Nature 323.",
     summary="The logistic curve: squashes any input into (0, 1).",
     in_seed=True,
+    fast="sigmoid",
 )
 def sigmoid(x: Array) -> Array:
     """σ(x) = 1/(1+e^{-x}), computed as e^x/(1+e^x) for x < 0 so that it never overflows.
@@ -142,6 +144,7 @@ def _sigmoid_second_derivative(x: Array) -> Array:
     reference="LeCun, Bottou, Orr & Müller (1998). Efficient BackProp.",
     summary="A sigmoid rescaled to (-1, 1), centred on 0.",
     in_seed=True,
+    fast="tanh",
 )
 def tanh(x: Array) -> Array:
     """tanh(x).
@@ -203,6 +206,7 @@ def _arctan_derivative_parts(x: Array) -> tuple[Array, Array]:
     "softest of them.",
     summary="The inverse tangent: a sigmoid shape with range (-π/2, π/2) and polynomial tails.",
     in_seed=True,
+    fast="arctan",
 )
 def arctan(x: Array) -> Array:
     """tan⁻¹(x).
@@ -250,6 +254,7 @@ def _arctan_second_derivative(x: Array) -> Array:
     summary="The rectified linear unit: passes positive input, zeroes the rest.",
     in_seed=True,
     exact=True,
+    fast="relu",
 )
 def relu(x: Array) -> Array:
     """max(x, 0); NaN stays NaN.
@@ -301,6 +306,7 @@ def _relu_second_derivative(x: Array) -> Array:
     summary="ReLU with a small slope a for negative input, so no unit dies.",
     in_seed=True,
     exact=True,
+    fast="leaky_relu",
 )
 def leaky_relu(x: Array, *, slope: float) -> Array:
     """x for x >= 0, slope·x for x < 0.  The slope is rounded to x's dtype first.
@@ -348,6 +354,7 @@ def _leaky_relu_second_derivative(x: Array, *, slope: float) -> Array:
     "networks. NeurIPS.",
     summary="Scaled exponential linear unit: keeps activations near mean 0, variance 1.",
     in_seed=True,
+    fast="selu",
 )
 def selu(x: Array) -> Array:
     """λx for x >= 0, λα(e^x - 1) for x < 0 (expm1 keeps the digits near 0).
@@ -397,6 +404,7 @@ def _selu_second_derivative(x: Array) -> Array:
     summary="Passes its input through: the output of a regression network.",
     in_seed=True,
     exact=True,
+    fast="identity",
 )
 def identity(x: Array) -> Array:
     """f(x) = x.

@@ -85,6 +85,7 @@ def _exp_sum_parts(z: Array, axis: int) -> tuple[Array, Array]:
     "classification network outputs. Neurocomputing.",
     summary="Turns a vector of scores into a probability distribution along an axis.",
     in_seed=True,
+    fast="softmax",
 )
 def softmax(x: Array, *, axis: int) -> Array:
     """e^{x_i}/Σ_j e^{x_j} along ``axis``, computed as e^{x_i - max}/Σ e^{x_j - max}.

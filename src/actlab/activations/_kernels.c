@@ -1,0 +1,457 @@
+/* actlab.activations._kernels: fused loops for the seed activations, on contiguous
+ * float32/float64 buffers, split over threads with the GIL released.
+ *
+ * Optional: setup.py builds it when a C compiler is there, and actlab falls back to its
+ * NumPy kernels when it is not (actlab/activations/_fast.py).  It takes any object with the
+ * buffer protocol and checks the format itself, so it needs no NumPy headers.
+ *
+ * The accuracy contract is the NumPy kernels' (docs: issue 2): everything is computed in
+ * double and rounded once; the exact functions (step, relu, leaky_relu, identity) in the
+ * buffer's own dtype.  The numerics are in _kernels_body.h; the polynomial coefficients come
+ * from tools/fit_polynomials.py.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if !defined(_WIN32)
+#include <pthread.h>
+#include <unistd.h>
+#define HAVE_PTHREADS 1
+#else
+#define HAVE_PTHREADS 0
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
+#define HAVE_AVX2_VERSION 1
+#else
+#define HAVE_AVX2_VERSION 0
+#endif
+
+enum { K_STEP, K_SIGMOID, K_TANH, K_ARCTAN, K_RELU, K_LEAKY_RELU, K_SELU, K_IDENTITY, K_COUNT };
+enum { MODE_FWD, MODE_DER, MODE_BWD, MODE_FWD_DER };
+
+static const char *const KERNEL_NAMES[K_COUNT] = {
+    "step", "sigmoid", "tanh", "arctan", "relu", "leaky_relu", "selu", "identity"};
+/* Below this many elements one thread does it all: starting a thread costs ~20-50 us. */
+static const Py_ssize_t SPLIT_AT[K_COUNT] = {
+    [K_STEP] = 1 << 18, [K_SIGMOID] = 1 << 15, [K_TANH] = 1 << 15, [K_ARCTAN] = 1 << 15,
+    [K_RELU] = 1 << 18, [K_LEAKY_RELU] = 1 << 18, [K_SELU] = 1 << 15, [K_IDENTITY] = 1 << 18};
+#define SOFTMAX_SPLIT_AT (1 << 15)
+
+typedef void (*elementwise_loop)(int, const void *, const void *, void *, void *, double,
+                                 Py_ssize_t, Py_ssize_t);
+typedef void (*softmax_loop)(const void *, const void *, const void *, void *, Py_ssize_t,
+                             double *, double *, Py_ssize_t, Py_ssize_t);
+
+/* ------------------------------------------------------------------ constants */
+static inline uint64_t asuint64(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static inline double asdouble(uint64_t u)
+{
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+static const double INV_LN2 = 0x1.71547652b82fep0;
+static const double LN2_HI = 0x1.62e42fefa39efp-1;
+static const double LN2_LO = 0x1.abc9e3b39803fp-56;
+static const double SHIFT = 0x1.8p52;
+static const double TWO_M512 = 0x1p-512;
+static const double TWO_P512 = 0x1p512;
+static const double TAN_3PI_8 = 2.41421356237309504880;
+static const double TAN_PI_8 = 0.41421356237309504880;
+static const double PIO2_HI = 0x1.921fb54442d18p0;
+static const double PIO2_LO = 0x1.1a62633145c07p-54;
+static const double PIO4_HI = 0x1.921fb54442d18p-1;
+static const double PIO4_LO = 0x1.1a62633145c07p-55;
+static const double SELU_LAMBDA = 1.0507009873554804934193349852946;
+static const double SELU_LAMBDA_ALPHA = 1.7580993408473768599402175208123;
+
+/* expm1(r) = r + r^2 P(r) on |r| <= ln2/2; relative error 1.4e-18 (HI), 1.0e-11 (LO). */
+static const double EXPM1_HI[12] = {
+    0.5, 0.16666666666666666, 0.04166666666666668, 0.008333333333333333,
+    0.0013888888888879073, 0.00019841269841263298, 2.4801587336442236e-05,
+    2.755731924721873e-06, 2.75572632790885e-07, 2.505207109429355e-08,
+    2.0918137737642736e-09, 1.608662795678037e-10};
+static const double EXPM1_LO[7] = {
+    0.5, 0.16666666719028936, 0.04166666671901226, 0.00833329846980059,
+    0.001388885403566671, 0.00019899285575896282, 2.4859589834589056e-05};
+/* atan(t) = t + t u P(u), u = t^2 <= tan^2(pi/8); error in u P: 7.3e-18 (HI), 2.8e-12 (LO). */
+static const double ATAN_HI[11] = {
+    -0.3333333333333333, 0.19999999999995516, -0.14285714284665682, 0.11111111015187018,
+    -0.0909090457530649, 0.07692183125376892, -0.06664510525508936, 0.05858140904866328,
+    -0.050854078345894844, 0.03923044778479309, -0.019175404711104935};
+static const double ATAN_LO[7] = {
+    -0.33333333331439496, 0.19999998916690562, -0.14285612465275252, 0.11107493853432703,
+    -0.09028967562110418, 0.07135234647464041, -0.04043033696147107};
+
+/* ------------------------------------------------------------------ the two versions */
+#if HAVE_AVX2_VERSION
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#define SFX avx2
+#include "_kernels_body.h"
+#undef SFX
+#pragma GCC pop_options
+#endif
+
+#define SFX base
+#include "_kernels_body.h"
+#undef SFX
+
+static const elementwise_loop (*LOOPS)[2] = LOOPS_base;
+static const softmax_loop *SOFTMAX = SOFTMAX_base;
+static const char *ISA = "baseline";
+/* Without a hardware fma (x86 before AVX2), fma() is a slow libm call: the exponential
+ * kernels are then slower than NumPy's and _fast.py leaves them to NumPy. */
+#if defined(__FP_FAST_FMA)
+static int FAST_FMA = 1;
+#else
+static int FAST_FMA = 0;
+#endif
+
+/* ------------------------------------------------------------------ threads */
+typedef struct {
+    int kind; /* 0 elementwise, 1 softmax */
+    elementwise_loop loop;
+    softmax_loop sloop;
+    int mode;
+    const void *x, *g, *y;
+    void *o, *o2;
+    double prm;
+    Py_ssize_t m; /* softmax row length */
+    Py_ssize_t lo, hi;
+    int failed;
+} task_t;
+
+static void run_task(task_t *t)
+{
+    if (t->kind == 0) {
+        t->loop(t->mode, t->x, t->g, t->o, t->o2, t->prm, t->lo, t->hi);
+        return;
+    }
+    double *s = malloc(2 * (size_t)t->m * sizeof(double));
+    if (s == NULL) {
+        t->failed = 1;
+        return;
+    }
+    t->sloop(t->x, t->g, t->y, t->o, t->m, s, s + t->m, t->lo, t->hi);
+    free(s);
+}
+
+#if HAVE_PTHREADS
+static void *thread_main(void *arg)
+{
+    run_task((task_t *)arg);
+    return NULL;
+}
+#endif
+
+#define MAX_THREADS 64
+
+/* Split [0, n) into up to `threads` pieces (multiples of `align`), one thread each. */
+static int run_split(task_t *proto, Py_ssize_t n, int threads, Py_ssize_t align)
+{
+    task_t tasks[MAX_THREADS];
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    if (threads < 1 || !HAVE_PTHREADS)
+        threads = 1;
+    Py_ssize_t piece = (n + threads - 1) / threads;
+    piece = (piece + align - 1) / align * align;
+    int used = 0;
+    for (Py_ssize_t lo = 0; lo < n && used < threads; lo += piece) {
+        tasks[used] = *proto;
+        tasks[used].lo = lo;
+        tasks[used].hi = lo + piece < n ? lo + piece : n;
+        used++;
+    }
+    if (used == 0)
+        return 0;
+#if HAVE_PTHREADS
+    pthread_t ids[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    for (int i = 1; i < used; i++)
+        started[i] = pthread_create(&ids[i], NULL, thread_main, &tasks[i]) == 0;
+    run_task(&tasks[0]);
+    int failed = tasks[0].failed;
+    for (int i = 1; i < used; i++) {
+        if (started[i])
+            pthread_join(ids[i], NULL);
+        else
+            run_task(&tasks[i]); /* no thread to be had: do it here */
+        failed |= tasks[i].failed;
+    }
+    return failed;
+#else
+    run_task(&tasks[0]);
+    return tasks[0].failed;
+#endif
+}
+
+/* ------------------------------------------------------------------ buffers */
+/* A C-contiguous float32 ("f") or float64 ("d") buffer in native byte order; 0 if the
+ * object is not one (the caller falls back to NumPy), -1 on error. */
+static int get_buffer(PyObject *obj, Py_buffer *view, int writable, int *is64)
+{
+    int flags = PyBUF_FORMAT | PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) != 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    const char *fmt = view->format;
+    if (fmt != NULL && (fmt[0] == '=' || fmt[0] == '@'))
+        fmt++;
+    if (fmt != NULL && fmt[1] == '\0' && (fmt[0] == 'f' || fmt[0] == 'd')) {
+        *is64 = fmt[0] == 'd';
+        if (view->itemsize == (*is64 ? 8 : 4))
+            return 1;
+    }
+    PyBuffer_Release(view);
+    return 0;
+}
+
+/* Two buffers may be the same memory (in place) or apart; a partial overlap is refused. */
+static int overlap_ok(const Py_buffer *a, const Py_buffer *b)
+{
+    const char *a0 = a->buf, *a1 = (const char *)a->buf + a->len;
+    const char *b0 = b->buf, *b1 = (const char *)b->buf + b->len;
+    if (a1 <= b0 || b1 <= a0)
+        return 1;
+    return a0 == b0 && a->len == b->len;
+}
+
+#define NBUF 4
+
+typedef struct {
+    Py_buffer v[NBUF];
+    int held[NBUF];
+} buffers_t;
+
+static void release_all(buffers_t *b)
+{
+    for (int i = 0; i < NBUF; i++)
+        if (b->held[i])
+            PyBuffer_Release(&b->v[i]);
+}
+
+/* Acquire objs[0..k): all the same dtype and length, outputs (index >= first_out)
+ * writable, no partial overlaps. 1 ok, 0 unsuitable (released). */
+static int acquire(buffers_t *b, PyObject *const *objs, int k, int first_out, int *is64)
+{
+    memset(b, 0, sizeof *b);
+    int dt = -1;
+    for (int i = 0; i < k; i++) {
+        if (objs[i] == Py_None)
+            continue;
+        int this64;
+        if (!get_buffer(objs[i], &b->v[i], i >= first_out, &this64)) {
+            release_all(b);
+            return 0;
+        }
+        b->held[i] = 1;
+        if ((dt != -1 && dt != this64) || (i > 0 && b->v[i].len != b->v[0].len)) {
+            release_all(b);
+            return 0;
+        }
+        dt = this64;
+    }
+    for (int i = first_out; i < k; i++)
+        for (int j = 0; j < k; j++)
+            if (j != i && b->held[i] && b->held[j] && !overlap_ok(&b->v[i], &b->v[j])) {
+                release_all(b);
+                return 0;
+            }
+    /* two outputs must be apart */
+    if (k - first_out == 2 && b->held[first_out] && b->held[first_out + 1] &&
+        b->v[first_out].buf == b->v[first_out + 1].buf) {
+        release_all(b);
+        return 0;
+    }
+    *is64 = dt;
+    return 1;
+}
+
+/* ------------------------------------------------------------------ module functions */
+/* elementwise(kernel, mode, x, g, out, out2, param, threads) -> bool
+ * mode 0: out = f(x); 1: out = f'(x); 2: out = g f'(x); 3: out = f(x), out2 = f'(x).
+ * False (nothing written) when a buffer is not a C-contiguous float32/float64 array of the
+ * same dtype and length as x, or outputs partially overlap inputs. */
+static PyObject *elementwise(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "elementwise takes 8 arguments");
+        return NULL;
+    }
+    long kid = PyLong_AsLong(args[0]);
+    long mode = PyLong_AsLong(args[1]);
+    double prm = PyFloat_AsDouble(args[6]);
+    long threads = PyLong_AsLong(args[7]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (kid < 0 || kid >= K_COUNT || mode < MODE_FWD || mode > MODE_FWD_DER) {
+        PyErr_SetString(PyExc_ValueError, "bad kernel or mode");
+        return NULL;
+    }
+    PyObject *objs[4] = {args[2], mode == MODE_BWD ? args[3] : Py_None, args[4],
+                         mode == MODE_FWD_DER ? args[5] : Py_None};
+    if (objs[0] == Py_None || objs[2] == Py_None ||
+        (mode == MODE_BWD && objs[1] == Py_None) || (mode == MODE_FWD_DER && objs[3] == Py_None)) {
+        PyErr_SetString(PyExc_ValueError, "missing buffer");
+        return NULL;
+    }
+    buffers_t b;
+    int is64;
+    if (!acquire(&b, objs, 4, 2, &is64))
+        Py_RETURN_FALSE;
+    Py_ssize_t n = b.v[0].len / (is64 ? 8 : 4);
+    task_t t = {0};
+    t.kind = 0;
+    t.loop = LOOPS[kid][is64];
+    t.mode = (int)mode;
+    t.x = b.v[0].buf;
+    t.g = b.held[1] ? b.v[1].buf : NULL;
+    t.o = b.v[2].buf;
+    t.o2 = b.held[3] ? b.v[3].buf : NULL;
+    t.prm = prm;
+    if (n < SPLIT_AT[kid] || threads <= 1) {
+        t.lo = 0;
+        t.hi = n;
+        run_task(&t); /* small: no GIL dance, no threads */
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        run_split(&t, n, (int)threads, 64);
+        Py_END_ALLOW_THREADS
+    }
+    release_all(&b);
+    Py_RETURN_TRUE;
+}
+
+/* softmax(x, g, y, out, m, threads) -> bool: softmax over rows of length m (g None), or
+ * its backward y (g - sum g y) with y = softmax(x) when y is None. */
+static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "softmax takes 6 arguments");
+        return NULL;
+    }
+    Py_ssize_t m = PyLong_AsSsize_t(args[4]);
+    long threads = PyLong_AsLong(args[5]);
+    if (PyErr_Occurred())
+        return NULL;
+    PyObject *objs[4] = {args[0], args[1], args[2], args[3]};
+    buffers_t b;
+    int is64;
+    if (m <= 0 || !acquire(&b, objs, 4, 3, &is64))
+        Py_RETURN_FALSE;
+    Py_ssize_t n = b.v[0].len / (is64 ? 8 : 4);
+    if (n % m != 0) {
+        release_all(&b);
+        Py_RETURN_FALSE;
+    }
+    task_t t = {0};
+    t.kind = 1;
+    t.sloop = SOFTMAX[is64];
+    t.x = b.v[0].buf;
+    t.g = b.held[1] ? b.v[1].buf : NULL;
+    t.y = b.held[2] ? b.v[2].buf : NULL;
+    t.o = b.v[3].buf;
+    t.m = m;
+    Py_ssize_t rows = n / m;
+    int failed;
+    if (n < SOFTMAX_SPLIT_AT || threads <= 1 || rows < 2) {
+        t.lo = 0;
+        t.hi = rows;
+        run_task(&t);
+        failed = t.failed;
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        failed = run_split(&t, rows, (int)threads, 1);
+        Py_END_ALLOW_THREADS
+    }
+    release_all(&b);
+    if (failed)
+        return PyErr_NoMemory();
+    Py_RETURN_TRUE;
+}
+
+static PyObject *kernel_names(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    PyObject *t = PyTuple_New(K_COUNT);
+    if (t == NULL)
+        return NULL;
+    for (int i = 0; i < K_COUNT; i++) {
+        PyObject *s = PyUnicode_FromString(KERNEL_NAMES[i]);
+        if (s == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, i, s);
+    }
+    return t;
+}
+
+static PyObject *cpu_count(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+#if HAVE_PTHREADS && defined(_SC_NPROCESSORS_ONLN)
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return PyLong_FromLong(n > 0 ? n : 1);
+#else
+    return PyLong_FromLong(1);
+#endif
+}
+
+static PyMethodDef methods[] = {
+    {"elementwise", (PyCFunction)(void (*)(void))elementwise, METH_FASTCALL,
+     "elementwise(kernel, mode, x, g, out, out2, param, threads) -> bool"},
+    {"softmax", (PyCFunction)(void (*)(void))softmax, METH_FASTCALL,
+     "softmax(x, g, y, out, m, threads) -> bool"},
+    {"kernel_names", kernel_names, METH_NOARGS, "the kernel names, by id"},
+    {"cpu_count", cpu_count, METH_NOARGS, "online processors"},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "_kernels",
+                                       "actlab's compiled activation kernels", -1, methods};
+
+PyMODINIT_FUNC PyInit__kernels(void)
+{
+#if HAVE_AVX2_VERSION
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+        getenv("ACTLAB_NO_AVX2") == NULL) {
+        LOOPS = LOOPS_avx2;
+        SOFTMAX = SOFTMAX_avx2;
+        ISA = "avx2+fma";
+        FAST_FMA = 1;
+    }
+#endif
+    PyObject *mod = PyModule_Create(&moduledef);
+    if (mod == NULL)
+        return NULL;
+    if (PyModule_AddStringConstant(mod, "isa", ISA) < 0 ||
+        PyModule_AddIntConstant(mod, "fast_fma", FAST_FMA) < 0 ||
+        PyModule_AddIntConstant(mod, "MODE_FWD", MODE_FWD) < 0 ||
+        PyModule_AddIntConstant(mod, "MODE_DER", MODE_DER) < 0 ||
+        PyModule_AddIntConstant(mod, "MODE_BWD", MODE_BWD) < 0 ||
+        PyModule_AddIntConstant(mod, "MODE_FWD_DER", MODE_FWD_DER) < 0) {
+        Py_DECREF(mod);
+        return NULL;
+    }
+    return mod;
+}

@@ -1,0 +1,417 @@
+/* The elementwise and softmax loops of _kernels.c, compiled once per instruction set.
+ *
+ * _kernels.c includes this file twice: once under `#pragma GCC target("avx2,fma")` with
+ * SFX=avx2 and once for the baseline with SFX=base, and picks one at import time by
+ * __builtin_cpu_supports.  Everything here is written as scalar C that gcc vectorises at
+ * -O3: branch-free selects, explicit fma(), no libm calls, no -ffast-math.  fma() is
+ * correctly rounded in both versions, and -ffp-contract=off keeps the compiler from fusing
+ * anything else, so the two versions return the same bits.
+ *
+ * Everything is computed in double and rounded once to the output's dtype, as the NumPy
+ * reference kernels do.  The `hi` flag picks the polynomial degree: full double accuracy
+ * for float64 output (hi = 1), about 1e-12 relative for float32 output (hi = 0), far below
+ * float32's half ULP (3e-8).
+ */
+
+#define CAT2(a, b) a##_##b
+#define CAT(a, b) CAT2(a, b)
+#define FN(name) CAT(name, SFX)
+
+/* ------------------------------------------------------------------ exp and expm1 */
+/* x <= 0 (or NaN) is written as k ln2 + r, |r| <= ln2/2.  Returns expm1(r).
+ *
+ * hi (float64 results): *sbig = 2^(k+512) = 2^k / SCALE(hi), exact for every k the clamp at
+ * -1000 allows, so that 2^k itself may be subnormal or 0 without an integer underflow.
+ * lo (float32 results): *sbig = 2^k, the clamp at -110 already below every float32 result
+ * (e^-110 < 2^-149 / 4), and one fma for the reduction: its error, k ulp(ln2) <= 2e-14
+ * relative, is far below float32's. */
+#define SCALE(hi) ((hi) ? TWO_M512 : 1.0)
+#define UNSCALE(hi) ((hi) ? TWO_P512 : 1.0)
+static inline double FN(expm1_reduced)(double x, int hi, double *sbig)
+{
+    const double lowest = hi ? -1000.0 : -110.0;
+    x = x < lowest ? lowest : x;          /* -inf too; NaN compares false and stays */
+    double kd = fma(x, INV_LN2, SHIFT);
+    uint64_t ki = asuint64(kd);
+    kd -= SHIFT;
+    double r = fma(kd, -LN2_HI, x);
+    if (hi)
+        r = fma(kd, -LN2_LO, r);
+    *sbig = asdouble((ki + (uint64_t)(hi ? 1023 + 512 : 1023)) << 52);
+    /* Estrin's scheme: a short dependency chain, so more elements are in flight */
+    double r2 = r * r, r4 = r2 * r2, q;
+    if (hi) {
+        const double *c = EXPM1_HI;
+        double c01 = fma(c[1], r, c[0]), c23 = fma(c[3], r, c[2]), c45 = fma(c[5], r, c[4]);
+        double c67 = fma(c[7], r, c[6]), c89 = fma(c[9], r, c[8]), cab = fma(c[11], r, c[10]);
+        double c03 = fma(c23, r2, c01), c47 = fma(c67, r2, c45), c8b = fma(cab, r2, c89);
+        q = fma(fma(c8b, r4, c47), r4, c03);
+    } else {
+        const double *c = EXPM1_LO;
+        double c01 = fma(c[1], r, c[0]), c23 = fma(c[3], r, c[2]), c45 = fma(c[5], r, c[4]);
+        double c03 = fma(c23, r2, c01), c46 = fma(c[6], r2, c45);
+        q = fma(c46, r4, c03);
+    }
+    return fma(r2, q, r);
+}
+
+/* e^x / SCALE(hi) for x <= 0 or NaN, always normal (or NaN): a product or quotient of it
+ * is multiplied by SCALE(hi) last, so that a subnormal float64 result is rounded once, not
+ * flushed (4 e^{-746} is the smallest subnormal, not 0).  For normal results the scaling is
+ * exact and the bits are those of the same formula applied to e^x. */
+static inline double FN(exp_big_le0)(double x, int hi)
+{
+    double sbig;
+    double p = FN(expm1_reduced)(x, hi, &sbig);
+    return fma(sbig, p, sbig);
+}
+
+/* e^x for x <= 0 or NaN: one rounding for normal results, correct subnormals, 0 below. */
+static inline double FN(exp_le0)(double x, int hi)
+{
+    return FN(exp_big_le0)(x, hi) * SCALE(hi);
+}
+
+/* (e^x / SCALE(hi), e^x - 1) for x <= 0 or NaN, from one reduction. */
+static inline void FN(exp_expm1_le0)(double x, int hi, double *ebig, double *em)
+{
+    double sbig;
+    double p = FN(expm1_reduced)(x, hi, &sbig);
+    double s = sbig * SCALE(hi);
+    *ebig = fma(sbig, p, sbig);
+    *em = fma(s, p, s - 1.0);
+}
+
+/* ------------------------------------------------------------------ the functions */
+/* Each computes f and f' of a double; after inlining, the loops keep only what they use. */
+
+static inline void FN(f_sigmoid)(double x, int hi, double prm, double *f, double *d)
+{
+    (void)prm;
+    double eb = FN(exp_big_le0)(-fabs(x), hi);  /* e^{-|x|} / SCALE */
+    double den = eb * SCALE(hi) + 1.0;
+    /* e/(1+e) for x < 0, 1/(1+e) else: one division, scaled so subnormals round once */
+    *f = ((x < 0 ? eb : UNSCALE(hi)) / den) * SCALE(hi);
+    *d = (eb / (den * den)) * SCALE(hi);
+}
+
+static inline void FN(f_tanh)(double x, int hi, double prm, double *f, double *d)
+{
+    (void)prm;
+    double eb, em;
+    FN(exp_expm1_le0)(-2.0 * fabs(x), hi, &eb, &em);  /* e^{-2|x|} / SCALE, e^{-2|x|} - 1 */
+    *f = copysign(-em / (em + 2.0), x);
+    double den = eb * SCALE(hi) + 1.0;
+    *d = ((eb / (den * den)) * 4.0) * SCALE(hi);
+}
+
+static inline void FN(f_arctan)(double x, int hi, double prm, double *f, double *d)
+{
+    (void)prm;
+    double a = fabs(x);
+    int big = a > TAN_3PI_8, mid = a > TAN_PI_8;
+    double num = big ? -1.0 : (mid ? a - 1.0 : a);
+    double den = big ? a : (mid ? a + 1.0 : 1.0);
+    double t = num / den;
+    double u = t * t;
+    double p;
+    if (hi) {
+        p = fma(ATAN_HI[10], u, ATAN_HI[9]);
+        p = fma(p, u, ATAN_HI[8]);
+        p = fma(p, u, ATAN_HI[7]);
+        p = fma(p, u, ATAN_HI[6]);
+        p = fma(p, u, ATAN_HI[5]);
+        p = fma(p, u, ATAN_HI[4]);
+        p = fma(p, u, ATAN_HI[3]);
+        p = fma(p, u, ATAN_HI[2]);
+        p = fma(p, u, ATAN_HI[1]);
+        p = fma(p, u, ATAN_HI[0]);
+    } else {
+        p = fma(ATAN_LO[6], u, ATAN_LO[5]);
+        p = fma(p, u, ATAN_LO[4]);
+        p = fma(p, u, ATAN_LO[3]);
+        p = fma(p, u, ATAN_LO[2]);
+        p = fma(p, u, ATAN_LO[1]);
+        p = fma(p, u, ATAN_LO[0]);
+    }
+    double y_hi = big ? PIO2_HI : (mid ? PIO4_HI : 0.0);
+    double y_lo = big ? PIO2_LO : (mid ? PIO4_LO : 0.0);
+    *f = copysign(y_hi + (t + fma(t * u, p, y_lo)), x);
+    /* 1/(1+x^2) as the NumPy kernel computes it: x^2 only for |x| <= 1, else r/(x+r), r=1/x */
+    int small = a <= 1.0;
+    double s = small ? x : 0.0;
+    double bg = small ? 2.0 : x;
+    double r = 1.0 / bg;
+    double dn = small ? 1.0 : r;
+    double dd = small ? s * s + 1.0 : bg + r;
+    *d = dn / dd;
+}
+
+static inline void FN(f_selu)(double x, int hi, double prm, double *f, double *d)
+{
+    (void)prm;
+    double neg = x < 0.0 ? x : (x == x ? 0.0 : x);  /* np.minimum(x, 0) */
+    double eb, em;
+    FN(exp_expm1_le0)(neg, hi, &eb, &em);
+    int pos = x >= 0.0;
+    *f = pos ? x * SELU_LAMBDA : em * SELU_LAMBDA_ALPHA;
+    *d = pos ? SELU_LAMBDA : (eb * SELU_LAMBDA_ALPHA) * SCALE(hi);
+}
+
+/* The exact functions are computed in their own dtype T (float or double). */
+#define EXACT_FUNCTIONS(T, sfx)                                                           \
+    static inline void FN(f_step_##sfx)(T x, T prm, T *f, T *d)                           \
+    {                                                                                     \
+        (void)prm;                                                                        \
+        *f = x < (T)0 ? (T)0 : (x == x ? (T)1 : x);                                       \
+        *d = x == x ? (T)0 : x;                                                           \
+    }                                                                                     \
+    static inline void FN(f_relu_##sfx)(T x, T prm, T *f, T *d)                           \
+    {                                                                                     \
+        (void)prm;                                                                        \
+        *f = (x > (T)0 || x != x) ? x : (T)0;                                             \
+        *d = x < (T)0 ? (T)0 : (x == x ? (T)1 : x);                                       \
+    }                                                                                     \
+    static inline void FN(f_leaky_relu_##sfx)(T x, T prm, T *f, T *d)                     \
+    {                                                                                     \
+        T neg = x * prm;                                                                  \
+        *f = x >= (T)0 ? x : neg;                                                         \
+        *d = x >= (T)0 ? (T)1 : (x == x ? prm : x);                                       \
+    }                                                                                     \
+    static inline void FN(f_identity_##sfx)(T x, T prm, T *f, T *d)                       \
+    {                                                                                     \
+        (void)prm;                                                                        \
+        *f = x;                                                                           \
+        *d = x == x ? (T)1 : x;                                                           \
+    }
+
+EXACT_FUNCTIONS(float, f32)
+EXACT_FUNCTIONS(double, f64)
+
+/* ------------------------------------------------------------------ loops */
+/* MODE_FWD: o = f(x); MODE_DER: o = f'(x); MODE_BWD: o = g f'(x); MODE_FWD_DER: o = f, o2 = f'.
+ * In place (o == x, o == g) is fine: each element is read before it is written. */
+
+/* Computed in double, rounded once to T. */
+#define DOUBLE_LOOPS(name, T, hi)                                                         \
+    static void FN(name##_##T)(int mode, const T *restrict_x, const T *g, T *o, T *o2,   \
+                               double prm, Py_ssize_t lo, Py_ssize_t hi_)                 \
+    {                                                                                     \
+        const T *x = restrict_x;                                                          \
+        Py_ssize_t i;                                                                     \
+        switch (mode) {                                                                   \
+        case MODE_FWD:                                                                    \
+            for (i = lo; i < hi_; i++) {                                                  \
+                double f, d;                                                              \
+                FN(f_##name)((double)x[i], hi, prm, &f, &d);                              \
+                o[i] = (T)f;                                                              \
+            }                                                                             \
+            break;                                                                        \
+        case MODE_DER:                                                                    \
+            for (i = lo; i < hi_; i++) {                                                  \
+                double f, d;                                                              \
+                FN(f_##name)((double)x[i], hi, prm, &f, &d);                              \
+                o[i] = (T)d;                                                              \
+            }                                                                             \
+            break;                                                                        \
+        case MODE_BWD:                                                                    \
+            for (i = lo; i < hi_; i++) {                                                  \
+                double f, d;                                                              \
+                FN(f_##name)((double)x[i], hi, prm, &f, &d);                              \
+                o[i] = (T)(d * (double)g[i]);                                             \
+            }                                                                             \
+            break;                                                                        \
+        default:                                                                          \
+            for (i = lo; i < hi_; i++) {                                                  \
+                double f, d;                                                              \
+                FN(f_##name)((double)x[i], hi, prm, &f, &d);                              \
+                o[i] = (T)f;                                                              \
+                o2[i] = (T)d;                                                             \
+            }                                                                             \
+        }                                                                                 \
+    }
+
+/* Computed in T itself. */
+#define EXACT_LOOPS(name, T, sfx)                                                         \
+    static void FN(name##_##T)(int mode, const T *x, const T *g, T *o, T *o2,            \
+                               double prm_, Py_ssize_t lo, Py_ssize_t hi_)                \
+    {                                                                                     \
+        const T prm = (T)prm_;                                                            \
+        Py_ssize_t i;                                                                     \
+        switch (mode) {                                                                   \
+        case MODE_FWD:                                                                    \
+            for (i = lo; i < hi_; i++) {                                                  \
+                T f, d;                                                                   \
+                FN(f_##name##_##sfx)(x[i], prm, &f, &d);                                  \
+                o[i] = f;                                                                 \
+            }                                                                             \
+            break;                                                                        \
+        case MODE_DER:                                                                    \
+            for (i = lo; i < hi_; i++) {                                                  \
+                T f, d;                                                                   \
+                FN(f_##name##_##sfx)(x[i], prm, &f, &d);                                  \
+                o[i] = d;                                                                 \
+            }                                                                             \
+            break;                                                                        \
+        case MODE_BWD:                                                                    \
+            for (i = lo; i < hi_; i++) {                                                  \
+                T f, d;                                                                   \
+                FN(f_##name##_##sfx)(x[i], prm, &f, &d);                                  \
+                o[i] = d * g[i];                                                          \
+            }                                                                             \
+            break;                                                                        \
+        default:                                                                          \
+            for (i = lo; i < hi_; i++) {                                                  \
+                T f, d;                                                                   \
+                FN(f_##name##_##sfx)(x[i], prm, &f, &d);                                  \
+                o[i] = f;                                                                 \
+                o2[i] = d;                                                                \
+            }                                                                             \
+        }                                                                                 \
+    }
+
+DOUBLE_LOOPS(sigmoid, float, 0)
+DOUBLE_LOOPS(sigmoid, double, 1)
+DOUBLE_LOOPS(tanh, float, 0)
+DOUBLE_LOOPS(tanh, double, 1)
+DOUBLE_LOOPS(arctan, float, 0)
+DOUBLE_LOOPS(arctan, double, 1)
+DOUBLE_LOOPS(selu, float, 0)
+DOUBLE_LOOPS(selu, double, 1)
+EXACT_LOOPS(step, float, f32)
+EXACT_LOOPS(step, double, f64)
+EXACT_LOOPS(relu, float, f32)
+EXACT_LOOPS(relu, double, f64)
+EXACT_LOOPS(leaky_relu, float, f32)
+EXACT_LOOPS(leaky_relu, double, f64)
+EXACT_LOOPS(identity, float, f32)
+EXACT_LOOPS(identity, double, f64)
+
+static const elementwise_loop FN(LOOPS)[K_COUNT][2] = {
+    [K_STEP] = {(elementwise_loop)FN(step_float), (elementwise_loop)FN(step_double)},
+    [K_SIGMOID] = {(elementwise_loop)FN(sigmoid_float), (elementwise_loop)FN(sigmoid_double)},
+    [K_TANH] = {(elementwise_loop)FN(tanh_float), (elementwise_loop)FN(tanh_double)},
+    [K_ARCTAN] = {(elementwise_loop)FN(arctan_float), (elementwise_loop)FN(arctan_double)},
+    [K_RELU] = {(elementwise_loop)FN(relu_float), (elementwise_loop)FN(relu_double)},
+    [K_LEAKY_RELU] = {(elementwise_loop)FN(leaky_relu_float),
+                      (elementwise_loop)FN(leaky_relu_double)},
+    [K_SELU] = {(elementwise_loop)FN(selu_float), (elementwise_loop)FN(selu_double)},
+    [K_IDENTITY] = {(elementwise_loop)FN(identity_float), (elementwise_loop)FN(identity_double)},
+};
+
+/* ------------------------------------------------------------------ softmax rows */
+/* NumPy's pairwise sum (8 accumulators over blocks of up to 128, halves above that), so
+ * that the row sums round as the reference's np.sum does. */
+static double FN(pairwise_sum)(const double *a, Py_ssize_t n)
+{
+    if (n < 8) {
+        double res = 0.0;
+        for (Py_ssize_t i = 0; i < n; i++)
+            res += a[i];
+        return res;
+    }
+    if (n <= 128) {
+        double r[8];
+        Py_ssize_t i;
+        for (int j = 0; j < 8; j++)
+            r[j] = a[j];
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++)
+                r[j] += a[i + j];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++)
+            res += a[i];
+        return res;
+    }
+    Py_ssize_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return FN(pairwise_sum)(a, n2) + FN(pairwise_sum)(a + n2, n - n2);
+}
+
+/* s = softmax(row) into the double buffer s, as the NumPy kernel computes it: e^{x - max},
+ * the sum of all but the first maximum's 1, plus 1, divided.  Infinite maxima: equal shares
+ * among the entries equal to it; NaN anywhere: the row is NaN. */
+#define SOFTMAX_ROW(T)                                                                    \
+    static void FN(softmax_row_##T)(const T *x, double *s, Py_ssize_t m, int hi)         \
+    {                                                                                     \
+        double mx = -INFINITY;                                                            \
+        int nan = 0;                                                                      \
+        Py_ssize_t first = 0;                                                             \
+        for (Py_ssize_t j = 0; j < m; j++) {                                              \
+            double v = (double)x[j];                                                      \
+            nan |= v != v;                                                                \
+            if (v > mx) {                                                                 \
+                mx = v;                                                                   \
+                first = j;                                                                \
+            }                                                                             \
+        }                                                                                 \
+        if (nan) {                                                                        \
+            for (Py_ssize_t j = 0; j < m; j++)                                            \
+                s[j] = NAN;                                                               \
+            return;                                                                       \
+        }                                                                                 \
+        if (isinf(mx)) {                                                                  \
+            double count = 0.0;                                                           \
+            for (Py_ssize_t j = 0; j < m; j++)                                            \
+                count += (double)x[j] == mx;                                              \
+            for (Py_ssize_t j = 0; j < m; j++)                                            \
+                s[j] = (double)x[j] == mx ? 1.0 / count : 0.0;                            \
+            return;                                                                       \
+        }                                                                                 \
+        if (hi) {                                                                         \
+            for (Py_ssize_t j = 0; j < m; j++)                                            \
+                s[j] = FN(exp_le0)((double)x[j] - mx, 1);                                 \
+        } else {                                                                          \
+            for (Py_ssize_t j = 0; j < m; j++)                                            \
+                s[j] = FN(exp_le0)((double)x[j] - mx, 0);                                 \
+        }                                                                                 \
+        s[first] = 0.0;                                                                   \
+        double total = FN(pairwise_sum)(s, m) + 1.0;                                      \
+        s[first] = 1.0;                                                                   \
+        for (Py_ssize_t j = 0; j < m; j++)                                                \
+            s[j] /= total;                                                                \
+    }                                                                                     \
+    /* rows [lo, hi_): forward (g == NULL) into o, or backward y (g - sum g y) */          \
+    static void FN(softmax_rows_##T)(const T *x, const T *g, const T *y, T *o,           \
+                                     Py_ssize_t m, double *s, double *gs,                 \
+                                     Py_ssize_t lo, Py_ssize_t hi_)                       \
+    {                                                                                     \
+        for (Py_ssize_t row = lo; row < hi_; row++) {                                     \
+            const T *xr = x + row * m;                                                    \
+            T *orow = o + row * m;                                                        \
+            if (y != NULL) {                                                              \
+                const T *yr = y + row * m;                                                \
+                for (Py_ssize_t j = 0; j < m; j++)                                        \
+                    s[j] = (double)yr[j];                                                 \
+            } else {                                                                      \
+                FN(softmax_row_##T)(xr, s, m, sizeof(T) == 8);                            \
+            }                                                                             \
+            if (g == NULL) {                                                              \
+                for (Py_ssize_t j = 0; j < m; j++)                                        \
+                    orow[j] = (T)s[j];                                                    \
+                continue;                                                                 \
+            }                                                                             \
+            const T *gr = g + row * m;                                                    \
+            for (Py_ssize_t j = 0; j < m; j++)                                            \
+                gs[j] = (double)gr[j] * s[j];                                             \
+            double inner = FN(pairwise_sum)(gs, m);                                       \
+            for (Py_ssize_t j = 0; j < m; j++)                                            \
+                orow[j] = (T)(s[j] * ((double)gr[j] - inner));                            \
+        }                                                                                 \
+    }
+
+SOFTMAX_ROW(float)
+SOFTMAX_ROW(double)
+
+static const softmax_loop FN(SOFTMAX)[2] = {(softmax_loop)FN(softmax_rows_float),
+                                            (softmax_loop)FN(softmax_rows_double)};
+
+#undef CAT2
+#undef CAT
+#undef FN
+#undef SCALE
+#undef UNSCALE
+#undef DOUBLE_LOOPS
+#undef EXACT_LOOPS
+#undef EXACT_FUNCTIONS
+#undef SOFTMAX_ROW
