@@ -290,5 +290,7 @@ def plot_experiment(result: ExperimentResult, out_dir: str | Path) -> list[Path]
     fig = experiment_figure(result)
     paths = [out / f"{result.name}.png", out / f"{result.name}.svg"]
     fig.savefig(paths[0], dpi=DPI, metadata={"Software": None})
+    # The constrained layout is solved by the first save; keep it rather than solve it again.
+    fig.set_layout_engine("none")
     fig.savefig(paths[1], metadata={"Date": None})
     return paths
