@@ -18,6 +18,8 @@ accuracy bounds of the tests (an ULP in rare cases, from a different exponential
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -29,7 +31,8 @@ except ImportError:  # not built: the NumPy kernels do everything
 if os.environ.get("ACTLAB_NO_FAST"):  # ACTLAB_NO_FAST=1: the NumPy kernels only
     KERNELS = None
 
-__all__ = ["available", "status", "get_num_threads", "set_num_threads", "kernel_names"]
+__all__ = ["available", "status", "get_num_threads", "set_num_threads", "kernel_names",
+           "numpy_only"]
 
 F32 = np.dtype(np.float32)
 F64 = np.dtype(np.float64)
@@ -88,6 +91,18 @@ def available() -> bool:
 def kernel_names() -> list[str]:
     """The activations that have a compiled kernel on this machine."""
     return sorted(_IDS) if KERNELS is not None else []
+
+
+@contextmanager
+def numpy_only() -> Iterator[None]:
+    """Within the block, every call takes the NumPy kernels (for tests and benchmarks)."""
+    global _IDS
+    saved = _IDS
+    _IDS = {}
+    try:
+        yield
+    finally:
+        _IDS = saved
 
 
 def status() -> str:

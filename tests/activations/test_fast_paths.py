@@ -1,0 +1,405 @@
+"""The compiled fast paths (actlab.activations._fast) against the NumPy kernels.
+
+The exact functions (step, relu, leaky_relu, identity) must give the same bits.  The others
+compute the same formulas in double with their own exponential and arctangent, so they may
+differ from the NumPy kernels in the last bit: at most 1 ULP in float32, a few in float64,
+and both stay inside issue 2's bounds against mpmath (checked here on a sample; the full
+measurement is test_accuracy.py, which goes through the fast paths too).  Also: arrays that
+cross the block and thread boundaries, in-place and overlapping ``out=``, non-contiguous and
+other inputs that fall back, NaN and ±inf, and the fallback when the extension is absent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import actlab
+from actlab.activations import _fast
+
+ELEMENTWISE = ("step", "sigmoid", "tanh", "arctan", "relu", "leaky_relu", "selu", "identity")
+EXACT = ("step", "relu", "leaky_relu", "identity")
+DTYPES = (np.float32, np.float64)
+#: Largest difference from the NumPy kernels, in ULP, for the functions that are not exact.
+ULP_FROM_NUMPY = {np.float32: 1, np.float64: 4}
+OPS = ("forward", "derivative", "backward", "forward_with_derivative")
+
+needs_kernels = pytest.mark.skipif(not _fast.available(), reason="C kernels not built")
+
+
+def special_values(dtype: Any) -> np.ndarray:
+    fi = np.finfo(dtype)
+    v = [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, fi.max, -fi.max, fi.tiny, -fi.tiny,
+         fi.smallest_subnormal, -fi.smallest_subnormal, 1.0, -1.0, 0.5, -0.5, 2.414213562373095,
+         0.41421356237309503, 1e-30, -1e-30, 20.0, -20.0, 37.0, -37.0, 88.7, -88.7, 103.9,
+         -103.9, 104.0, -104.0, 110.0, -110.0, 200.0, -200.0, 354.0, -354.0, 373.0, -373.0,
+         708.0, -708.0, 744.0, -744.0, 745.2, -745.2, 1000.0, -1000.0, 1e20, -1e20]
+    with np.errstate(over="ignore"):
+        return np.array(v, dtype=np.float64).astype(dtype)
+
+
+def points(dtype: Any, n: int = 40_000, seed: int = 0) -> np.ndarray:
+    """Special values, a dense grid, log-spread magnitudes and subnormals, shuffled."""
+    rng = np.random.default_rng(seed)
+    fi = np.finfo(dtype)
+    parts = [
+        special_values(dtype),
+        rng.uniform(-40, 40, n // 2),
+        np.exp(rng.uniform(-60, np.log(float(fi.max)) - 1, n // 4)) * rng.choice([-1, 1], n // 4),
+        rng.uniform(-800, 0, n // 8),
+        rng.uniform(-1, 1, n // 16) * float(fi.tiny),
+    ]
+    with np.errstate(over="ignore"):
+        x = np.concatenate([p.astype(np.float64) for p in parts]).astype(dtype)
+    return rng.permutation(x)
+
+
+def run(act: Any, op: str, x: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, ...]:
+    if op == "forward":
+        return (act(x),)
+    if op == "derivative":
+        return (act.derivative(x),)
+    if op == "backward":
+        return (act.backward(x, g),)
+    return act.forward_with_derivative(x)
+
+
+def reference(act: Any, op: str, x: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, ...]:
+    # (the NumPy kernels warn on 0·inf when the gradient holds ±inf; the fast path does not)
+    with _fast.numpy_only(), np.errstate(invalid="ignore"):
+        if op == "forward_with_derivative":
+            return act(x), act.derivative(x)
+        return run(act, op, x, g)
+
+
+def ulp_apart(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance in representable values between a and b (0 where both are NaN)."""
+    bits = np.dtype(f"i{a.itemsize}")
+    ia = a.view(bits).astype(np.int64)
+    ib = b.view(bits).astype(np.int64)
+    # map sign-magnitude to a monotonic integer line
+    ia = np.where(ia < 0, np.iinfo(bits).min - ia, ia)
+    ib = np.where(ib < 0, np.iinfo(bits).min - ib, ib)
+    d = np.abs(ia - ib)
+    both_nan = np.isnan(a) & np.isnan(b)
+    return np.where(both_nan, 0, d)
+
+
+def assert_same(ours: np.ndarray, ref: np.ndarray, name: str, dtype: Any) -> None:
+    assert ours.dtype == ref.dtype and ours.shape == ref.shape
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref))
+    if name in EXACT:
+        same = (ours.view(f"u{ours.itemsize}") == ref.view(f"u{ref.itemsize}")) | np.isnan(ref)
+        assert same.all(), (ours[~same][:5], ref[~same][:5])
+        return
+    np.testing.assert_array_equal(np.isinf(ours), np.isinf(ref))
+    np.testing.assert_array_equal(ours == 0, ref == 0)
+    apart = ulp_apart(ours, ref)
+    assert apart.max() <= ULP_FROM_NUMPY[dtype], (apart.max(), ours[apart.argmax()],
+                                                  ref[apart.argmax()])
+
+
+# ---------------------------------------------------------------------------- same results
+@needs_kernels
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_fast_path_matches_numpy_kernels(name: str, op: str, dtype: Any) -> None:
+    act = actlab.get(name)
+    x = points(dtype)
+    g = np.random.default_rng(1).standard_normal(x.size).astype(dtype)
+    g[:8] = [np.inf, -np.inf, np.nan, 0.0, -0.0, 1e30, -1e-30, 1.0]
+    ours = run(act, op, x, g)
+    ref = reference(act, op, x, g)
+    for o, r in zip(ours, ref):
+        assert_same(o, r, name, dtype)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("slope", [0.0, 0.01, 0.3, -0.5, 2.0])
+def test_leaky_relu_every_slope_bit_equal(slope: float, dtype: Any) -> None:
+    act = actlab.get("leaky_relu", slope=slope)
+    x = points(dtype, n=4000)
+    # (the NumPy kernel warns on slope·max overflowing and on 0·inf; the fast path does not)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for op in OPS:
+            ours = run(act, op, x, x)
+            ref = reference(act, op, x, x)
+            for o, r in zip(ours, ref):
+                assert_same(o, r, "leaky_relu", dtype)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "arctan", "selu"])
+def test_fast_path_within_accuracy_bound_on_a_sample(name: str, dtype: Any) -> None:
+    """Against mpmath at 40 digits, on 400 points: 2 ULP float32, 4 ULP float64."""
+    mpmath = pytest.importorskip("mpmath")
+    mp = mpmath.mp
+    mp.dps = 40
+    lam = mpmath.mpf("1.0507009873554804934193349852946")
+    lam_alpha = lam * mpmath.mpf("1.6732632423543772848170429916717")
+    exact = {
+        "sigmoid": (lambda t: 1 / (1 + mpmath.exp(-t)),
+                    lambda t: mpmath.exp(-abs(t)) / (1 + mpmath.exp(-abs(t))) ** 2),
+        "tanh": (mpmath.tanh, lambda t: mpmath.sech(t) ** 2),
+        "arctan": (mpmath.atan, lambda t: 1 / (1 + t * t)),
+        "selu": (lambda t: lam * t if t >= 0 else lam_alpha * mpmath.expm1(t),
+                 lambda t: lam if t >= 0 else lam_alpha * mpmath.exp(t)),
+    }[name]
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.uniform(-30, 30, 300), np.exp(rng.uniform(-30, 4, 100))]).astype(dtype)
+    act = actlab.get(name)
+    fi = np.finfo(dtype)
+    for values, fn in zip(act.forward_with_derivative(x), exact):
+        for v, xv in zip(values, x):
+            true = fn(mpmath.mpf(float(xv)))
+            if true == 0:
+                assert v == 0
+                continue
+            e = max(int(mpmath.floor(mpmath.log(abs(true), 2))), fi.minexp)
+            ulp = mpmath.mpf(2) ** (e - fi.nmant)
+            err = float(abs(mpmath.mpf(float(v)) - true) / ulp)
+            assert err <= {np.float32: 2.0, np.float64: 4.0}[dtype], (name, xv, v, err)
+
+
+# ---------------------------------------------------------------------------- threads, blocks
+@needs_kernels
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_threads_do_not_change_the_bits(name: str, dtype: Any) -> None:
+    """An array past every split threshold (odd length: ragged pieces and SIMD tails)."""
+    act = actlab.get(name)
+    x = points(dtype, n=(1 << 18) + 77, seed=3)
+    g = np.random.default_rng(4).standard_normal(x.size).astype(dtype)
+    threads = _fast.get_num_threads()
+    try:
+        results = {}
+        for t in (1, 2, 3, 7):
+            _fast.set_num_threads(t)
+            results[t] = (act(x), act.backward(x, g), *act.forward_with_derivative(x))
+    finally:
+        _fast.set_num_threads(threads)
+    for t in (2, 3, 7):
+        for a, b in zip(results[1], results[t]):
+            assert a.view(f"u{a.itemsize}").tobytes() == b.view(f"u{b.itemsize}").tobytes()
+    assert_same(results[2][0], reference(act, "forward", x, g)[0], name, dtype)
+
+
+def test_set_num_threads_validates() -> None:
+    with pytest.raises(ValueError, match="positive integer"):
+        _fast.set_num_threads(0)
+    with pytest.raises(ValueError, match="positive integer"):
+        _fast.set_num_threads(True)
+
+
+# ---------------------------------------------------------------------------- out=, in place
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_out_may_be_x_itself(name: str, dtype: Any) -> None:
+    act = actlab.get(name)
+    x = points(dtype, n=5000)
+    g = np.random.default_rng(5).standard_normal(x.size).astype(dtype)
+    want_f, want_d = act(x), act.derivative(x)
+    want_b = act.backward(x, g)
+
+    y = x.copy()
+    assert act(y, out=y) is y
+    assert_same(y, want_f, name, dtype)
+    y = x.copy()
+    assert act.derivative(y, out=y) is y
+    assert_same(y, want_d, name, dtype)
+    y, gg = x.copy(), g.copy()
+    assert act.backward(y, gg, out=gg) is gg  # out is grad
+    assert_same(gg, want_b, name, dtype)
+    y = x.copy()
+    assert act.backward(y, g, out=y) is y  # out is x
+    assert_same(y, want_b, name, dtype)
+    y, d = x.copy(), np.empty_like(x)
+    f, d2 = act.forward_with_derivative(y, out=y, derivative_out=d)
+    assert f is y and d2 is d
+    assert_same(f, want_f, name, dtype)
+    assert_same(d, want_d, name, dtype)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "relu", "leaky_relu"])
+def test_partially_overlapping_out_falls_back_and_is_right(name: str) -> None:
+    act = actlab.get(name)
+    buf = np.linspace(-5, 5, 1001)
+    x = buf[:-1].copy()
+    want = act(x)
+    got = act(buf[:-1], out=buf[1:])  # out shifted one element against x
+    assert_same(got, want, name, np.float64)
+
+
+def test_out_of_another_dtype_or_shape_takes_the_numpy_path() -> None:
+    act = actlab.get("sigmoid")
+    x32 = np.linspace(-3, 3, 10, dtype=np.float32)
+    out64 = np.empty(10)
+    act(x32, out=out64)
+    np.testing.assert_array_equal(out64, act(x32).astype(np.float64))
+    with pytest.raises(ValueError, match="shape"):
+        act(x32, out=np.empty((2, 5), dtype=np.float32))
+    with pytest.raises(ValueError):
+        act(np.ones(3), out=np.empty(3, dtype=np.int64))
+    read_only = np.empty(10, dtype=np.float32)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError):
+        act(x32, out=read_only)
+
+
+# ---------------------------------------------------------------------------- fallbacks
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_other_layouts_and_dtypes_fall_back(name: str) -> None:
+    act = actlab.get(name)
+    base = np.linspace(-9, 9, 64).reshape(8, 8)
+    cases = [
+        base[:, ::2],  # strided
+        np.asfortranarray(base),  # Fortran order (contiguous, but not C)
+        base.astype(">f8"),  # byte-swapped
+        base.astype(np.float16),
+        np.arange(-4, 4),  # integers promote to float64
+        base[0].astype(np.float32)[::-1],  # negative stride
+    ]
+    for x in cases:
+        got = act(x)
+        with _fast.numpy_only():
+            want = act(x)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+
+
+def test_zero_d_and_empty_arrays() -> None:
+    for name in ELEMENTWISE:
+        act = actlab.get(name)
+        for dtype in DTYPES:
+            y = act(np.array(0.5, dtype=dtype))
+            assert isinstance(y, np.ndarray) and y.shape == () and y.dtype == dtype
+            e = act(np.empty((0, 3), dtype=dtype))
+            assert e.shape == (0, 3) and e.dtype == dtype
+            f, d = act.forward_with_derivative(np.array(-0.5, dtype=dtype))
+            assert f.shape == () and d.shape == ()
+
+
+def test_saved_output_is_validated_on_the_fast_path_too() -> None:
+    act = actlab.get("sigmoid")
+    x = np.linspace(-1, 1, 6)
+    with pytest.raises(ValueError, match="saved output"):
+        act.backward(x, np.ones(6), y=np.ones(5))
+    np.testing.assert_array_equal(act.backward(x, np.ones(6), y=act(x)), act.derivative(x))
+
+
+def test_without_the_extension_everything_still_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What an install without a C compiler gets: the NumPy kernels, the same values."""
+    x = points(np.float64, n=3000)
+    g = np.ones_like(x)
+    before = {n: (actlab.get(n)(x), actlab.get(n).backward(x, g)) for n in ELEMENTWISE}
+    rows = x[:2800].reshape(28, 100)
+    sm_before = actlab.softmax(rows)
+    monkeypatch.setattr(_fast, "KERNELS", None)
+    monkeypatch.setattr(_fast, "_IDS", {})
+    assert not _fast.available() and "NumPy" in _fast.status() and _fast.kernel_names() == []
+    for name in ELEMENTWISE:
+        act = actlab.get(name)
+        f, d = act.forward_with_derivative(x)
+        assert_same(f, before[name][0], name, np.float64)
+        assert_same(act.backward(x, g), before[name][1], name, np.float64)
+        np.testing.assert_array_equal(d, act.derivative(x))
+    np.testing.assert_allclose(actlab.softmax(rows), sm_before, rtol=1e-14, atol=0)
+
+
+def test_kernels_module_refuses_unsuitable_buffers() -> None:
+    if not _fast.available():
+        pytest.skip("C kernels not built")
+    k = _fast.KERNELS
+    x = np.linspace(-1, 1, 16)
+    out = np.empty(16)
+    assert k.elementwise(1, 0, x, None, out, None, 0.0, 1)
+    assert not k.elementwise(1, 0, x[::2], None, out[:8], None, 0.0, 1)  # strided
+    assert not k.elementwise(1, 0, x, None, out[:8], None, 0.0, 1)  # length
+    assert not k.elementwise(1, 0, x, None, out.astype(np.float32), None, 0.0, 1)  # dtype
+    assert not k.elementwise(1, 0, x, None, b"\0" * 128, None, 0.0, 1)  # read-only bytes
+    assert not k.elementwise(1, 3, x, None, out, out, 0.0, 1)  # both outputs the same
+    with pytest.raises(ValueError):
+        k.elementwise(99, 0, x, None, out, None, 0.0, 1)
+    with pytest.raises(TypeError):
+        k.elementwise(1, 0, x)
+
+
+# ---------------------------------------------------------------------------- softmax
+def softmax_rows(dtype: Any) -> np.ndarray:
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((64, 1000)) * 8).astype(dtype)
+    x[1, 3] = np.inf
+    x[2, [5, 9]] = np.inf
+    x[3, :] = -np.inf
+    x[4, 7] = np.nan
+    x[5, ::3] = -np.inf
+    x[6, :] = np.finfo(dtype).max
+    x[7, 0] = -np.finfo(dtype).max
+    return x
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_softmax_fast_path_matches_numpy(dtype: Any) -> None:
+    sm = actlab.get("softmax")
+    x = softmax_rows(dtype)
+    g = np.random.default_rng(12).standard_normal(x.shape).astype(dtype)
+    ours, ours_b, ours_by = sm(x), sm.backward(x, g), sm.backward(x, g, y=sm(x))
+    with _fast.numpy_only():
+        ref, ref_b, ref_by = sm(x), sm.backward(x, g), sm.backward(x, g, y=sm(x))
+    for o, r in ((ours, ref), (ours_b, ref_b), (ours_by, ref_by)):
+        assert o.dtype == r.dtype and o.shape == r.shape
+        np.testing.assert_array_equal(np.isnan(o), np.isnan(r))
+        close = np.isclose(o, r, rtol=8 * np.finfo(dtype).eps, atol=0, equal_nan=True)
+        # backward: y (g - Σgy) cancels where g ≈ Σgy; compare against the scale of y·g
+        scale = np.abs(sm(x)) * (np.abs(g) + np.abs(g * sm(x)).sum(-1, keepdims=True))
+        close |= np.abs(o - r) <= 8 * np.finfo(dtype).eps * np.nan_to_num(scale)
+        assert close.all(), (o[~close][:3], r[~close][:3])
+    np.testing.assert_array_equal(ours[1], np.where(np.arange(1000) == 3, 1.0, 0.0))
+    assert ours[2, 5] == ours[2, 9] == 0.5
+    np.testing.assert_array_equal(ours[3], np.full(1000, 1 / 1000, dtype=dtype))
+    assert np.isnan(ours[4]).all()
+    np.testing.assert_allclose(ours.sum(-1)[~np.isnan(ours).any(-1)], 1, rtol=1e-5)
+
+
+def test_softmax_other_axes_and_shapes() -> None:
+    sm0 = actlab.get("softmax", axis=0)
+    x = np.random.default_rng(13).standard_normal((5, 7))
+    with _fast.numpy_only():
+        want = sm0(x)
+    np.testing.assert_array_equal(sm0(x), want)  # axis 0: the NumPy path
+    sm = actlab.get("softmax")
+    for shape in [(7,), (2, 3, 4), (1, 1), (3, 0)]:
+        x = np.random.default_rng(14).standard_normal(shape)
+        with _fast.numpy_only():
+            want = sm(x)
+        np.testing.assert_allclose(sm(x), want, rtol=1e-15, atol=0)
+
+
+@needs_kernels
+def test_softmax_threads_do_not_change_the_bits() -> None:
+    sm = actlab.get("softmax")
+    x = np.random.default_rng(15).standard_normal((301, 257)).astype(np.float32)
+    threads = _fast.get_num_threads()
+    try:
+        _fast.set_num_threads(1)
+        one = sm(x)
+        _fast.set_num_threads(3)
+        three = sm(x)
+    finally:
+        _fast.set_num_threads(threads)
+    np.testing.assert_array_equal(one, three)
+
+
+def test_forward_with_derivative_of_a_vector_function_points_to_jacobian() -> None:
+    with pytest.raises(ValueError, match="jacobian"):
+        actlab.get("softmax").forward_with_derivative(np.ones(3))
+
+
+def test_status_line() -> None:
+    text = _fast.status()
+    assert ("compiled" in text) == _fast.available()
