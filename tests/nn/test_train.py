@@ -90,13 +90,23 @@ def test_regression_diabetes() -> None:
 
 
 def test_default_init() -> None:
-    assert nn.default_init("selu") == "lecun"
-    for name in ("relu", "leaky_relu", "maxout"):
+    assert nn.default_init("selu") == nn.default_init("maxout") == "lecun"
+    for name in ("relu", "leaky_relu"):
         assert nn.default_init(name) == "he"
     for name in ("sigmoid", "tanh", "arctan", "identity"):
         assert nn.default_init(name) == "glorot"
     model = nn.build_mlp(4, [3, 3], 2, activation="selu")
     assert [d.init for d in model.dense_layers] == ["lecun", "lecun", "glorot"]
+
+
+@pytest.mark.parametrize("activation", ["relu", "maxout", "selu"])
+def test_default_init_keeps_second_moment_through_depth(activation: str) -> None:
+    # 20 hidden layers at the default init: E[h²] neither explodes nor collapses
+    # (He for relu, LeCun for maxout and selu). He weights before maxout double it per layer.
+    model = nn.build_mlp(256, [256] * 20, 2, activation=activation, seed=0)
+    X = np.random.default_rng(1).standard_normal((512, 256))
+    first, last = (np.mean(h**2) for h in model.hidden_outputs(X)[:: 19])
+    assert 0.25 < last / first < 4
 
 
 def test_he_variance() -> None:

@@ -6,6 +6,10 @@ For a Dense layer with ``n_in`` inputs and ``n_out`` outputs, W ~ N(0, σ²) wit
 - he:     σ² = 2 / n_in             (He et al. 2015; relu family: keeps E[h²] constant)
 - lecun:  σ² = 1 / n_in             (LeCun 1998; selu's self-normalisation needs it)
 
+Maxout with two pieces takes lecun: the larger of two independent N(0, σ²) values has
+E[max²] = σ² (max² and min² have the same law by symmetry and sum to z₁² + z₂²), so unlike
+relu it loses no second moment and He's factor 2 would double E[h²] at every layer.
+
 Biases start at 0.
 """
 
@@ -19,20 +23,23 @@ from numpy.typing import NDArray
 INITS = ("glorot", "he", "lecun")
 
 #: Activations whose following-weights default to He initialisation.
-RELU_FAMILY = frozenset({"relu", "leaky_relu", "prelu", "relu6", "maxout", "elu", "celu"})
+RELU_FAMILY = frozenset({"relu", "leaky_relu", "prelu", "relu6", "elu", "celu"})
+
+#: Activations whose following-weights default to LeCun initialisation.
+LECUN_FAMILY = frozenset({"selu", "maxout"})
 
 
 def default_init(activation: str | None) -> str:
     """The default scheme for weights followed by ``activation``.
 
-    lecun for selu, he for the relu family (relu, leaky_relu, maxout, ...), glorot otherwise.
+    lecun for selu and maxout, he for the relu family (relu, leaky_relu, ...), glorot otherwise.
     """
     if activation is None:
         return "glorot"
     import actlab
 
     name = actlab.canonical_name(activation) if isinstance(activation, str) else activation
-    if name == "selu":
+    if name in LECUN_FAMILY:
         return "lecun"
     if name in RELU_FAMILY:
         return "he"
