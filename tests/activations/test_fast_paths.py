@@ -253,18 +253,34 @@ def test_out_of_another_dtype_or_shape_takes_the_numpy_path() -> None:
 
 # ---------------------------------------------------------------------------- fallbacks
 @pytest.mark.parametrize("name", ELEMENTWISE)
-def test_other_layouts_and_dtypes_fall_back(name: str) -> None:
+def test_results_do_not_depend_on_layout_or_container(name: str) -> None:
+    """Strided, Fortran-order and reversed arrays, lists and scalars give the bits of the
+    contiguous array (the fast path copies them first)."""
     act = actlab.get(name)
     base = np.linspace(-9, 9, 64).reshape(8, 8)
-    cases = [
-        base[:, ::2],  # strided
-        np.asfortranarray(base),  # Fortran order (contiguous, but not C)
-        base.astype(">f8"),  # byte-swapped
-        base.astype(np.float16),
-        np.arange(-4, 4),  # integers promote to float64
-        base[0].astype(np.float32)[::-1],  # negative stride
-    ]
-    for x in cases:
+    for x in (base[:, ::2], np.asfortranarray(base), base[::-1], base.astype(np.float32)[:, ::-3]):
+        want = act(np.ascontiguousarray(x))
+        for got in (act(x), act.derivative(x), act.backward(x, x), act.forward_with_derivative(x)[0]):
+            assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(act(x), want)
+        np.testing.assert_array_equal(act.backward(x, x), act.backward(want * 0 + x, x))
+        out = np.empty((8, 8))[:, ::2] if x.shape == (8, 4) else None
+        if out is not None and x.dtype == np.float64:
+            assert act(x, out=out) is out
+            np.testing.assert_array_equal(out, want)
+    row = [-2.5, -0.5, 0.0, 1.5]
+    np.testing.assert_array_equal(act(row), act(np.array(row)))
+    s = act(-0.75)
+    assert np.isscalar(s) and s == act(np.array([-0.75]))[0]
+    f, d = act.forward_with_derivative(-0.75)
+    assert np.isscalar(f) and np.isscalar(d) and d == act.derivative(np.array([-0.75]))[0]
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_other_dtypes_take_the_numpy_path(name: str) -> None:
+    act = actlab.get(name)
+    base = np.linspace(-9, 9, 64).reshape(8, 8)
+    for x in (base.astype(">f8"), base.astype(np.float16), np.arange(-4, 4), np.arange(-4, 4, dtype=np.int8)):
         got = act(x)
         with _fast.numpy_only():
             want = act(x)

@@ -114,8 +114,14 @@ def status() -> str:
 
 
 # ----------------------------------------------------------------------------- dispatch
-# Each returns the result, or None to send the call down the NumPy path.  They are called
-# for every activation that names a kernel, so they check the cheapest things first.
+# Each returns the result, or None to send the call down the NumPy path.  They run for every
+# call of an activation that names a kernel, so the common case (a C-contiguous float array)
+# is checked first and costs a few attribute reads.  Lists, scalars and non-contiguous
+# arrays are made contiguous first, so that the result never depends on the container or
+# the layout; float16, integers and other dtypes go to NumPy.
+
+FWD, DER, BWD, FWD_DER = 0, 1, 2, 3
+
 
 def _param(act: Any) -> float:
     """The kernel's one parameter (leaky_relu's slope), 0.0 when it has none."""
@@ -124,8 +130,78 @@ def _param(act: Any) -> float:
     return 0.0
 
 
+def _array(x: Any) -> np.ndarray | None:
+    """x as a float32/float64 ndarray (any layout), or None for the NumPy path."""
+    if type(x) is not np.ndarray:
+        if isinstance(x, np.ndarray) or isinstance(x, (str, bytes)):
+            return None  # subclasses keep their own semantics
+        try:
+            x = np.asarray(x)
+        except Exception:  # ragged lists and the like: NumPy's path raises the error
+            return None
+    dt = x.dtype
+    return x if dt is F32 or dt is F64 else None
+
+
 def _same(a: Any, x: np.ndarray) -> bool:
     return type(a) is np.ndarray and a.dtype is x.dtype and a.shape == x.shape
+
+
+def _fresh(x: np.ndarray) -> np.ndarray:
+    return np.empty(x.shape, x.dtype)
+
+
+def _scalar(result: np.ndarray, x: Any) -> Any:
+    """A 0-d result of a non-array input is returned as a scalar, as the NumPy path does."""
+    return result[()] if result.ndim == 0 and not isinstance(x, np.ndarray) else result
+
+
+def _elementwise(kid: int, mode: int, x: np.ndarray, g: Any, outs: list[np.ndarray],
+                 prm: float) -> bool:
+    """Run one kernel; on a layout the C side refuses (strided, Fortran order, outputs
+    overlapping inputs in part), retry on contiguous copies and copy the results back."""
+    o2 = outs[1] if len(outs) > 1 else None
+    if KERNELS.elementwise(kid, mode, x, g, outs[0], o2, prm, _THREADS):
+        return True
+    xc = np.ascontiguousarray(x)
+    gc = None if g is None else np.ascontiguousarray(g)
+    tmp = [_fresh(xc) for _ in outs]
+    if not KERNELS.elementwise(kid, mode, xc, gc, tmp[0], tmp[1] if o2 is not None else None,
+                               prm, _THREADS):
+        return False
+    for o, t in zip(outs, tmp):
+        np.copyto(o, t)
+    return True
+
+
+def forward(act: Any, x: Any, out: Any) -> Any:
+    kid = _IDS.get(act.fast)
+    if kid is None:
+        return None
+    a = _array(x)
+    if a is None:
+        return None
+    if kid < 0:  # softmax
+        m = _row_length(act, a)
+        if out is not None or m == 0:
+            return None
+        ac = np.ascontiguousarray(a)
+        result = _fresh(ac)
+        return result if KERNELS.softmax(ac, None, None, result, m, _THREADS) else None
+    if out is None:
+        result = _fresh(a)
+    elif _same(out, a):
+        result = out
+    else:
+        return None
+    if not _elementwise(kid, FWD, a, None, [result], _param(act)):
+        return None
+    return _scalar(result, x)
+
+
+def _saved_ok(y: Any, x: np.ndarray) -> bool:
+    """A saved output the fast path may take (else NumPy validates it and raises)."""
+    return y is None or _same(y, x)
 
 
 def _row_length(act: Any, x: np.ndarray) -> int:
@@ -138,85 +214,64 @@ def _row_length(act: Any, x: np.ndarray) -> int:
     return x.shape[-1]
 
 
-def forward(act: Any, x: Any, out: Any) -> Any:
-    kid = _IDS.get(act.fast)
-    if kid is None or type(x) is not np.ndarray or (x.dtype is not F32 and x.dtype is not F64):
-        return None
-    if kid < 0:  # softmax
-        m = _row_length(act, x)
-        if out is not None or m == 0:
-            return None
-        result = np.empty_like(x, order="C")
-        return result if KERNELS.softmax(x, None, None, result, m, _THREADS) else None
-    if out is None:
-        result = np.empty_like(x, order="C")
-    elif _same(out, x):
-        result = out
-    else:
-        return None
-    ok = KERNELS.elementwise(kid, 0, x, None, result, None, _param(act), _THREADS)
-    return result if ok else None
-
-
-def _saved_ok(y: Any, x: np.ndarray) -> bool:
-    """A saved output the fast path may take (else NumPy validates it and raises)."""
-    return y is None or _same(y, x)
-
-
 def derivative(act: Any, x: Any, y: Any, out: Any) -> Any:
     kid = _IDS.get(act.fast)
-    if (kid is None or kid < 0 or type(x) is not np.ndarray
-            or (x.dtype is not F32 and x.dtype is not F64) or not _saved_ok(y, x)):
+    if kid is None or kid < 0:
+        return None
+    a = _array(x)
+    if a is None or not _saved_ok(y, a):
         return None
     if out is None:
-        result = np.empty_like(x, order="C")
-    elif _same(out, x):
+        result = _fresh(a)
+    elif _same(out, a):
         result = out
     else:
         return None
-    ok = KERNELS.elementwise(kid, 1, x, None, result, None, _param(act), _THREADS)
-    return result if ok else None
+    if not _elementwise(kid, DER, a, None, [result], _param(act)):
+        return None
+    return _scalar(result, x)
 
 
 def backward(act: Any, x: Any, grad: Any, y: Any, out: Any) -> Any:
     kid = _IDS.get(act.fast)
-    if (kid is None or type(x) is not np.ndarray
-            or (x.dtype is not F32 and x.dtype is not F64) or not _same(grad, x)):
+    if kid is None:
+        return None
+    a = _array(x)
+    if a is None:
+        return None
+    g = _array(grad)
+    if g is None or g.dtype is not a.dtype or g.shape != a.shape or not _saved_ok(y, a):
         return None
     if kid < 0:  # softmax: y (g - Σ g y), from the saved output when given
-        m = _row_length(act, x)
-        if out is not None or m == 0 or not _saved_ok(y, x):
+        m = _row_length(act, a)
+        if out is not None or m == 0:
             return None
-        result = np.empty_like(x, order="C")
-        return result if KERNELS.softmax(x, grad, y, result, m, _THREADS) else None
-    if not _saved_ok(y, x):
-        return None
+        ac, gc = np.ascontiguousarray(a), np.ascontiguousarray(g)
+        yc = None if y is None else np.ascontiguousarray(y)
+        result = _fresh(ac)
+        return result if KERNELS.softmax(ac, gc, yc, result, m, _THREADS) else None
     if out is None:
-        result = np.empty_like(x, order="C")
-    elif _same(out, x):
+        result = _fresh(a)
+    elif _same(out, a):
         result = out
     else:
         return None
-    ok = KERNELS.elementwise(kid, 2, x, grad, result, None, _param(act), _THREADS)
-    return result if ok else None
+    if not _elementwise(kid, BWD, a, g, [result], _param(act)):
+        return None
+    return _scalar(result, x)
 
 
 def forward_with_derivative(act: Any, x: Any, out: Any, dout: Any) -> Any:
     kid = _IDS.get(act.fast)
-    if (kid is None or kid < 0 or type(x) is not np.ndarray
-            or (x.dtype is not F32 and x.dtype is not F64)):
+    if kid is None or kid < 0:
         return None
-    if out is None:
-        f = np.empty_like(x, order="C")
-    elif _same(out, x):
-        f = out
-    else:
+    a = _array(x)
+    if a is None:
         return None
-    if dout is None:
-        d = np.empty_like(x, order="C")
-    elif _same(dout, x):
-        d = dout
-    else:
+    f = _fresh(a) if out is None else out if _same(out, a) else None
+    d = _fresh(a) if dout is None else dout if _same(dout, a) else None
+    if f is None or d is None or f is d:
         return None
-    ok = KERNELS.elementwise(kid, 3, x, None, f, d, _param(act), _THREADS)
-    return (f, d) if ok else None
+    if not _elementwise(kid, FWD_DER, a, None, [f, d], _param(act)):
+        return None
+    return _scalar(f, x), _scalar(d, x)

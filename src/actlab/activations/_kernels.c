@@ -140,13 +140,15 @@ static void run_task(task_t *t)
         t->loop(t->mode, t->x, t->g, t->o, t->o2, t->prm, t->lo, t->hi);
         return;
     }
-    double *s = malloc(2 * (size_t)t->m * sizeof(double));
+    double stack[2 * 1024];
+    double *s = t->m <= 1024 ? stack : malloc(2 * (size_t)t->m * sizeof(double));
     if (s == NULL) {
         t->failed = 1;
         return;
     }
     t->sloop(t->x, t->g, t->y, t->o, t->m, s, s + t->m, t->lo, t->hi);
-    free(s);
+    if (s != stack)
+        free(s);
 }
 
 #if HAVE_PTHREADS

@@ -328,23 +328,46 @@ static double FN(pairwise_sum)(const double *a, Py_ssize_t n)
     return FN(pairwise_sum)(a, n2) + FN(pairwise_sum)(a + n2, n - n2);
 }
 
-/* s = softmax(row) into the double buffer s, as the NumPy kernel computes it: e^{x - max},
- * the sum of all but the first maximum's 1, plus 1, divided.  Infinite maxima: equal shares
- * among the entries equal to it; NaN anywhere: the row is NaN. */
+/* The row's maximum (NaN entries skipped) and whether it holds a NaN; 8 running maxima
+ * so that the loop vectorises. */
+#define ROW_MAX(T)                                                                        \
+    static double FN(row_max_##T)(const T *x, Py_ssize_t m, int *nan)                    \
+    {                                                                                     \
+        double acc[8];                                                                    \
+        int bad = 0;                                                                      \
+        Py_ssize_t j = 0;                                                                 \
+        for (int k = 0; k < 8; k++)                                                       \
+            acc[k] = -INFINITY;                                                           \
+        for (; j + 8 <= m; j += 8)                                                        \
+            for (int k = 0; k < 8; k++) {                                                 \
+                double v = (double)x[j + k];                                              \
+                bad |= v != v;                                                            \
+                acc[k] = v > acc[k] ? v : acc[k];                                         \
+            }                                                                             \
+        for (; j < m; j++) {                                                              \
+            double v = (double)x[j];                                                      \
+            bad |= v != v;                                                                \
+            acc[0] = v > acc[0] ? v : acc[0];                                             \
+        }                                                                                 \
+        double mx = acc[0];                                                               \
+        for (int k = 1; k < 8; k++)                                                       \
+            mx = acc[k] > mx ? acc[k] : mx;                                               \
+        *nan = bad;                                                                       \
+        return mx;                                                                        \
+    }
+
+/* s = softmax(row) into the double buffer s (which may be the output row itself when T is
+ * double: each entry of x is read before s overwrites it): e^{x - max} over its sum.  An
+ * infinite maximum gives equal shares to the entries equal to it (an all -inf row is
+ * uniform); a NaN anywhere makes the row NaN.  The sum is NumPy's pairwise one over all
+ * entries (the NumPy kernel keeps the maximum's 1 apart, which changes the last bit at
+ * most: both are within the accuracy bound). */
 #define SOFTMAX_ROW(T)                                                                    \
+    ROW_MAX(T)                                                                            \
     static void FN(softmax_row_##T)(const T *x, double *s, Py_ssize_t m, int hi)         \
     {                                                                                     \
-        double mx = -INFINITY;                                                            \
-        int nan = 0;                                                                      \
-        Py_ssize_t first = 0;                                                             \
-        for (Py_ssize_t j = 0; j < m; j++) {                                              \
-            double v = (double)x[j];                                                      \
-            nan |= v != v;                                                                \
-            if (v > mx) {                                                                 \
-                mx = v;                                                                   \
-                first = j;                                                                \
-            }                                                                             \
-        }                                                                                 \
+        int nan;                                                                          \
+        double mx = FN(row_max_##T)(x, m, &nan);                                          \
         if (nan) {                                                                        \
             for (Py_ssize_t j = 0; j < m; j++)                                            \
                 s[j] = NAN;                                                               \
@@ -365,9 +388,7 @@ static double FN(pairwise_sum)(const double *a, Py_ssize_t n)
             for (Py_ssize_t j = 0; j < m; j++)                                            \
                 s[j] = FN(exp_le0)((double)x[j] - mx, 0);                                 \
         }                                                                                 \
-        s[first] = 0.0;                                                                   \
-        double total = FN(pairwise_sum)(s, m) + 1.0;                                      \
-        s[first] = 1.0;                                                                   \
+        double total = FN(pairwise_sum)(s, m);                                            \
         for (Py_ssize_t j = 0; j < m; j++)                                                \
             s[j] /= total;                                                                \
     }                                                                                     \
@@ -379,12 +400,16 @@ static double FN(pairwise_sum)(const double *a, Py_ssize_t n)
         for (Py_ssize_t row = lo; row < hi_; row++) {                                     \
             const T *xr = x + row * m;                                                    \
             T *orow = o + row * m;                                                        \
+            if (g == NULL && sizeof(T) == sizeof(double)) {                               \
+                FN(softmax_row_##T)(xr, (double *)(void *)orow, m, 1);                    \
+                continue;                                                                 \
+            }                                                                             \
             if (y != NULL) {                                                              \
                 const T *yr = y + row * m;                                                \
                 for (Py_ssize_t j = 0; j < m; j++)                                        \
                     s[j] = (double)yr[j];                                                 \
             } else {                                                                      \
-                FN(softmax_row_##T)(xr, s, m, sizeof(T) == 8);                            \
+                FN(softmax_row_##T)(xr, s, m, sizeof(T) == sizeof(double));               \
             }                                                                             \
             if (g == NULL) {                                                              \
                 for (Py_ssize_t j = 0; j < m; j++)                                        \
@@ -415,3 +440,4 @@ static const softmax_loop FN(SOFTMAX)[2] = {(softmax_loop)FN(softmax_rows_float)
 #undef EXACT_LOOPS
 #undef EXACT_FUNCTIONS
 #undef SOFTMAX_ROW
+#undef ROW_MAX
