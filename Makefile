@@ -6,7 +6,8 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: demo test bench clean
 
-$(STAMP): pyproject.toml
+# setup.py and the C sources too: the editable install compiles the optional kernels
+$(STAMP): pyproject.toml setup.py src/actlab/activations/_kernels.c src/actlab/activations/_kernels_body.h
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[lab,test,torch]'
