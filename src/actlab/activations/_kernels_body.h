@@ -389,8 +389,16 @@ static double FN(pairwise_sum)(const double *a, Py_ssize_t n)
                 s[j] = FN(exp_le0)((double)x[j] - mx, 0);                                 \
         }                                                                                 \
         double total = FN(pairwise_sum)(s, m);                                            \
-        for (Py_ssize_t j = 0; j < m; j++)                                                \
-            s[j] /= total;                                                                \
+        if (hi) {                                                                         \
+            for (Py_ssize_t j = 0; j < m; j++)                                            \
+                s[j] /= total;                                                            \
+        } else {                                                                          \
+            /* float32 results: e (1/total) is e/total to 2^-52, far below float32's */   \
+            /* half ULP; a multiply is 4x cheaper than a divide */                        \
+            double inv = 1.0 / total;                                                     \
+            for (Py_ssize_t j = 0; j < m; j++)                                            \
+                s[j] *= inv;                                                              \
+        }                                                                                 \
     }                                                                                     \
     /* rows [lo, hi_): forward (g == NULL) into o, or backward y (g - sum g y) */          \
     static void FN(softmax_rows_##T)(const T *x, const T *g, const T *y, T *o,           \
