@@ -1,16 +1,17 @@
 """vanishing-gradient: the weight-gradient norm of every layer of a deep network.
 
 A deep MLP (``depth`` hidden layers of ``width`` units, each activation's default
-initialisation: glorot for sigmoid/tanh/arctan, he for the relu family, lecun for selu) is
+initialisation: glorot for sigmoid/tanh/arctan, he for the relu family, lecun for selu and
+maxout, or the scheme given as ``init``) is
 measured on digits at initialisation and after ``epochs`` epochs of Adam.  For each Dense
 layer, input to output, the Frobenius norm ‖∂L/∂W‖ is taken on ``batches`` random training
 batches of ``batch`` rows and the median kept, so one odd batch does not decide the
 number.  The ratio first/last = ‖∂L/∂W_1‖ / ‖∂L/∂W_out‖ is the vanishing gradient in one
 number: σ' ≤ 1/4 makes sigmoid's shrink geometrically with depth.
 
-Maxout shows the opposite failure: its default init is He's (variance 2/n, made for relu,
-which halves E[h²]), but the larger of two zero-mean Gaussian pieces keeps E[h²] = σ², so
-E[h²] doubles per layer and the gradient norms grow with depth.  A finding says so when a
+The opposite failure shows with ``init="he"`` for maxout: He's variance 2/n is made for
+relu, which halves E[h²], but the larger of two zero-mean Gaussian pieces keeps E[h²] = σ²,
+so E[h²] doubles per layer and the gradient norms grow with depth.  A finding says so when a
 layer's norm passes :data:`EXPLODING` at initialisation.
 """
 
@@ -59,6 +60,7 @@ def run(
     batches: int = 5,
     batch: int = 128,
     dataset: str = "digits",
+    init: str | None = None,
 ) -> ExperimentResult:
     """Gradient norm per layer, per activation and depth, at init and after training."""
     depths = [positive_int("depth", d) for d in (depths or ((10,) if quick else (10, 30)))]
@@ -79,7 +81,7 @@ def run(
     for depth in depths:
         norms[depth] = {}
         for name in names:
-            model = nn.build_mlp(data.n_features, [width] * depth, data.n_classes, activation=name, seed=seed)
+            model = nn.build_mlp(data.n_features, [width] * depth, data.n_classes, activation=name, init=init, seed=seed)
             rng = np.random.default_rng([seed, depth, 7])
             at_init = _norms(model, data, loss, rng, batches, batch)
             ratios = [float(at_init[0] / at_init[-1])]
@@ -113,7 +115,7 @@ def run(
             peak = max(norms[depth][n]["init"])
             if peak > EXPLODING:
                 findings.append(f"{n} at depth {depth}: gradient norms reach {peak:.2g} at initialisation with its "
-                                f"default init ({nn.default_init(n)}): they explode rather than vanish")
+                                f"{init or 'default'} init ({init or nn.default_init(n)}): they explode rather than vanish")
     for n in skipped:
         findings.append(f"{n}: left out, its derivative is 0 everywhere so every gradient is 0")
     return ExperimentResult(
