@@ -36,11 +36,11 @@ enum { MODE_FWD, MODE_DER, MODE_BWD, MODE_FWD_DER };
 
 static const char *const KERNEL_NAMES[K_COUNT] = {
     "step", "sigmoid", "tanh", "arctan", "relu", "leaky_relu", "selu", "identity"};
-/* Below this many elements one thread does it all: starting a thread costs ~20-50 us. */
+/* Below this many elements one thread does it all: waking a helper costs ~10-50 us. */
 static const Py_ssize_t SPLIT_AT[K_COUNT] = {
-    [K_STEP] = 1 << 18, [K_SIGMOID] = 1 << 15, [K_TANH] = 1 << 15, [K_ARCTAN] = 1 << 15,
-    [K_RELU] = 1 << 18, [K_LEAKY_RELU] = 1 << 18, [K_SELU] = 1 << 15, [K_IDENTITY] = 1 << 18};
-#define SOFTMAX_SPLIT_AT (1 << 15)
+    [K_STEP] = 1 << 16, [K_SIGMOID] = 1 << 14, [K_TANH] = 1 << 14, [K_ARCTAN] = 1 << 14,
+    [K_RELU] = 1 << 16, [K_LEAKY_RELU] = 1 << 16, [K_SELU] = 1 << 14, [K_IDENTITY] = 1 << 16};
+#define SOFTMAX_SPLIT_AT (1 << 14)
 
 typedef void (*elementwise_loop)(int, const void *, const void *, void *, void *, double,
                                  Py_ssize_t, Py_ssize_t);
@@ -151,55 +151,175 @@ static void run_task(task_t *t)
         free(s);
 }
 
-#if HAVE_PTHREADS
-static void *thread_main(void *arg)
-{
-    run_task((task_t *)arg);
-    return NULL;
-}
-#endif
-
 #define MAX_THREADS 64
 
-/* Split [0, n) into up to `threads` pieces (multiples of `align`), one thread each. */
+#if HAVE_PTHREADS && !defined(__STDC_NO_ATOMICS__)
+#include <sched.h>
+#include <stdatomic.h>
+
+/* A job cut into chunks that the calling thread and the pool's helpers claim one at a
+ * time.  The caller never waits for a helper that has not woken up (on a busy machine that
+ * can take milliseconds): it does every unclaimed chunk itself and waits only for chunks a
+ * helper is working on.  The job is freed by whoever lets go of it last. */
+typedef struct {
+    task_t proto;
+    Py_ssize_t n, chunk, nchunks;
+    int helpers;         /* how many helpers may join */
+    atomic_int tickets;  /* helpers joined so far */
+    atomic_long next;    /* next chunk to claim */
+    atomic_long done;    /* chunks finished */
+    atomic_int refs;
+    atomic_int failed;
+} job_t;
+
+static void job_release(job_t *job)
+{
+    if (atomic_fetch_sub(&job->refs, 1) == 1)
+        free(job);
+}
+
+static void job_work(job_t *job)
+{
+    for (;;) {
+        long c = atomic_fetch_add(&job->next, 1);
+        if (c >= job->nchunks)
+            return;
+        task_t t = job->proto;
+        t.lo = (Py_ssize_t)c * job->chunk;
+        t.hi = t.lo + job->chunk < job->n ? t.lo + job->chunk : job->n;
+        t.failed = 0;
+        run_task(&t);
+        if (t.failed)
+            atomic_store(&job->failed, 1);
+        atomic_fetch_add(&job->done, 1);
+    }
+}
+
+/* The pool: helper threads started on first need, asleep on a condition variable between
+ * jobs.  pool_job holds a reference to the latest job. */
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
+static job_t *pool_job = NULL;
+static unsigned long pool_gen = 0;
+static int pool_size = 0;
+
+static void *pool_main(void *arg)
+{
+    (void)arg;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&pool_mu);
+    seen = pool_gen;
+    for (;;) {
+        while (pool_gen == seen)
+            pthread_cond_wait(&pool_cv, &pool_mu);
+        seen = pool_gen;
+        job_t *job = pool_job;
+        if (job != NULL)
+            atomic_fetch_add(&job->refs, 1);
+        pthread_mutex_unlock(&pool_mu);
+        if (job != NULL) {
+            if (atomic_fetch_add(&job->tickets, 1) < job->helpers)
+                job_work(job);
+            job_release(job);
+        }
+        pthread_mutex_lock(&pool_mu);
+    }
+    return NULL;
+}
+
+static void pool_after_fork(void)
+{
+    /* the child has no helpers: callers do their jobs alone until new ones start */
+    pthread_mutex_init(&pool_mu, NULL);
+    pthread_cond_init(&pool_cv, NULL);
+    pool_job = NULL;
+    pool_size = 0;
+}
+
+/* Start helpers up to `want` (pool_mu held). */
+static void pool_grow(int want)
+{
+    static int atfork_done = 0;
+    if (!atfork_done) {
+        pthread_atfork(NULL, NULL, pool_after_fork);
+        atfork_done = 1;
+    }
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0)
+        return;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    while (pool_size < want) {
+        pthread_t id;
+        if (pthread_create(&id, &attr, pool_main, NULL) != 0)
+            break;
+        pool_size++;
+    }
+    pthread_attr_destroy(&attr);
+}
+
+/* Run [0, n) in chunks (multiples of `align`) on the caller and up to threads-1 helpers. */
 static int run_split(task_t *proto, Py_ssize_t n, int threads, Py_ssize_t align)
 {
-    task_t tasks[MAX_THREADS];
     if (threads > MAX_THREADS)
         threads = MAX_THREADS;
-    if (threads < 1 || !HAVE_PTHREADS)
-        threads = 1;
-    Py_ssize_t piece = (n + threads - 1) / threads;
-    piece = (piece + align - 1) / align * align;
-    int used = 0;
-    for (Py_ssize_t lo = 0; lo < n && used < threads; lo += piece) {
-        tasks[used] = *proto;
-        tasks[used].lo = lo;
-        tasks[used].hi = lo + piece < n ? lo + piece : n;
-        used++;
+    job_t *job = malloc(sizeof *job);
+    if (job == NULL) {
+        proto->lo = 0;
+        proto->hi = n;
+        run_task(proto);
+        return proto->failed;
     }
-    if (used == 0)
-        return 0;
-#if HAVE_PTHREADS
-    pthread_t ids[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
-    for (int i = 1; i < used; i++)
-        started[i] = pthread_create(&ids[i], NULL, thread_main, &tasks[i]) == 0;
-    run_task(&tasks[0]);
-    int failed = tasks[0].failed;
-    for (int i = 1; i < used; i++) {
-        if (started[i])
-            pthread_join(ids[i], NULL);
-        else
-            run_task(&tasks[i]); /* no thread to be had: do it here */
-        failed |= tasks[i].failed;
-    }
+    job->proto = *proto;
+    job->n = n;
+    /* about 4 chunks per thread, so that a late or preempted helper holds up little */
+    Py_ssize_t chunk = (n + 4 * threads - 1) / (4 * threads);
+    chunk = (chunk + align - 1) / align * align;
+    job->chunk = chunk;
+    job->nchunks = (n + chunk - 1) / chunk;
+    job->helpers = threads - 1;
+    atomic_init(&job->tickets, 0);
+    atomic_init(&job->next, 0);
+    atomic_init(&job->done, 0);
+    atomic_init(&job->refs, 2); /* the caller and pool_job */
+    atomic_init(&job->failed, 0);
+
+    pthread_mutex_lock(&pool_mu);
+    if (pool_size < threads - 1)
+        pool_grow(threads - 1);
+    job_t *old = pool_job;
+    pool_job = job;
+    pool_gen++;
+    pthread_cond_broadcast(&pool_cv);
+    pthread_mutex_unlock(&pool_mu);
+    if (old != NULL)
+        job_release(old);
+
+    job_work(job);
+    while (atomic_load(&job->done) < job->nchunks)
+        sched_yield(); /* a helper is finishing its last chunk */
+    int failed = atomic_load(&job->failed);
+
+    pthread_mutex_lock(&pool_mu);
+    int ours = pool_job == job;
+    if (ours)
+        pool_job = NULL;
+    pthread_mutex_unlock(&pool_mu);
+    if (ours)
+        job_release(job);
+    job_release(job);
     return failed;
-#else
-    run_task(&tasks[0]);
-    return tasks[0].failed;
-#endif
 }
+#else
+static int run_split(task_t *proto, Py_ssize_t n, int threads, Py_ssize_t align)
+{
+    (void)threads;
+    (void)align;
+    proto->lo = 0;
+    proto->hi = n;
+    run_task(proto);
+    return proto->failed;
+}
+#endif
 
 /* ------------------------------------------------------------------ buffers */
 /* A C-contiguous float32 ("f") or float64 ("d") buffer in native byte order; 0 if the
