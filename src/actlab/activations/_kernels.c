@@ -95,6 +95,26 @@ static const double ATAN_LO[7] = {
     -0.33333333331439496, 0.19999998916690562, -0.14285612465275252, 0.11107493853432703,
     -0.09028967562110418, 0.07135234647464041, -0.04043033696147107};
 
+/* 4 doubles, for the loops the vectoriser will not do by itself (GCC vector extensions:
+ * plain SSE2 in the baseline version, AVX in the AVX2 one). */
+typedef double v4d __attribute__((vector_size(32)));
+typedef long long v4i __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+
+static inline v4d load4_double(const double *p)
+{
+    v4d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline v4d load4_float(const float *p)
+{
+    v4f v;
+    memcpy(&v, p, sizeof v);
+    return __builtin_convertvector(v, v4d);
+}
+
 /* ------------------------------------------------------------------ the two versions */
 #if HAVE_AVX2_VERSION
 #pragma GCC push_options
