@@ -82,16 +82,20 @@ def params(fn: str) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- runners
-def actlab_runners(fn: str, d: dict[str, np.ndarray], out: bool, direction: str) -> Runner:
+def actlab_runner(fn: str, d: dict[str, np.ndarray], out: bool, direction: str) -> Runner:
     act = actlab.get(fn, **params(fn))
-    x, g, of, ob = d["x"], d["g"], d["out_f"], d["out_b"]
+    x, y, g, of, ob = d["x"], d["y"], d["g"], d["out_f"], d["out_b"]
     if direction == "forward":
         if out and act.elementwise:
             return lambda: act(x, out=of)
-        return lambda: act(x)
+        return lambda: act(x)  # softmax and maxout take no out= (issue 2's API)
+    # The saved output y is passed as a network passes it (and as PyTorch's kernels get it);
+    # the elementwise kernels compute from x all the same (the accurate forms need x).
     if out and act.elementwise:
-        return lambda: act.backward(x, g, out=ob)
-    return lambda: act.backward(x, g)
+        return lambda: act.backward(x, g, y=y, out=ob)
+    if fn == "maxout":
+        return lambda: act.backward(x, g)
+    return lambda: act.backward(x, g, y=y)
 
 
 def numpy_runner(fn: str, d: dict[str, np.ndarray], out: bool, direction: str) -> Runner | None:
@@ -316,7 +320,7 @@ def bench_one(fn: str, dtype: Any, n: int, direction: str, out: bool, peers: lis
               repeats: int, min_time: float) -> dict[str, float]:
     d = make_inputs(fn, n, dtype)
     makers = {
-        "actlab": actlab_runners, "numpy": numpy_runner, "scipy": scipy_runner,
+        "actlab": actlab_runner, "numpy": numpy_runner, "scipy": scipy_runner,
         "torch": torch_runner, "jax": jax_runner,
     }
     runners: dict[str, Runner] = {}
