@@ -51,7 +51,7 @@ def test_names_and_aliases_are_normalised() -> None:
 
 
 # ---------------------------------------------------------------------------- parameters
-@pytest.mark.parametrize("slope", [math.nan, math.inf, -math.inf, "0.1", None, True, [0.1], 1j])
+@pytest.mark.parametrize("slope", [math.nan, math.inf, -math.inf, "0.1", None, True, [0.1], 1j, -0.1, 1.5])
 def test_bad_slope(slope: Any) -> None:
     with pytest.raises(ValueError) as info:
         actlab.get("leaky_relu", slope=slope)

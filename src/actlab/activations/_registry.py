@@ -69,6 +69,14 @@ def finite_real(activation_name: str, param: str, value: Any) -> float:
     return value
 
 
+def unit_interval(activation_name: str, param: str, value: Any) -> float:
+    """Validate a real number in [0, 1]."""
+    value = finite_real(activation_name, param, value)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{activation_name}: {param} must lie in [0, 1], got {value!r}")
+    return value
+
+
 def positive_real(activation_name: str, param: str, value: Any) -> float:
     value = finite_real(activation_name, param, value)
     if value <= 0:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._registry import Kink, Param, activation, finite_real
+from ._registry import Kink, Param, activation, unit_interval
 from ._stable import (
     exp_neg_abs,
     keep_nan,
@@ -292,8 +292,9 @@ def _relu_second_derivative(x: Array) -> Array:
         Param(
             "slope",
             0.1,
-            "the slope a for x < 0 (the seed's 0.1; PyTorch and JAX default to 0.01)",
-            finite_real,
+            "the slope a for x < 0, in [0, 1] so the facts (monotonic, max f' = 1) hold "
+            "(the seed's 0.1; PyTorch and JAX default to 0.01)",
+            unit_interval,
         ),
     ),
     use=("hidden layer",),
