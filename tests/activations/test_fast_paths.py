@@ -119,7 +119,7 @@ def test_fast_path_matches_numpy_kernels(name: str, op: str, dtype: Any) -> None
 
 @needs_kernels
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
-@pytest.mark.parametrize("slope", [0.0, 0.01, 0.3, -0.5, 2.0])
+@pytest.mark.parametrize("slope", [0.0, 0.01, 0.3, 0.999, 1.0])
 def test_leaky_relu_every_slope_bit_equal(slope: float, dtype: Any) -> None:
     act = actlab.get("leaky_relu", slope=slope)
     x = points(dtype, n=4000)
