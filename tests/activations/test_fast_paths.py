@@ -419,3 +419,36 @@ def test_forward_with_derivative_of_a_vector_function_points_to_jacobian() -> No
 def test_status_line() -> None:
     text = _fast.status()
     assert ("compiled" in text) == _fast.available()
+
+
+# ---------------------------------------------------------------------------- maxout
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("pieces", [1, 2, 3, 4, 6, 12, None])
+def test_maxout_fast_path_bit_equal(pieces: Any, dtype: Any) -> None:
+    """Forward and backward, with ±0, ±inf and NaN in the groups, and past the thread split."""
+    rng = np.random.default_rng(16)
+    pool = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1.0, -1.0, 2.0, 3.5], dtype=dtype)
+    for x in (rng.choice(pool, size=(300, 12)), rng.standard_normal((9000, 12)).astype(dtype)):
+        act = actlab.get("maxout", pieces=pieces)
+        f = act(x)
+        g = rng.standard_normal(f.shape).astype(dtype)
+        b = act.backward(x, g)
+        with _fast.numpy_only():
+            fr, br = act(x), act.backward(x, g)
+        for o, r in ((f, fr), (b, br)):
+            assert o.dtype == r.dtype and o.shape == r.shape
+            np.testing.assert_array_equal(np.isnan(o), np.isnan(r))
+            bits = f"u{o.itemsize}"
+            assert ((o.view(bits) == r.view(bits)) | np.isnan(r)).all()
+
+
+def test_maxout_other_axes_and_errors_take_the_numpy_path() -> None:
+    x = np.random.default_rng(17).standard_normal((6, 4))
+    act = actlab.get("maxout", pieces=2, axis=0)
+    with _fast.numpy_only():
+        want = act(x)
+    np.testing.assert_array_equal(act(x), want)
+    with pytest.raises(ValueError, match="does not divide"):
+        actlab.get("maxout", pieces=3)(x)
+    with pytest.raises(ValueError, match="grad"):
+        actlab.get("maxout", pieces=2).backward(x, np.ones((6, 3)))

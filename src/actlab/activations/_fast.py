@@ -46,7 +46,8 @@ def _kernel_ids() -> dict[str, int]:
     if KERNELS is None:
         return {}
     ids = {name: i for i, name in enumerate(KERNELS.kernel_names())}
-    ids["softmax"] = -1  # its own entry point
+    ids["softmax"] = -1  # their own entry points
+    ids["maxout"] = -2
     if not KERNELS.fast_fma:
         ids = {k: v for k, v in ids.items() if k not in _NEEDS_FMA}
     return ids
@@ -193,6 +194,8 @@ def forward(act: Any, x: Any, out: Any) -> Any:
     a = _array(x)
     if a is None:
         return None
+    if kid == -2:
+        return _maxout(act, a, None, out)
     if kid < 0:  # softmax
         m = _row_length(act, a)
         if out is not None or m == 0:
@@ -209,6 +212,25 @@ def forward(act: Any, x: Any, out: Any) -> Any:
     if not _elementwise(kid, FWD, a, None, [result], _param(act)):
         return None
     return _scalar(result, x)
+
+
+def _maxout(act: Any, x: np.ndarray, grad: Any, out: Any) -> Any:
+    """maxout along the last axis: forward (grad None) or the backward step."""
+    m = _row_length(act, x)
+    k = act.values["pieces"] or m
+    if out is not None or m == 0 or m % k:
+        return None  # the NumPy path raises the right error
+    xc = np.ascontiguousarray(x)
+    if grad is None:
+        result = np.empty((*x.shape[:-1], m // k), x.dtype)
+        g = None
+    else:
+        g = _array(grad)
+        if g is None or g.dtype is not x.dtype or g.shape != (*x.shape[:-1], m // k):
+            return None
+        g = np.ascontiguousarray(g)
+        result = _fresh(xc)
+    return result if KERNELS.maxout(xc, g, result, k, _THREADS) else None
 
 
 def _saved_ok(y: Any, x: np.ndarray) -> bool:
@@ -264,6 +286,8 @@ def backward(act: Any, x: Any, grad: Any, y: Any, out: Any) -> Any:
     a = _array(x)
     if a is None:
         return None
+    if kid == -2:
+        return _maxout(act, a, grad, out)
     g = _array(grad)
     if g is None or g.dtype is not a.dtype or g.shape != a.shape or not _saved_ok(y, a):
         return None

@@ -44,6 +44,8 @@ static const Py_ssize_t SPLIT_AT[K_COUNT] = {
 
 typedef void (*elementwise_loop)(int, const void *, const void *, void *, void *, double,
                                  Py_ssize_t, Py_ssize_t);
+typedef void (*maxout_loop)(const void *, const void *, void *, Py_ssize_t, Py_ssize_t,
+                            Py_ssize_t);
 typedef void (*softmax_loop)(const void *, const void *, const void *, void *, Py_ssize_t,
                              double *, double *, Py_ssize_t, Py_ssize_t);
 
@@ -131,6 +133,7 @@ static inline v4d load4_float(const float *p)
 
 static const elementwise_loop (*LOOPS)[2] = LOOPS_base;
 static const softmax_loop *SOFTMAX = SOFTMAX_base;
+static const maxout_loop *MAXOUT = MAXOUT_base;
 static const char *ISA = "baseline";
 /* Without a hardware fma (x86 before AVX2), fma() is a slow libm call: the exponential
  * kernels are then slower than NumPy's and _fast.py leaves them to NumPy. */
@@ -142,14 +145,15 @@ static int FAST_FMA = 0;
 
 /* ------------------------------------------------------------------ threads */
 typedef struct {
-    int kind; /* 0 elementwise, 1 softmax */
+    int kind; /* 0 elementwise, 1 softmax, 2 maxout */
     elementwise_loop loop;
     softmax_loop sloop;
+    maxout_loop mloop;
     int mode;
     const void *x, *g, *y;
     void *o, *o2;
     double prm;
-    Py_ssize_t m; /* softmax row length */
+    Py_ssize_t m; /* softmax row length, maxout group size */
     Py_ssize_t lo, hi;
     int failed;
 } task_t;
@@ -158,6 +162,10 @@ static void run_task(task_t *t)
 {
     if (t->kind == 0) {
         t->loop(t->mode, t->x, t->g, t->o, t->o2, t->prm, t->lo, t->hi);
+        return;
+    }
+    if (t->kind == 2) {
+        t->mloop(t->x, t->g, t->o, t->m, t->lo, t->hi);
         return;
     }
     double stack[2 * 1024];
@@ -529,6 +537,72 @@ static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     Py_RETURN_TRUE;
 }
 
+/* maxout(x, g, out, k, threads) -> bool: the maximum of each group of k consecutive
+ * entries (g None; out has len(x)/k entries), or the backward step (out has len(x)). */
+static PyObject *maxout(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "maxout takes 5 arguments");
+        return NULL;
+    }
+    Py_ssize_t k = PyLong_AsSsize_t(args[3]);
+    long threads = PyLong_AsLong(args[4]);
+    if (PyErr_Occurred())
+        return NULL;
+    int backward = args[1] != Py_None;
+    Py_buffer v[3];
+    int held[3] = {0, 0, 0}, dt = -1, ok = k > 0;
+    PyObject *objs[3] = {args[0], args[1], args[2]};
+    for (int i = 0; i < 3 && ok; i++) {
+        int is64;
+        if (objs[i] == Py_None)
+            continue;
+        if (!get_buffer(objs[i], &v[i], i == 2, &is64)) {
+            ok = 0;
+            break;
+        }
+        held[i] = 1;
+        ok = dt == -1 || dt == is64;
+        dt = is64;
+    }
+    Py_ssize_t size = dt == 1 ? 8 : 4;
+    if (ok) {
+        Py_ssize_t n = v[0].len / size;
+        ok = n % k == 0 && v[2].len / size == (backward ? n : n / k) &&
+             (!backward || v[1].len / size == n / k) && overlap_ok(&v[2], &v[0]) &&
+             v[2].buf != v[0].buf && (!backward || (overlap_ok(&v[2], &v[1]) &&
+                                                    v[2].buf != v[1].buf));
+    }
+    if (!ok) {
+        for (int i = 0; i < 3; i++)
+            if (held[i])
+                PyBuffer_Release(&v[i]);
+        Py_RETURN_FALSE;
+    }
+    Py_ssize_t groups = v[0].len / size / k;
+    task_t t = {0};
+    t.kind = 2;
+    t.mloop = MAXOUT[dt];
+    t.x = v[0].buf;
+    t.g = backward ? v[1].buf : NULL;
+    t.o = v[2].buf;
+    t.m = k;
+    if (groups * k < (1 << 16) || threads <= 1 || groups < 2) {
+        t.lo = 0;
+        t.hi = groups;
+        run_task(&t);
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        run_split(&t, groups, (int)threads, 16);
+        Py_END_ALLOW_THREADS
+    }
+    for (int i = 0; i < 3; i++)
+        if (held[i])
+            PyBuffer_Release(&v[i]);
+    Py_RETURN_TRUE;
+}
+
 static PyObject *kernel_names(PyObject *self, PyObject *unused)
 {
     (void)self;
@@ -564,6 +638,8 @@ static PyMethodDef methods[] = {
      "elementwise(kernel, mode, x, g, out, out2, param, threads) -> bool"},
     {"softmax", (PyCFunction)(void (*)(void))softmax, METH_FASTCALL,
      "softmax(x, g, y, out, m, threads) -> bool"},
+    {"maxout", (PyCFunction)(void (*)(void))maxout, METH_FASTCALL,
+     "maxout(x, g, out, k, threads) -> bool"},
     {"kernel_names", kernel_names, METH_NOARGS, "the kernel names, by id"},
     {"cpu_count", cpu_count, METH_NOARGS, "online processors"},
     {NULL, NULL, 0, NULL}};
@@ -579,6 +655,7 @@ PyMODINIT_FUNC PyInit__kernels(void)
         getenv("ACTLAB_NO_AVX2") == NULL) {
         LOOPS = LOOPS_avx2;
         SOFTMAX = SOFTMAX_avx2;
+        MAXOUT = MAXOUT_avx2;
         ISA = "avx2+fma";
         FAST_FMA = 1;
     }

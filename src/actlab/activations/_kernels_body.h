@@ -455,6 +455,54 @@ static double FN(pairwise_sum)(const double *a, Py_ssize_t n)
 SOFTMAX_ROW(float)
 SOFTMAX_ROW(double)
 
+/* ------------------------------------------------------------------ maxout groups */
+/* Forward (g == NULL): o[grp] = the maximum of the group's k entries, chained as
+ * np.maximum chains them ((r > v || r != r) ? r : v: NaN propagates, ties keep the later
+ * zero).  Backward: the group's gradient to its first maximum (np.argmax: the first NaN, if
+ * any), 0 to the others; a group holding a NaN gets NaN everywhere. */
+#define MAXOUT_LOOP(T)                                                                    \
+    static void FN(maxout_##T)(const T *x, const T *g, T *o, Py_ssize_t k, Py_ssize_t lo,\
+                               Py_ssize_t hi_)                                            \
+    {                                                                                     \
+        if (g == NULL && k == 2) { /* the common case, in a loop the compiler vectorises */ \
+            for (Py_ssize_t grp = lo; grp < hi_; grp++) {                                 \
+                T a = x[2 * grp], c = x[2 * grp + 1];                                     \
+                o[grp] = (a > c || a != a) ? a : c;                                       \
+            }                                                                             \
+            return;                                                                       \
+        }                                                                                 \
+        for (Py_ssize_t grp = lo; grp < hi_; grp++) {                                     \
+            const T *v = x + grp * k;                                                     \
+            if (g == NULL) {                                                              \
+                T r = v[0];                                                               \
+                for (Py_ssize_t j = 1; j < k; j++)                                        \
+                    r = (r > v[j] || r != r) ? r : v[j];                                  \
+                o[grp] = r;                                                               \
+                continue;                                                                 \
+            }                                                                             \
+            T best = v[0];                                                                \
+            Py_ssize_t idx = 0;                                                           \
+            int nan = v[0] != v[0];                                                       \
+            for (Py_ssize_t j = 1; j < k && !nan; j++) {                                  \
+                if (v[j] != v[j]) {                                                       \
+                    nan = 1;                                                              \
+                } else if (v[j] > best) {                                                 \
+                    best = v[j];                                                          \
+                    idx = j;                                                              \
+                }                                                                         \
+            }                                                                             \
+            T *orow = o + grp * k;                                                        \
+            for (Py_ssize_t j = 0; j < k; j++)                                            \
+                orow[j] = nan ? (T)NAN : (j == idx ? g[grp] : (T)0);                      \
+        }                                                                                 \
+    }
+
+MAXOUT_LOOP(float)
+MAXOUT_LOOP(double)
+
+static const maxout_loop FN(MAXOUT)[2] = {(maxout_loop)FN(maxout_float),
+                                          (maxout_loop)FN(maxout_double)};
+
 static const softmax_loop FN(SOFTMAX)[2] = {(softmax_loop)FN(softmax_rows_float),
                                             (softmax_loop)FN(softmax_rows_double)};
 
@@ -467,4 +515,5 @@ static const softmax_loop FN(SOFTMAX)[2] = {(softmax_loop)FN(softmax_rows_float)
 #undef EXACT_LOOPS
 #undef EXACT_FUNCTIONS
 #undef SOFTMAX_ROW
+#undef MAXOUT_LOOP
 #undef ROW_MAX

@@ -233,6 +233,7 @@ def _first_max(groups: Array) -> Array:
     summary="The maximum of each group of k inputs: a learned piecewise-linear convex unit.",
     in_seed=True,
     exact=True,
+    fast="maxout",
 )
 def maxout(x: Array, *, pieces: int | None, axis: int) -> Array:
     """The maximum over each group of ``pieces`` consecutive entries along ``axis``.
