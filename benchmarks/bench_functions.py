@@ -387,6 +387,48 @@ def markdown(records: list[dict[str, Any]], sizes: list[int]) -> str:
     return "\n".join(lines)
 
 
+def summary(records: list[dict[str, Any]]) -> str:
+    """The README table: actlab's time over PyTorch's at the largest and smallest sizes.
+
+    Preallocated output where actlab takes out= (the elementwise functions); softmax and
+    maxout take no out=, so theirs is the fresh-output run, for both (marked *).
+    """
+    sizes = sorted({r["n"] for r in records})
+    big, small = sizes[-1], sizes[0]
+
+    def rec(fn: str, dt: str, n: int, direction: str) -> dict[str, Any] | None:
+        out = fn not in ("softmax", "maxout")
+        return next((r for r in records if r["function"] == fn and r["dtype"] == dt
+                     and r["n"] == n and r["direction"] == direction and r["out"] == out), None)
+
+    def ratio(r: dict[str, Any] | None) -> str:
+        if r is None or "torch" not in r["seconds"]:
+            return ""
+        return f"{r['seconds']['actlab'] / r['seconds']['torch']:.2f}"
+
+    def ns(r: dict[str, Any] | None) -> str:
+        return "" if r is None else f"{1e9 * r['seconds']['actlab'] / r['n']:.2f}"
+
+    def copy(r: dict[str, Any] | None) -> str:
+        return "" if r is None else f"{r['seconds']['copy'] / r['seconds']['actlab']:.2f}"
+
+    lines = [f"| function | {big:.0e} fwd f32: ns, vs torch, of copy | bwd f32: ns, vs torch "
+             f"| fwd f64: ns, vs torch, of copy | bwd f64: ns, vs torch "
+             f"| {small:.0e} fwd vs torch f32 / f64 |",
+             "|---|---|---|---|---|---|"]
+    fns = [f for f in FUNCTIONS if any(r["function"] == f for r in records)]
+    for fn in fns:
+        cells = [f"`{fn}`" + ("*" if fn in ("softmax", "maxout") else "")]
+        for dt in ("float32", "float64"):
+            f, b = rec(fn, dt, big, "forward"), rec(fn, dt, big, "backward")
+            cells.append(f"{ns(f)}, {ratio(f)}, {copy(f)}" if f else "")
+            cells.append(f"{ns(b)}, {ratio(b)}" if b else "")
+        cells.append(f"{ratio(rec(fn, 'float32', small, 'forward'))} / "
+                     f"{ratio(rec(fn, 'float64', small, 'forward'))}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def parse_list(text: str, allowed: tuple[str, ...] | None = None) -> list[str]:
     items = [s.strip() for s in text.split(",") if s.strip()]
     if allowed is not None:
@@ -413,7 +455,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help="write results here")
     ap.add_argument("--no-json", action="store_true")
     ap.add_argument("--markdown", action="store_true", help="print the README table too")
+    ap.add_argument("--report", type=Path, default=None,
+                    help="print the tables of an earlier run's JSON and exit")
     args = ap.parse_args(argv)
+    if args.report is not None:
+        data = json.loads(args.report.read_text())
+        records = data["results"]
+        print(f"{data['meta']['date']}, {data['meta']['processor']}, "
+              f"{data['meta']['versions'].get('actlab_fast')}\n")
+        print(summary(records))
+        print(markdown(records, sorted({r["n"] for r in records})))
+        return 0
     quick = {"functions": "sigmoid,relu,softmax", "sizes": "1e3,1e6", "repeats": 3,
              "min_time": 0.01}
     full = {"functions": ",".join(FUNCTIONS), "sizes": "1e3,1e5,1e7", "repeats": 7,
@@ -469,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
                         records.append(rec)
                         print(fmt_row(rec, names), flush=True)
     if args.markdown:
+        print(summary(records))
         print(markdown(records, sizes))
     if not args.no_json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
