@@ -64,6 +64,11 @@ static inline double asdouble(uint64_t u)
     return x;
 }
 
+static inline double neg_abs(double x)
+{
+    return asdouble(asuint64(x) | 0x8000000000000000ull);
+}
+
 static const double INV_LN2 = 0x1.71547652b82fep0;
 static const double LN2_HI = 0x1.62e42fefa39efp-1;
 static const double LN2_LO = 0x1.abc9e3b39803fp-56;

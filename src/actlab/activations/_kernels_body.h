@@ -30,27 +30,35 @@
 static inline double FN(expm1_reduced)(double x, int hi, double *sbig)
 {
     const double lowest = hi ? -1000.0 : -110.0;
-    x = x < lowest ? lowest : x;          /* -inf too; NaN compares false and stays */
-    double kd = fma(x, INV_LN2, SHIFT);
+    x = lowest > x ? lowest : x;          /* -inf too; NaN compares false and stays */
+    /* the shift carries the exponent bias, so that 2^k is ki << 52 */
+    const double shift = hi ? SHIFT + (1023 + 512) : SHIFT + 1023;
+    double kd = fma(x, INV_LN2, shift);
     uint64_t ki = asuint64(kd);
-    kd -= SHIFT;
+    kd -= shift;
     double r = fma(kd, -LN2_HI, x);
     if (hi)
         r = fma(kd, -LN2_LO, r);
-    *sbig = asdouble((ki + (uint64_t)(hi ? 1023 + 512 : 1023)) << 52);
-    /* Estrin's scheme: a short dependency chain, so more elements are in flight */
-    double r2 = r * r, r4 = r2 * r2, q;
+    *sbig = asdouble(ki << 52);
+    double r2 = r * r, q;
     if (hi) {
+        /* Estrin's scheme: a short dependency chain, so more elements are in flight */
+        double r4 = r2 * r2;
         const double *c = EXPM1_HI;
         double c01 = fma(c[1], r, c[0]), c23 = fma(c[3], r, c[2]), c45 = fma(c[5], r, c[4]);
         double c67 = fma(c[7], r, c[6]), c89 = fma(c[9], r, c[8]), cab = fma(c[11], r, c[10]);
         double c03 = fma(c23, r2, c01), c47 = fma(c67, r2, c45), c8b = fma(cab, r2, c89);
         q = fma(fma(c8b, r4, c47), r4, c03);
     } else {
+        /* Horner's scheme: float32 loops are bound by the multiply-add throughput, not
+         * by the latency, and Estrin's costs two more multiplications (r^4) */
         const double *c = EXPM1_LO;
-        double c01 = fma(c[1], r, c[0]), c23 = fma(c[3], r, c[2]), c45 = fma(c[5], r, c[4]);
-        double c03 = fma(c23, r2, c01), c46 = fma(c[6], r2, c45);
-        q = fma(c46, r4, c03);
+        q = fma(c[6], r, c[5]);
+        q = fma(q, r, c[4]);
+        q = fma(q, r, c[3]);
+        q = fma(q, r, c[2]);
+        q = fma(q, r, c[1]);
+        q = fma(q, r, c[0]);
     }
     return fma(r2, q, r);
 }
@@ -88,7 +96,7 @@ static inline void FN(exp_expm1_le0)(double x, int hi, double *ebig, double *em)
 static inline void FN(f_sigmoid)(double x, int hi, double prm, double *f, double *d)
 {
     (void)prm;
-    double eb = FN(exp_big_le0)(-fabs(x), hi);  /* e^{-|x|} / SCALE */
+    double eb = FN(exp_big_le0)(neg_abs(x), hi);  /* e^{-|x|} / SCALE */
     double den = eb * SCALE(hi) + 1.0;
     /* e/(1+e) for x < 0, 1/(1+e) else: one division, scaled so subnormals round once */
     *f = ((x < 0 ? eb : UNSCALE(hi)) / den) * SCALE(hi);
@@ -99,7 +107,7 @@ static inline void FN(f_tanh)(double x, int hi, double prm, double *f, double *d
 {
     (void)prm;
     double eb, em;
-    FN(exp_expm1_le0)(-2.0 * fabs(x), hi, &eb, &em);  /* e^{-2|x|} / SCALE, e^{-2|x|} - 1 */
+    FN(exp_expm1_le0)(neg_abs(2.0 * x), hi, &eb, &em);  /* e^{-2|x|} / SCALE, e^{-2|x|} - 1 */
     *f = copysign(-em / (em + 2.0), x);
     double den = eb * SCALE(hi) + 1.0;
     *d = ((eb / (den * den)) * 4.0) * SCALE(hi);
@@ -150,7 +158,10 @@ static inline void FN(f_arctan)(double x, int hi, double prm, double *f, double 
 static inline void FN(f_selu)(double x, int hi, double prm, double *f, double *d)
 {
     (void)prm;
-    double neg = x < 0.0 ? x : (x == x ? 0.0 : x);  /* np.minimum(x, 0) */
+    /* min(x, 0) without a compare (gcc turned the compares and selects into float32
+     * compares and mask widening): 2x / 2 is exact, -inf for x < -DBL_MAX / 2, NaN for NaN;
+     * +inf gives NaN, which only the x >= 0 branches below would see, and they do not */
+    double neg = (x - fabs(x)) * 0.5;
     double eb, em;
     FN(exp_expm1_le0)(neg, hi, &eb, &em);
     int pos = x >= 0.0;
