@@ -64,6 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Our ValueErrors name the bad value (unknown activation, bad parameter): usage.
         print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # A path the user gave cannot be read or written (--out in a missing or read-only
+        # place): a usage error too, named in one line rather than a traceback.
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
