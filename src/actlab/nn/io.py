@@ -50,6 +50,11 @@ def _bad(path: Any, why: str) -> ValueError:
 
 def load(path: str | os.PathLike[str]) -> Sequential:
     """Read a model written by :func:`save`; a corrupt, truncated or foreign file raises ValueError."""
+    # np.load takes anything that is not .npy/.npz for a pickle and then advises loading
+    # it "unsafely": say what the file is not, instead.
+    with open(path, "rb") as fh:
+        if fh.read(4) != b"PK\x03\x04":
+            raise _bad(path, "not an .npz archive; a model is written by actlab.nn.save")
     try:
         # Open the file ourselves: np.load leaks its handle when the archive is damaged.
         with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
