@@ -12,7 +12,7 @@ import actlab
 from actlab import lab
 from actlab.lab import ExperimentResult
 from actlab.lab.experiments import self_normalization
-from actlab.lab.experiments._common import hidden_activations
+from actlab.lab.compare import default_activations
 
 NAMES = ["vanishing-gradient", "self-normalization", "perceptron", "dead-units", "saturation", "softmax"]
 
@@ -41,10 +41,10 @@ def test_result_shape(name: str) -> None:
 
 
 def test_hidden_activations_from_registry() -> None:
-    names = hidden_activations()
+    names = default_activations(trainable=True)
     assert {"sigmoid", "tanh", "relu", "selu"} <= set(names)
     assert "step" not in names and "softmax" not in names
-    assert "step" in hidden_activations(trainable=False)
+    assert "step" in default_activations()
 
 
 # --------------------------------------------------------------------------- vanishing-gradient
@@ -63,7 +63,7 @@ def test_sigmoid_gradient_vanishes_relu_and_selu_do_not(seed: int) -> None:
 
 def test_vanishing_gradient_default_activations_and_step_left_out() -> None:
     r = quick("vanishing-gradient")
-    assert r.data["activations"] == hidden_activations()
+    assert r.data["activations"] == default_activations(trainable=True)
     r = lab.run_experiment("vanishing-gradient", quick=True, activations=("step", "tanh"), depths=(3,))
     assert r.data["activations"] == ["tanh"]
     assert any("step" in f and "0 everywhere" in f for f in r.findings)

@@ -23,9 +23,16 @@ from actlab import nn
 GRAD_BATCH = 256
 
 
-def default_activations() -> list[str]:
-    """The seed's hidden-layer functions, read from the registry."""
-    return [n for n in actlab.names(seed_only=True) if "hidden layer" in actlab.get(n).use]
+def default_activations(*, trainable: bool = False) -> list[str]:
+    """The seed's hidden-layer functions, read from the registry.
+
+    ``trainable`` leaves out those whose derivative is 0 everywhere (``max_derivative``
+    0: the step function), which backprop cannot train.
+    """
+    names = [n for n in actlab.names(seed_only=True) if "hidden layer" in actlab.get(n).use]
+    if trainable:
+        names = [n for n in names if actlab.get(n).max_derivative > 0]
+    return names
 
 
 @dataclass

@@ -38,18 +38,6 @@ def one_blas_thread(run: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def hidden_activations(*, trainable: bool = True) -> list[str]:
-    """The seed's hidden-layer functions, read from the registry.
-
-    ``trainable`` leaves out those whose derivative is 0 everywhere (``max_derivative``
-    0: the step function), which backprop cannot train.
-    """
-    names = [n for n in actlab.names(seed_only=True) if "hidden layer" in actlab.get(n).use]
-    if trainable:
-        names = [n for n in names if actlab.get(n).max_derivative > 0]
-    return names
-
-
 def check_names(names: Sequence[str] | None, default: list[str]) -> list[str]:
     """Canonical activation names (ValueError for an unknown one); ``default`` if None."""
     if names is None:

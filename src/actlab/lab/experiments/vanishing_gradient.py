@@ -26,7 +26,8 @@ import actlab
 from actlab import nn
 from actlab.lab import ExperimentResult, experiment
 
-from ._common import check_names, hidden_activations, one_blas_thread, positive_int, sig
+from ..compare import default_activations
+from ._common import check_names, one_blas_thread, positive_int, sig
 
 #: A layer gradient norm above this at initialisation is reported as exploding.
 EXPLODING = 1e3
@@ -68,7 +69,7 @@ def run(
     epochs = positive_int("epochs", epochs if epochs is not None else (1 if quick else 3))
     batches = positive_int("batches", batches)
     batch = positive_int("batch", batch)
-    names = check_names(activations, hidden_activations())
+    names = check_names(activations, default_activations(trainable=True))
     skipped = [n for n in names if actlab.get(n).max_derivative == 0]
     names = [n for n in names if n not in skipped]
     data = nn.datasets.load(dataset, seed=seed)
