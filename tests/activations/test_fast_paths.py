@@ -189,6 +189,40 @@ def test_threads_do_not_change_the_bits(name: str, dtype: Any) -> None:
     assert_same(results[2][0], reference(act, "forward", x, g)[0], name, dtype)
 
 
+@needs_kernels
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_streaming_stores_do_not_change_the_bits(name: str, dtype: Any) -> None:
+    """Large outputs of the exact kernels go through an L1 block and non-temporal stores;
+    forced on here for every size, on a view that starts off the 16-byte grid (the stores'
+    aligned middle and unaligned ends), ragged blocks, threads and in place."""
+    act = actlab.get(name)
+    base = points(dtype, n=70_000, seed=6)
+    x = base[1:]  # contiguous, 4 or 8 bytes past an aligned start
+    g = np.random.default_rng(7).standard_normal(x.size).astype(dtype)
+    want = (act(x), act.derivative(x), act.backward(x, g), *act.forward_with_derivative(x))
+    threads = _fast.get_num_threads()
+    try:
+        for t in (1, 2):
+            _fast.set_num_threads(t)
+            with _fast.streaming_from(0):
+                assert _fast.KERNELS.stream_at() == 0
+                outs = [np.empty(x.size + 1, dtype)[1:] for _ in range(5)]
+                got = (act(x, out=outs[0]), act.derivative(x, out=outs[1]),
+                       act.backward(x, g, out=outs[2]),
+                       *act.forward_with_derivative(x, out=outs[3], derivative_out=outs[4]))
+                in_place = x.copy()
+                act(in_place, out=in_place)
+                got_g = g.copy()
+                act.backward(x, got_g, out=got_g)
+            for a, b in zip(want + (want[0], want[2]), got + (in_place, got_g)):
+                assert a.view(f"u{a.itemsize}").tobytes() == b.view(f"u{b.itemsize}").tobytes()
+    finally:
+        _fast.set_num_threads(threads)
+    assert _fast.KERNELS.stream_at() == 16 << 20
+    assert_same(want[0], reference(act, "forward", x, g)[0], name, dtype)
+
+
 def test_set_num_threads_validates() -> None:
     with pytest.raises(ValueError, match="positive integer"):
         _fast.set_num_threads(0)

@@ -32,7 +32,7 @@ if os.environ.get("ACTLAB_NO_FAST"):  # ACTLAB_NO_FAST=1: the NumPy kernels only
     KERNELS = None
 
 __all__ = ["available", "status", "get_num_threads", "set_num_threads", "kernel_names",
-           "numpy_only"]
+           "numpy_only", "streaming_from"]
 
 F32 = np.dtype(np.float32)
 F64 = np.dtype(np.float64)
@@ -104,6 +104,22 @@ def numpy_only() -> Iterator[None]:
         yield
     finally:
         _IDS = saved
+
+
+@contextmanager
+def streaming_from(nbytes: int) -> Iterator[None]:
+    """Within the block, elementwise outputs of ``nbytes`` bytes or more are written with
+    non-temporal (streaming) stores, which skip the cache; outside it, from 16 MiB (for
+    tests and benchmarks: the bits are the same either way)."""
+    if KERNELS is None:
+        yield
+        return
+    saved = KERNELS.stream_at()
+    KERNELS.stream_at(int(nbytes))
+    try:
+        yield
+    finally:
+        KERNELS.stream_at(saved)
 
 
 def status() -> str:
