@@ -223,6 +223,58 @@ def test_streaming_stores_do_not_change_the_bits(name: str, dtype: Any) -> None:
     assert_same(want[0], reference(act, "forward", x, g)[0], name, dtype)
 
 
+_BASELINE_SCRIPT = """
+import sys
+import numpy as np
+from actlab.activations import _fast
+assert _fast.KERNELS.isa == "baseline", _fast.KERNELS.isa
+inputs = np.load(sys.argv[1], allow_pickle=False)
+kernels = list(_fast.KERNELS.kernel_names())
+results = {}
+for key in inputs.files:
+    name, dtype = key.split(":")
+    x = inputs[key]
+    g = np.linspace(-3, 3, x.size).astype(x.dtype)
+    for mode in range(4):
+        o, o2 = np.empty_like(x), np.empty_like(x)
+        assert _fast.KERNELS.elementwise(kernels.index(name), mode, x, g, o, o2, 0.01, 2)
+        results[f"{key}:{mode}"] = np.stack([o, o2]) if mode == 3 else o
+np.savez(sys.argv[2], **results)
+"""
+
+
+@needs_kernels
+def test_avx2_and_baseline_kernels_give_the_same_bits(tmp_path: Any) -> None:
+    """The kernels are compiled twice (AVX2+FMA, and baseline x86-64 for older CPUs) and the
+    float32 sigmoid has a hand-vectorised AVX2 loop besides: every kernel and mode must give
+    the same bits both ways.  The baseline build runs in a subprocess (ACTLAB_NO_AVX2=1)."""
+    import os
+    import subprocess
+    import sys
+
+    if _fast.KERNELS.isa != "avx2+fma":
+        pytest.skip("this machine runs the baseline kernels only")
+    kernels = list(_fast.KERNELS.kernel_names())
+    inputs = {f"{name}:{dtype.__name__}": points(dtype, n=20_000, seed=8)
+              for name in kernels for dtype in DTYPES}
+    np.savez(tmp_path / "in.npz", **inputs)
+    env = {**os.environ, "ACTLAB_NO_AVX2": "1"}
+    subprocess.run([sys.executable, "-c", _BASELINE_SCRIPT, str(tmp_path / "in.npz"),
+                    str(tmp_path / "out.npz")], env=env, check=True, timeout=120)
+    baseline = np.load(tmp_path / "out.npz", allow_pickle=False)
+    assert len(baseline.files) == 4 * len(inputs)
+    for key, x in inputs.items():
+        name = key.split(":")[0]
+        g = np.linspace(-3, 3, x.size).astype(x.dtype)
+        for mode in range(4):
+            o, o2 = np.empty_like(x), np.empty_like(x)
+            assert _fast.KERNELS.elementwise(kernels.index(name), mode, x, g, o, o2, 0.01, 2)
+            ours = np.stack([o, o2]) if mode == 3 else o
+            theirs = baseline[f"{key}:{mode}"]
+            bits = f"u{x.itemsize}"
+            assert ours.view(bits).tobytes() == theirs.view(bits).tobytes(), (key, mode)
+
+
 def test_set_num_threads_validates() -> None:
     with pytest.raises(ValueError, match="positive integer"):
         _fast.set_num_threads(0)

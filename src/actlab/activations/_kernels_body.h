@@ -9,7 +9,7 @@
  *
  * Everything is computed in double and rounded once to the output's dtype, as the NumPy
  * reference kernels do.  The `hi` flag picks the polynomial degree: full double accuracy
- * for float64 output (hi = 1), about 1e-12 relative for float32 output (hi = 0), far below
+ * for float64 output (hi = 1), about 5e-10 relative for float32 output (hi = 0), far below
  * float32's half ULP (3e-8).
  */
 
@@ -53,8 +53,7 @@ static inline double FN(expm1_reduced)(double x, int hi, double *sbig)
         /* Horner's scheme: float32 loops are bound by the multiply-add throughput, not
          * by the latency, and Estrin's costs two more multiplications (r^4) */
         const double *c = EXPM1_LO;
-        q = fma(c[6], r, c[5]);
-        q = fma(q, r, c[4]);
+        q = fma(c[5], r, c[4]);
         q = fma(q, r, c[3]);
         q = fma(q, r, c[2]);
         q = fma(q, r, c[1]);
@@ -298,9 +297,66 @@ EXACT_LOOPS(leaky_relu, double, f64)
 EXACT_LOOPS(identity, float, f32)
 EXACT_LOOPS(identity, double, f64)
 
+#if BODY_AVX2
+/* The float32 sigmoid's forward and backward, written out in AVX2: the operations of
+ * f_sigmoid (hi = 0) in the same order, so the same bits, but two of them as the one
+ * instruction gcc does not find by itself (it emits a compare and a blend for each):
+ * the clamp at -110 as vmaxpd(-110, a), which returns a when a is NaN, as the C does; and
+ * x < 0 ? e : 1 as a blend on x's sign bit, which differs only at x = -0, where e = 1.
+ * Four floats per step, widened to double: 0.88-0.90x the time of gcc's loop. */
+static inline __m256d sigmoid4_lo(__m256d x, __m256d *den)
+{
+    const double *c = EXPM1_LO;
+    const __m256d shift = _mm256_set1_pd(SHIFT + 1023), one = _mm256_set1_pd(1.0);
+    __m256d a = _mm256_or_pd(x, _mm256_set1_pd(-0.0));
+    a = _mm256_max_pd(_mm256_set1_pd(-110.0), a);
+    __m256d kd = _mm256_fmadd_pd(a, _mm256_set1_pd(INV_LN2), shift);
+    __m256d s = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(kd), 52));
+    kd = _mm256_sub_pd(kd, shift);
+    __m256d r = _mm256_fmadd_pd(kd, _mm256_set1_pd(-LN2_HI), a);
+    __m256d q = _mm256_fmadd_pd(_mm256_set1_pd(c[5]), r, _mm256_set1_pd(c[4]));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(c[3]));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(c[2]));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(c[1]));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(c[0]));
+    __m256d p = _mm256_fmadd_pd(_mm256_mul_pd(r, r), q, r);
+    __m256d e = _mm256_fmadd_pd(s, p, s); /* e^{-|x|} */
+    *den = _mm256_add_pd(e, one);
+    return e;
+}
+
+static void sigmoid_float_avx2_fwd_bwd(int mode, const float *x, const float *g, float *o,
+                                       float *o2, double prm, Py_ssize_t lo, Py_ssize_t hi_)
+{
+    Py_ssize_t i = lo;
+    if (mode == MODE_FWD) {
+        for (; i + 4 <= hi_; i += 4) {
+            __m256d xv = _mm256_cvtps_pd(_mm_loadu_ps(x + i)), den;
+            __m256d e = sigmoid4_lo(xv, &den);
+            __m256d f = _mm256_div_pd(_mm256_blendv_pd(_mm256_set1_pd(1.0), e, xv), den);
+            _mm_storeu_ps(o + i, _mm256_cvtpd_ps(f));
+        }
+    } else if (mode == MODE_BWD) {
+        for (; i + 4 <= hi_; i += 4) {
+            __m256d xv = _mm256_cvtps_pd(_mm_loadu_ps(x + i)), den;
+            __m256d e = sigmoid4_lo(xv, &den);
+            __m256d d = _mm256_div_pd(e, _mm256_mul_pd(den, den));
+            __m256d gv = _mm256_cvtps_pd(_mm_loadu_ps(g + i));
+            _mm_storeu_ps(o + i, _mm256_cvtpd_ps(_mm256_mul_pd(d, gv)));
+        }
+    }
+    FN(sigmoid_float)(mode, x, g, o, o2, prm, i, hi_); /* the tail, and the other modes */
+}
+#endif
+
 static const elementwise_loop FN(LOOPS)[K_COUNT][2] = {
     [K_STEP] = {(elementwise_loop)FN(step_float), (elementwise_loop)FN(step_double)},
+#if BODY_AVX2
+    [K_SIGMOID] = {(elementwise_loop)sigmoid_float_avx2_fwd_bwd,
+                   (elementwise_loop)FN(sigmoid_double)},
+#else
     [K_SIGMOID] = {(elementwise_loop)FN(sigmoid_float), (elementwise_loop)FN(sigmoid_double)},
+#endif
     [K_TANH] = {(elementwise_loop)FN(tanh_float), (elementwise_loop)FN(tanh_double)},
     [K_ARCTAN] = {(elementwise_loop)FN(arctan_float), (elementwise_loop)FN(arctan_double)},
     [K_RELU] = {(elementwise_loop)FN(relu_float), (elementwise_loop)FN(relu_double)},
