@@ -298,20 +298,21 @@ EXACT_LOOPS(identity, float, f32)
 EXACT_LOOPS(identity, double, f64)
 
 #if BODY_AVX2
-/* The float32 sigmoid's forward and backward, written out in AVX2: the operations of
- * f_sigmoid (hi = 0) in the same order, so the same bits, but two of them as the one
- * instruction gcc does not find by itself (it emits a compare and a blend for each):
- * the clamp at -110 as vmaxpd(-110, a), which returns a when a is NaN, as the C does; and
- * x < 0 ? e : 1 as a blend on x's sign bit, which differs only at x = -0, where e = 1.
- * Four floats per step, widened to double: 0.88-0.90x the time of gcc's loop. */
-static inline __m256d sigmoid4_lo(__m256d x, __m256d *den)
+/* The float32 sigmoid and selu, forward and backward, written out in AVX2, four floats at
+ * a time widened to double: the operations of f_sigmoid and f_selu (hi = 0) in the same
+ * order, so the same bits (tested against the baseline build), but with single
+ * instructions where gcc emits a compare and a blend: the clamp at -110 as vmaxpd(-110, a),
+ * which returns a when a is NaN, as the C does; sigmoid's x < 0 ? e : 1 as a blend on x's
+ * sign bit, which differs only at x = -0, where e = 1.  At 1e7 elements: 0.87-0.94x the
+ * time of gcc's loops for sigmoid, 0.89-0.93x for selu; the same for tanh, so it keeps
+ * gcc's.  The other modes and the tails take the C loops. */
+static inline __m256d expm1_reduced4_lo(__m256d a, __m256d *s)
 {
     const double *c = EXPM1_LO;
-    const __m256d shift = _mm256_set1_pd(SHIFT + 1023), one = _mm256_set1_pd(1.0);
-    __m256d a = _mm256_or_pd(x, _mm256_set1_pd(-0.0));
+    const __m256d shift = _mm256_set1_pd(SHIFT + 1023);
     a = _mm256_max_pd(_mm256_set1_pd(-110.0), a);
     __m256d kd = _mm256_fmadd_pd(a, _mm256_set1_pd(INV_LN2), shift);
-    __m256d s = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(kd), 52));
+    *s = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(kd), 52));
     kd = _mm256_sub_pd(kd, shift);
     __m256d r = _mm256_fmadd_pd(kd, _mm256_set1_pd(-LN2_HI), a);
     __m256d q = _mm256_fmadd_pd(_mm256_set1_pd(c[5]), r, _mm256_set1_pd(c[4]));
@@ -319,34 +320,72 @@ static inline __m256d sigmoid4_lo(__m256d x, __m256d *den)
     q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(c[2]));
     q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(c[1]));
     q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(c[0]));
-    __m256d p = _mm256_fmadd_pd(_mm256_mul_pd(r, r), q, r);
-    __m256d e = _mm256_fmadd_pd(s, p, s); /* e^{-|x|} */
-    *den = _mm256_add_pd(e, one);
-    return e;
+    return _mm256_fmadd_pd(_mm256_mul_pd(r, r), q, r);
+}
+
+static inline __m256d load4_widen(const float *p)
+{
+    return _mm256_cvtps_pd(_mm_loadu_ps(p));
+}
+
+static inline void store4_narrow(float *p, __m256d v)
+{
+    _mm_storeu_ps(p, _mm256_cvtpd_ps(v));
+}
+
+#define SIGN_BIT _mm256_set1_pd(-0.0)
+#define ONE _mm256_set1_pd(1.0)
+
+/* e / (1 + e)^2, as f_sigmoid rounds it */
+static inline __m256d bell4(__m256d e)
+{
+    __m256d den = _mm256_add_pd(e, ONE);
+    return _mm256_div_pd(e, _mm256_mul_pd(den, den));
 }
 
 static void sigmoid_float_avx2_fwd_bwd(int mode, const float *x, const float *g, float *o,
                                        float *o2, double prm, Py_ssize_t lo, Py_ssize_t hi_)
 {
     Py_ssize_t i = lo;
-    if (mode == MODE_FWD) {
-        for (; i + 4 <= hi_; i += 4) {
-            __m256d xv = _mm256_cvtps_pd(_mm_loadu_ps(x + i)), den;
-            __m256d e = sigmoid4_lo(xv, &den);
-            __m256d f = _mm256_div_pd(_mm256_blendv_pd(_mm256_set1_pd(1.0), e, xv), den);
-            _mm_storeu_ps(o + i, _mm256_cvtpd_ps(f));
-        }
-    } else if (mode == MODE_BWD) {
-        for (; i + 4 <= hi_; i += 4) {
-            __m256d xv = _mm256_cvtps_pd(_mm_loadu_ps(x + i)), den;
-            __m256d e = sigmoid4_lo(xv, &den);
-            __m256d d = _mm256_div_pd(e, _mm256_mul_pd(den, den));
-            __m256d gv = _mm256_cvtps_pd(_mm_loadu_ps(g + i));
-            _mm_storeu_ps(o + i, _mm256_cvtpd_ps(_mm256_mul_pd(d, gv)));
+    for (; (mode == MODE_FWD || mode == MODE_BWD) && i + 4 <= hi_; i += 4) {
+        __m256d xv = load4_widen(x + i), s;
+        __m256d p = expm1_reduced4_lo(_mm256_or_pd(xv, SIGN_BIT), &s);
+        __m256d e = _mm256_fmadd_pd(s, p, s); /* e^{-|x|} */
+        if (mode == MODE_FWD)
+            store4_narrow(o + i, _mm256_div_pd(_mm256_blendv_pd(ONE, e, xv),
+                                               _mm256_add_pd(e, ONE)));
+        else
+            store4_narrow(o + i, _mm256_mul_pd(bell4(e), load4_widen(g + i)));
+    }
+    FN(sigmoid_float)(mode, x, g, o, o2, prm, i, hi_);
+}
+
+static void selu_float_avx2_fwd_bwd(int mode, const float *x, const float *g, float *o,
+                                    float *o2, double prm, Py_ssize_t lo, Py_ssize_t hi_)
+{
+    Py_ssize_t i = lo;
+    for (; (mode == MODE_FWD || mode == MODE_BWD) && i + 4 <= hi_; i += 4) {
+        __m256d xv = load4_widen(x + i), s;
+        __m256d neg = _mm256_mul_pd(_mm256_sub_pd(xv, _mm256_andnot_pd(SIGN_BIT, xv)),
+                                    _mm256_set1_pd(0.5));
+        __m256d p = expm1_reduced4_lo(neg, &s);
+        __m256d pos = _mm256_cmp_pd(xv, _mm256_setzero_pd(), _CMP_GE_OQ);
+        if (mode == MODE_FWD) {
+            __m256d em = _mm256_fmadd_pd(s, p, _mm256_sub_pd(s, ONE));
+            __m256d f = _mm256_blendv_pd(_mm256_mul_pd(em, _mm256_set1_pd(SELU_LAMBDA_ALPHA)),
+                                         _mm256_mul_pd(xv, _mm256_set1_pd(SELU_LAMBDA)), pos);
+            store4_narrow(o + i, f);
+        } else {
+            __m256d e = _mm256_fmadd_pd(s, p, s);
+            __m256d d = _mm256_blendv_pd(_mm256_mul_pd(e, _mm256_set1_pd(SELU_LAMBDA_ALPHA)),
+                                         _mm256_set1_pd(SELU_LAMBDA), pos);
+            store4_narrow(o + i, _mm256_mul_pd(d, load4_widen(g + i)));
         }
     }
-    FN(sigmoid_float)(mode, x, g, o, o2, prm, i, hi_); /* the tail, and the other modes */
+    FN(selu_float)(mode, x, g, o, o2, prm, i, hi_);
 }
+#undef SIGN_BIT
+#undef ONE
 #endif
 
 static const elementwise_loop FN(LOOPS)[K_COUNT][2] = {
@@ -354,15 +393,16 @@ static const elementwise_loop FN(LOOPS)[K_COUNT][2] = {
 #if BODY_AVX2
     [K_SIGMOID] = {(elementwise_loop)sigmoid_float_avx2_fwd_bwd,
                    (elementwise_loop)FN(sigmoid_double)},
+    [K_SELU] = {(elementwise_loop)selu_float_avx2_fwd_bwd, (elementwise_loop)FN(selu_double)},
 #else
     [K_SIGMOID] = {(elementwise_loop)FN(sigmoid_float), (elementwise_loop)FN(sigmoid_double)},
+    [K_SELU] = {(elementwise_loop)FN(selu_float), (elementwise_loop)FN(selu_double)},
 #endif
     [K_TANH] = {(elementwise_loop)FN(tanh_float), (elementwise_loop)FN(tanh_double)},
     [K_ARCTAN] = {(elementwise_loop)FN(arctan_float), (elementwise_loop)FN(arctan_double)},
     [K_RELU] = {(elementwise_loop)FN(relu_float), (elementwise_loop)FN(relu_double)},
     [K_LEAKY_RELU] = {(elementwise_loop)FN(leaky_relu_float),
                       (elementwise_loop)FN(leaky_relu_double)},
-    [K_SELU] = {(elementwise_loop)FN(selu_float), (elementwise_loop)FN(selu_double)},
     [K_IDENTITY] = {(elementwise_loop)FN(identity_float), (elementwise_loop)FN(identity_double)},
 };
 
