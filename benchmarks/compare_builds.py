@@ -1,0 +1,118 @@
+"""Time two builds of actlab's compiled kernels against each other, and PyTorch, in one run.
+
+    python benchmarks/compare_builds.py OLD.so [--functions sigmoid,selu] [--n 1e7]
+
+OLD.so is a copy of ``src/actlab/activations/_kernels*.so`` saved before a change; the
+installed build is the new one.  Both are loaded side by side and called directly
+(``elementwise(kernel, mode, ...)``), forward and backward, float32 and float64, with a
+preallocated output on 2 threads.  Each repeat runs the three in a shuffled order, with a
+copy of the whole array before each timing, because PyTorch's worker threads keep spinning
+for a while after an op and slow down whatever runs next (a fixed order showed a false
+0.82 between two copies of the same build).  Prints medians and the ratios new/old and
+new/torch; run it with OLD.so = the installed build to see the noise floor (on the shared
+2-core test machine, 0.89-1.07 between two copies of one build).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import time
+from pathlib import Path
+
+import numpy as np
+
+from actlab.activations import _fast
+
+ALPHA, LAM = 1.6732632423543772, 1.0507009873554805
+
+
+def load_build(path: Path):  # noqa: ANN201 - an extension module
+    spec = importlib.util.spec_from_file_location("_kernels", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"error: cannot load {path} as an extension module")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def torch_runners(fn: str, x, g, y, o):  # noqa: ANN001, ANN201
+    import torch
+
+    aten = torch.ops.aten
+    xt, gt, yt, ot = (torch.from_numpy(a) for a in (x, g, y, o))
+    table = {
+        "sigmoid": (lambda: torch.sigmoid(xt, out=ot),
+                    lambda: aten.sigmoid_backward.grad_input(gt, yt, grad_input=ot)),
+        "tanh": (lambda: torch.tanh(xt, out=ot),
+                 lambda: aten.tanh_backward.grad_input(gt, yt, grad_input=ot)),
+        "selu": (lambda: aten.elu.out(xt, ALPHA, LAM, 1.0, out=ot),
+                 lambda: aten.elu_backward.grad_input(gt, ALPHA, LAM, 1.0, False, xt,
+                                                      grad_input=ot)),
+        "relu": (lambda: torch.clamp_min(xt, 0, out=ot),
+                 lambda: aten.threshold_backward.grad_input(gt, yt, 0, grad_input=ot)),
+        "identity": (lambda: ot.copy_(xt), lambda: ot.copy_(gt)),
+        "step": (None, lambda: ot.zero_()),
+    }
+    return table.get(fn, (None, None))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("old", type=Path, help="the saved extension module to compare with")
+    parser.add_argument("--functions", default="sigmoid,tanh,selu")
+    parser.add_argument("--n", type=float, default=1e7)
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    if not args.old.is_file():
+        parser.error(f"{args.old}: no such file")
+    if _fast.KERNELS is None:
+        raise SystemExit("error: the compiled kernels are not built")
+    old, new = load_build(args.old), _fast.KERNELS
+    try:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    except ImportError:
+        torch = None
+    names = list(new.kernel_names())
+    n = int(args.n)
+    order = np.random.default_rng(5)
+    for fn in args.functions.split(","):
+        if fn not in names:
+            raise SystemExit(f"error: no compiled kernel {fn!r}; choose from {names}")
+        kid = names.index(fn)
+        for dtype in (np.float32, np.float64):
+            rng = np.random.default_rng(0)
+            x = rng.standard_normal(n).astype(dtype)
+            g = rng.standard_normal(n).astype(dtype)
+            o, y, scratch = np.empty_like(x), np.empty_like(x), np.empty_like(x)
+            new.elementwise(kid, 0, x, None, y, None, 0.01, args.threads)
+            peers = torch_runners(fn, x, g, y, o) if torch is not None else (None, None)
+            for mode, label in ((0, "forward"), (2, "backward")):
+                runs = {
+                    "old": lambda m=mode: old.elementwise(kid, m, x, g, o, None, 0.01, args.threads),
+                    "new": lambda m=mode: new.elementwise(kid, m, x, g, o, None, 0.01, args.threads),
+                }
+                peer = peers[0 if mode == 0 else 1]
+                if peer is not None:
+                    runs["torch"] = peer
+                samples: dict[str, list[float]] = {k: [] for k in runs}
+                for _ in range(args.repeats):
+                    for key in order.permutation(list(runs)):
+                        np.copyto(scratch, g)
+                        start = time.perf_counter()
+                        runs[key]()
+                        samples[key].append((time.perf_counter() - start) / n * 1e9)
+                med = {k: float(np.median(v)) for k, v in samples.items()}
+                line = " ".join(f"{k} {v:.3f}" for k, v in med.items())
+                ratios = f"new/old {med['new'] / med['old']:.2f}"
+                if "torch" in med:
+                    ratios += (f"  new/torch {med['new'] / med['torch']:.2f}"
+                               f"  old/torch {med['old'] / med['torch']:.2f}")
+                print(f"{fn:10s} {dtype.__name__:8s} {label:8s} ns/element: {line}   {ratios}")
+
+
+if __name__ == "__main__":
+    main()
