@@ -23,8 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from actlab.activations import _fast
-
-ALPHA, LAM = 1.6732632423543772, 1.0507009873554805
+from bench_functions import SLOPE, make_inputs, torch_runner  # the same inputs and peers
 
 
 def load_build(path: Path):  # noqa: ANN201 - an extension module
@@ -34,27 +33,6 @@ def load_build(path: Path):  # noqa: ANN201 - an extension module
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def torch_runners(fn: str, x, g, y, o):  # noqa: ANN001, ANN201
-    import torch
-
-    aten = torch.ops.aten
-    xt, gt, yt, ot = (torch.from_numpy(a) for a in (x, g, y, o))
-    table = {
-        "sigmoid": (lambda: torch.sigmoid(xt, out=ot),
-                    lambda: aten.sigmoid_backward.grad_input(gt, yt, grad_input=ot)),
-        "tanh": (lambda: torch.tanh(xt, out=ot),
-                 lambda: aten.tanh_backward.grad_input(gt, yt, grad_input=ot)),
-        "selu": (lambda: aten.elu.out(xt, ALPHA, LAM, 1.0, out=ot),
-                 lambda: aten.elu_backward.grad_input(gt, ALPHA, LAM, 1.0, False, xt,
-                                                      grad_input=ot)),
-        "relu": (lambda: torch.clamp_min(xt, 0, out=ot),
-                 lambda: aten.threshold_backward.grad_input(gt, yt, 0, grad_input=ot)),
-        "identity": (lambda: ot.copy_(xt), lambda: ot.copy_(gt)),
-        "step": (None, lambda: ot.zero_()),
-    }
-    return table.get(fn, (None, None))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -83,19 +61,16 @@ def main(argv: list[str] | None = None) -> None:
         if fn not in names:
             raise SystemExit(f"error: no compiled kernel {fn!r}; choose from {names}")
         kid = names.index(fn)
+        prm = SLOPE if fn == "leaky_relu" else 0.0
         for dtype in (np.float32, np.float64):
-            rng = np.random.default_rng(0)
-            x = rng.standard_normal(n).astype(dtype)
-            g = rng.standard_normal(n).astype(dtype)
-            o, y, scratch = np.empty_like(x), np.empty_like(x), np.empty_like(x)
-            new.elementwise(kid, 0, x, None, y, None, 0.01, args.threads)
-            peers = torch_runners(fn, x, g, y, o) if torch is not None else (None, None)
+            d = make_inputs(fn, n, dtype)
+            x, g, o, scratch = d["x"], d["g"], d["out_b"], np.empty_like(d["x"])
             for mode, label in ((0, "forward"), (2, "backward")):
                 runs = {
-                    "old": lambda m=mode: old.elementwise(kid, m, x, g, o, None, 0.01, args.threads),
-                    "new": lambda m=mode: new.elementwise(kid, m, x, g, o, None, 0.01, args.threads),
+                    "old": lambda m=mode: old.elementwise(kid, m, x, g, o, None, prm, args.threads),
+                    "new": lambda m=mode: new.elementwise(kid, m, x, g, o, None, prm, args.threads),
                 }
-                peer = peers[0 if mode == 0 else 1]
+                peer = torch_runner(fn, d, True, label) if torch is not None else None
                 if peer is not None:
                     runs["torch"] = peer
                 samples: dict[str, list[float]] = {k: [] for k in runs}
