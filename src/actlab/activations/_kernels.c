@@ -86,6 +86,8 @@ static const double INV_LN2 = 0x1.71547652b82fep0;
 static const double LN2_HI = 0x1.62e42fefa39efp-1;
 static const double LN2_LO = 0x1.abc9e3b39803fp-56;
 static const double SHIFT = 0x1.8p52;
+/* where exp's argument is clamped for float32 results: e^-110 < 2^-149 / 4 */
+static const double EXP_LOWEST_LO = -110.0;
 static const double TWO_M512 = 0x1p-512;
 static const double TWO_P512 = 0x1p512;
 static const double TAN_3PI_8 = 2.41421356237309504880;

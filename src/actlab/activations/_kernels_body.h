@@ -29,7 +29,7 @@
 #define UNSCALE(hi) ((hi) ? TWO_P512 : 1.0)
 static inline double FN(expm1_reduced)(double x, int hi, double *sbig)
 {
-    const double lowest = hi ? -1000.0 : -110.0;
+    const double lowest = hi ? -1000.0 : EXP_LOWEST_LO;
     x = lowest > x ? lowest : x;          /* -inf too; NaN compares false and stays */
     /* the shift carries the exponent bias, so that 2^k is ki << 52 */
     const double shift = hi ? SHIFT + (1023 + 512) : SHIFT + 1023;
@@ -310,7 +310,7 @@ static inline __m256d expm1_reduced4_lo(__m256d a, __m256d *s)
 {
     const double *c = EXPM1_LO;
     const __m256d shift = _mm256_set1_pd(SHIFT + 1023);
-    a = _mm256_max_pd(_mm256_set1_pd(-110.0), a);
+    a = _mm256_max_pd(_mm256_set1_pd(EXP_LOWEST_LO), a);
     __m256d kd = _mm256_fmadd_pd(a, _mm256_set1_pd(INV_LN2), shift);
     *s = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(kd), 52));
     kd = _mm256_sub_pd(kd, shift);
