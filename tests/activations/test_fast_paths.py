@@ -228,6 +228,16 @@ def test_streaming_stores_do_not_change_the_bits(name: str, dtype: Any) -> None:
     assert_same(want[0], reference(act, "forward", x, g)[0], name, dtype)
 
 
+@needs_kernels
+def test_streaming_threshold_validates() -> None:
+    with pytest.raises(ValueError, match="stream_at must be >= 0"):
+        with _fast.streaming_from(-1):
+            pass
+    with pytest.raises(TypeError, match="at most 1 argument"):
+        _fast.KERNELS.stream_at(1, 2)
+    assert _fast.KERNELS.stream_at() in (16 << 20, NO_STREAMING)  # left as it was
+
+
 _BASELINE_SCRIPT = """
 import sys
 import numpy as np
