@@ -33,7 +33,7 @@ def test_regression_uses_r2() -> None:
 
 
 def test_cli_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "c.json"
+    out = tmp_path / "not-yet" / "c.json"  # the missing folder is made
     rc = main(["compare", "--dataset", "iris", "--activations", "relu,tanh", "--hidden", "8",
                "--epochs", "2", "--seeds", "2", "--json", str(out)])
     assert rc == 0

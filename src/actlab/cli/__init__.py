@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 # Subcommand name -> module under actlab.cli defining add_parser(subparsers) and run(args).
 # Modules are imported only when needed, so `actlab list` never loads matplotlib.
@@ -27,9 +30,40 @@ class UsageError(Exception):
     """A bad command line: reported as one line on stderr, exit status 2."""
 
 
+#: What argparse takes for a negative number rather than an option: its own forms (-2,
+#: -.5) and also -1e5, -inf and -nan, which float() reads, so ``show --at -1e5 -inf`` works.
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
+
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message}")
+
+
+def check_writable(path: str | Path, *, flag: str, directory: bool = False) -> Path:
+    """``path`` as a Path, or a UsageError naming it when it cannot be written: called
+    before a command does any work, so that a bad ``--out`` fails at once, not after
+    minutes of training.  ``directory``: ``path`` is a folder (made if missing); else a
+    file, whose folder is made if missing.  Missing folders are fine as long as the
+    nearest existing one is a writable directory."""
+    target = Path(path)
+    if directory and target.exists() and not target.is_dir():
+        raise UsageError(f"{flag} {path}: {target} exists and is not a directory")
+    if not directory and target.is_dir():
+        raise UsageError(f"{flag} {path}: {target} is a directory; give a file name")
+    folder = target if directory else target.parent
+    existing = folder.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{flag} {path}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {path}: {existing} is not writable")
+    return target
 
 
 def _module(command: str):  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from actlab.cli import UsageError
+from actlab.cli import UsageError, check_writable
 
 
 def add_parser(sub: Any, command: str) -> None:
@@ -66,6 +66,7 @@ def run(args: Any) -> int:
         if not names:
             raise UsageError("--activations: expected comma-separated activation names")
         names = [actlab.canonical_name(a) for a in names]  # ValueError names an unknown one
+    json_path = check_writable(args.json, flag="--json") if args.json else None
 
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -109,13 +110,14 @@ def run(args: Any) -> int:
     for r in results:
         if r.error:
             console.print(f"{r.activation}: {r.error} (use actlab.nn.Perceptron for step units)")
-    if args.json:
+    if json_path is not None:
         payload = {
             "dataset": args.dataset, "hidden": hidden, "epochs": args.epochs, "lr": args.lr,
             "batch_size": args.batch_size, "seed": args.seed, "seeds": args.seeds, "target": args.target,
             "results": [_jsonable(r.to_dict()) for r in results],
         }
-        with open(args.json, "w", encoding="utf-8") as fh:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(json_path, "w", encoding="utf-8") as fh:
             json.dump(payload, fh, indent=2)
     return 0
 

@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any
 
-from actlab.cli import UsageError
+from actlab.cli import UsageError, check_writable
 
 DEFAULT_OUT = "actlab-out/experiments"
 
@@ -58,6 +58,7 @@ def run(args: Any) -> int:
     exp = get_experiment(args.name)  # ValueError ("did you mean ...?") exits 2
     if args.seed < 0:
         raise UsageError(f"--seed: must be a non-negative integer, got {args.seed}")
+    check_writable(args.out, flag="--out", directory=True)
     start = time.perf_counter()
     result = exp.run(seed=args.seed, quick=args.quick)
     elapsed = time.perf_counter() - start

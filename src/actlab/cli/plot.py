@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import actlab
-from actlab.cli import UsageError
+from actlab.cli import UsageError, check_writable
 
 SUFFIXES = (".png", ".svg")  # as actlab.plots.gallery.SUFFIXES, checked before matplotlib loads
 
@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
         )
     # Unknown names raise the registry's ValueError ("did you mean ..."): exit 2.
     names = [actlab.canonical_name(n) for n in args.names] or None
+    check_writable(out, flag="--out")
 
     from actlab.plots.gallery import plot_gallery
 

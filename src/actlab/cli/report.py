@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from actlab.cli import check_writable
+
 
 def add_parser(sub: Any, command: str) -> None:
     p = sub.add_parser(
@@ -28,6 +30,8 @@ def add_parser(sub: Any, command: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from actlab.report import ReportError, build_report
+
+    check_writable(args.out, flag="--out", directory=True)
 
     names = None
     if args.experiments is not None:
