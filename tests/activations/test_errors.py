@@ -180,7 +180,9 @@ def test_out_of_the_wrong_shape_or_dtype(name: str) -> None:
     calls = {"forward": lambda out: act(x, out=out),
              "derivative": lambda out: act.derivative(x, out=out),
              "second_derivative": lambda out: act.second_derivative(x, out=out),
-             "backward": lambda out: act.backward(x, np.ones((2, 3)), out=out)}
+             "backward": lambda out: act.backward(x, np.ones((2, 3)), out=out),
+             "forward_with_derivative": lambda out: act.forward_with_derivative(x, out=out)[0],
+             "its derivative_out": lambda out: act.forward_with_derivative(x, derivative_out=out)[1]}
     for what, call in calls.items():
         with pytest.raises(ValueError, match=re.escape(f"{name}: out has shape (3, 2), "
                                                        "the result has shape (2, 3)")):
@@ -189,6 +191,11 @@ def test_out_of_the_wrong_shape_or_dtype(name: str) -> None:
             call(np.empty((2, 3), dtype=np.int64))
         with pytest.raises(ValueError, match=f"{name}: out must be a NumPy array, got list"):
             call([[0.0] * 3] * 2)
+        read_only = np.zeros((2, 3))
+        read_only.flags.writeable = False
+        with pytest.raises(ValueError, match=f"{name}: out is read-only"):
+            call(read_only)
+        assert not read_only.any()
         # A narrower float is allowed, as NumPy's ufuncs allow it (same_kind casting).
         buf = np.empty((2, 3), dtype=np.float32)
         assert call(buf) is buf, what

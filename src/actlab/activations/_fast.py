@@ -180,6 +180,8 @@ def _elementwise(kid: int, mode: int, x: np.ndarray, g: Any, outs: list[np.ndarr
     o2 = outs[1] if len(outs) > 1 else None
     if KERNELS.elementwise(kid, mode, x, g, outs[0], o2, prm, _THREADS):
         return True
+    if not all(o.flags.writeable for o in outs):
+        return False  # the NumPy path names the read-only out
     xc = np.ascontiguousarray(x)
     gc = None if g is None else np.ascontiguousarray(g)
     tmp = [_fresh(xc) for _ in outs]

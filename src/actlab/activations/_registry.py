@@ -193,6 +193,8 @@ def _check_out(
         )
     if not np.can_cast(dtype, out.dtype, casting="same_kind"):
         raise ValueError(f"{activation_name}: out has dtype {out.dtype}, the result is {dtype}")
+    if not out.flags.writeable:
+        raise ValueError(f"{activation_name}: out is read-only")
 
 
 # --------------------------------------------------------------------------- activation
