@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -141,6 +143,8 @@ def test_datasets(name: str) -> None:
         (lambda: nn.Adam(lr=-1), "-1"),
         (lambda: nn.SGD(momentum=1.5), "1.5"),
         (lambda: nn.build_mlp(2, [0], 2, activation="relu"), "hidden width"),
+        (lambda: nn.Dense(3, 3, rng="x"), "rng must be .* got 'x'"),
+        (lambda: nn.Dense(3, 3, rng=-1), "rng must be .* got -1"),
     ],
 )
 def test_bad_values(call: object, match: str) -> None:
@@ -159,8 +163,27 @@ def test_fit_bad_values(moons: nn.Dataset) -> None:
         nn.fit(model, moons.X_train, moons.y_train[:5], epochs=1, **kw)
     with pytest.raises(ValueError, match="labels"):
         nn.fit(model, moons.X_train, moons.y_train + 5, epochs=1, **kw)
+    # labels that are not class indices are refused, not truncated or cast
+    for y, match in ((moons.y_train + 0.5, "whole-number class labels, got 0.5"),
+                     (np.where(moons.y_train == 1, np.nan, 0.0), "whole-number class labels, got nan"),
+                     (moons.y_train.astype(str), "whole-number class labels, got dtype <U"),
+                     (np.eye(2)[moons.y_train], "1-d class labels, got shape")):
+        with pytest.raises(ValueError, match=re.escape(match)):
+            nn.fit(model, moons.X_train, y, epochs=1, **kw)
+    # whole numbers in a float array are labels like any other
+    nn.fit(model, moons.X_train, moons.y_train.astype(np.float64), epochs=1, **kw)
     with pytest.raises(ValueError, match="validation"):
         nn.fit(model, moons.X_train, moons.y_train, epochs=1, early_stopping=2, **kw)
+
+
+def test_fit_regression_targets_must_be_finite() -> None:
+    model = nn.build_mlp(3, [4], 1, activation="tanh", output="identity")
+    X = np.ones((10, 3))
+    kw = dict(loss=nn.MeanSquaredError(), optimizer=nn.Adam(), epochs=1)
+    with pytest.raises(ValueError, match="fit: y contains NaN or infinity"):
+        nn.fit(model, X, np.r_[np.ones(9), np.inf], **kw)
+    with pytest.raises(ValueError, match="y must be real numbers"):
+        nn.fit(model, X, np.array(["a"] * 10), **kw)
 
 
 def test_activation_layer_uses_registered_objects() -> None:

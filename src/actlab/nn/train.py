@@ -67,7 +67,27 @@ def _check_xy(model: Sequential, X: ArrayLike, y: ArrayLike, what: str) -> tuple
         raise ValueError(f"{what}: X has {Xa.shape[0]} rows but y has {ya.shape[0]}")
     if not np.all(np.isfinite(Xa)):
         raise ValueError(f"{what}: X contains NaN or infinity")
+    if model.output == "softmax":
+        _check_labels(ya, what)
+    elif ya.dtype.kind not in "biuf":
+        raise ValueError(f"{what}: y must be real numbers, got dtype {ya.dtype}")
+    elif not np.all(np.isfinite(ya)):
+        raise ValueError(f"{what}: y contains NaN or infinity")
     return Xa.astype(model.dtype, copy=False), ya
+
+
+def _check_labels(y: NDArray[Any], what: str) -> None:
+    """Class labels: a 1-d array of whole numbers (their range is the loss's to check),
+    so that 1.5 is refused rather than truncated to class 1."""
+    if y.ndim != 1:
+        raise ValueError(f"{what}: y must be 1-d class labels, got shape {y.shape}")
+    if y.dtype.kind in "biu":
+        return
+    if y.dtype.kind != "f":
+        raise ValueError(f"{what}: y must be whole-number class labels, got dtype {y.dtype}")
+    bad = ~np.isfinite(y) | (y != np.round(y))
+    if bad.any():
+        raise ValueError(f"{what}: y must be whole-number class labels, got {y[bad][0].item()!r}")
 
 
 def fit(
