@@ -73,7 +73,8 @@ class Dense(Layer):
         self.n_out = _check_size("n_out", n_out)
         self.dtype = check_dtype(dtype)
         self.init = check_init(init) if init is not None else default_init(activation)
-        if not (rng is None or isinstance(rng, np.random.Generator)
+        if not (rng is None or isinstance(rng, (np.random.Generator, np.random.BitGenerator,
+                                                np.random.SeedSequence))
                 or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0)):
             raise ValueError(f"rng must be a numpy Generator, a non-negative int seed or None, got {rng!r}")
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
