@@ -15,11 +15,11 @@ arrays, and the rest of its gap to PyTorch's copy_ or zero_ is the extra arrays.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 import actlab
+from bench_functions import time_shuffled  # the timing of compare_builds
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,16 +55,11 @@ def main(argv: list[str] | None = None) -> None:
             "torch copy_, identity's backward (g -> o)": lambda: to.copy_(tg),
             "torch zero_, step's backward (-> o)": lambda: to.zero_(),
         }
-        times: dict[str, list[float]] = {name: [] for name in runs}
-        for _ in range(args.repeats):
-            for name in order.permutation(list(runs)):
-                np.copyto(flush_to, flush_from)
-                start = time.perf_counter()
-                runs[name]()
-                times[name].append((time.perf_counter() - start) / n * 1e9)
-        add = float(np.median(times["torch add (x, g -> o)"]))
-        for name, values in times.items():
-            median = float(np.median(values))
+        seconds = time_shuffled(runs, args.repeats, flush=lambda: np.copyto(flush_to, flush_from),
+                                order=order)
+        ns = {name: s / n * 1e9 for name, s in seconds.items()}
+        add = ns["torch add (x, g -> o)"]
+        for name, median in ns.items():
             print(f"{np.dtype(dtype).name:8s} {name:44s} {median:7.3f} ns  {median / add:5.2f}")
 
 

@@ -316,6 +316,22 @@ def time_runners(runners: dict[str, Runner], repeats: int, min_time: float) -> d
     return {k: statistics.median(v) for k, v in samples.items()}
 
 
+def time_shuffled(runners: dict[str, Runner], repeats: int, *, flush: Runner,
+                  order: np.random.Generator) -> dict[str, float]:
+    """Median seconds of one call of each runner, for calls long enough to time alone
+    (large arrays): the runners in a new random order in every repeat, and ``flush`` (a
+    whole-array copy) before each timing, so that none always follows PyTorch's worker
+    threads, which keep spinning for a while after an op, or finds its arrays in cache."""
+    samples: dict[str, list[float]] = {k: [] for k in runners}
+    for _ in range(repeats):
+        for key in order.permutation(list(runners)):
+            flush()
+            start = time.perf_counter()
+            runners[key]()
+            samples[key].append(time.perf_counter() - start)
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
 def bench_one(fn: str, dtype: Any, n: int, direction: str, out: bool, peers: list[str],
               repeats: int, min_time: float) -> dict[str, float]:
     d = make_inputs(fn, n, dtype)

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import time
 from pathlib import Path
 
 import numpy as np
 
 from actlab.activations import _fast
-from bench_functions import SLOPE, make_inputs, torch_runner  # the same inputs and peers
+from bench_functions import SLOPE, make_inputs, time_shuffled, torch_runner  # the same inputs, peers and timing
 
 
 def load_build(path: Path):  # noqa: ANN201 - an extension module
@@ -73,14 +72,9 @@ def main(argv: list[str] | None = None) -> None:
                 peer = torch_runner(fn, d, True, label) if torch is not None else None
                 if peer is not None:
                     runs["torch"] = peer
-                samples: dict[str, list[float]] = {k: [] for k in runs}
-                for _ in range(args.repeats):
-                    for key in order.permutation(list(runs)):
-                        np.copyto(scratch, g)
-                        start = time.perf_counter()
-                        runs[key]()
-                        samples[key].append((time.perf_counter() - start) / n * 1e9)
-                med = {k: float(np.median(v)) for k, v in samples.items()}
+                seconds = time_shuffled(runs, args.repeats, flush=lambda: np.copyto(scratch, g),
+                                        order=order)
+                med = {k: v / n * 1e9 for k, v in seconds.items()}
                 line = " ".join(f"{k} {v:.3f}" for k, v in med.items())
                 ratios = f"new/old {med['new'] / med['old']:.2f}"
                 if "torch" in med:

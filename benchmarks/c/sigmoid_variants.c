@@ -1,16 +1,28 @@
-/* A float32 sigmoid in 8 float32 lanes with float-float arithmetic, against actlab's loop
- * (4 double lanes, rounded once), in cache, one thread; and its accuracy on a sweep of
- * floats in [-80, 80] against a long-double reference.  Not part of the library: the
- * measurement behind "float-float was slower" in benchmarks/README.md.
+/* Three ways to a faster float32 sigmoid, each against actlab's loop, in cache on one
+ * thread, and each one's accuracy on a sweep of floats in [-80, 80] against a long-double
+ * reference.  Not part of the library: the measurements behind "slower, not kept" in
+ * benchmarks/README.md.
  *
- *   gcc -O3 -mavx2 -mfma -ffp-contract=off -DDEG=5 sigmoid_float_float.c -o sff -lm
- *   ./sff 997            # the sweep takes every 997th float
+ *   gcc -O3 -mavx2 -mfma -ffp-contract=off -DVARIANT=1 -DDEG=5 sigmoid_variants.c -o v -lm
+ *   ./v 997            # the sweep takes every 997th float
  *
  * cur() is a copy of sigmoid_float_avx2_fwd_bwd's forward (src/actlab/activations/
- * _kernels_body.h and the constants of _kernels.c); ff() computes e^{-|x|} = 2^n (1 + u + ul)
- * with a float-float reduction (ln2 in two floats, the low part's product kept), d = 1 + e
- * as dh + dl, and s = N / d by one division refined once with the residual.  Lanes with
- * |x| > 80 or NaN take cur(). */
+ * _kernels_body.h and the constants of _kernels.c): 4 double lanes, rounded once.
+ * VARIANT 1 (DEG 4 or 5): 8 float32 lanes with float-float arithmetic: e^{-|x|} =
+ *   2^n (1 + u + ul) with ln2 in two floats and the low part's product kept, d = 1 + e as
+ *   dh + dl, and s = N / d by one division refined once with the residual; lanes with
+ *   |x| > 80 or NaN take cur().
+ * VARIANT 4 and 8: 4 double lanes, e^{-|x|} = 2^n 2^(j/N) (1 + expm1(r)), |r| <= ln2/(2N),
+ *   the table in registers read by vpermd, the exponent added as an integer, a polynomial
+ *   of degree 3 (N = 4, 2.5e-11) or 2 (N = 8, 1.7e-10).
+ */
+#ifndef VARIANT
+#define VARIANT 1
+#endif
+#ifndef DEG
+#define DEG 5
+#endif
+static const float XMAXF = 80.0f; /* VARIANT 1 takes cur() above it; the sweep stops there */
 #define _GNU_SOURCE
 #include <time.h>
 #include <immintrin.h>
@@ -53,16 +65,14 @@ static inline __m256d cur4(__m256d xv)
     __m256d e = _mm256_fmadd_pd(s, p, s);
     return _mm256_div_pd(_mm256_blendv_pd(ONE, e, xv), _mm256_add_pd(e, ONE));
 }
-__attribute__((noinline)) void cur(const float *x, float *o, long n)
+static __attribute__((noinline)) void cur(const float *x, float *o, long n)
 {
     for (long i = 0; i + 4 <= n; i += 4)
         _mm_storeu_ps(o + i, _mm256_cvtpd_ps(cur4(_mm256_cvtps_pd(_mm_loadu_ps(x + i)))));
 }
 
+#if VARIANT == 1
 /* ---------------- float-float, 8 float lanes */
-#ifndef DEG
-#define DEG 5
-#endif
 #if DEG == 5
 static const float P[6] = {0x1.0000000000000p-1f, 0x1.5555560000000p-3f, 0x1.5554800000000p-5f, 0x1.11107c0000000p-7f, 0x1.6d96b80000000p-10f, 0x1.a1b83c0000000p-13f};
 #else
@@ -71,7 +81,6 @@ static const float P[5] = {0x1.0000000000000p-1f, 0x1.55548e0000000p-3f, 0x1.555
 #define F(v) _mm256_set1_ps(v)
 static const float LN2F_HI = 0x1.62e43p-1f;
 #define LN2F_LO ((float)(0.69314718055994530942 - (double)0x1.62e43p-1f))
-static const float XMAXF = 80.0f;
 
 static inline __m256 ff8(__m256 xv)
 {
@@ -112,7 +121,7 @@ static inline __m256 ff8(__m256 xv)
     res = _mm256_add_ps(res, nl);
     return _mm256_fmadd_ps(res, t, q0);
 }
-__attribute__((noinline)) void ff(const float *x, float *o, long n)
+static __attribute__((noinline)) void ff(const float *x, float *o, long n)
 {
     for (long i = 0; i + 8 <= n; i += 8) {
         __m256 xv = _mm256_loadu_ps(x + i);
@@ -125,6 +134,67 @@ __attribute__((noinline)) void ff(const float *x, float *o, long n)
         _mm256_storeu_ps(o + i, ff8(xv));
     }
 }
+
+#else
+static const double TAB4_P[4] = {0.4999999663891233, 0.16666665849687862, 0.04168116943408091, 0.008335911170140918};
+static const double TAB8_P[3] = {0.4999999974478542, 0.16668026236755001, 0.04167063348675343};
+static const double T4[4] = {0x1.0000000000000p+0, 0x1.306fe0a31b715p+0, 0x1.6a09e667f3bcdp+0, 0x1.ae89f995ad3adp+0};
+static const double T8[8] = {0x1.0000000000000p+0, 0x1.172b83c7d517bp+0, 0x1.306fe0a31b715p+0, 0x1.4bfdad5362a27p+0, 0x1.6a09e667f3bcdp+0, 0x1.8ace5422aa0dbp+0, 0x1.ae89f995ad3adp+0, 0x1.d5818dcfba487p+0};
+static __m256i TB_A, TB_B;  /* bits(T[j]) - (1023 << 52) as dword pairs */
+static void init_tables(int N)
+{
+    int64_t b[8];
+    for (int j = 0; j < N; j++) { memcpy(&b[j], N == 4 ? &T4[j] : &T8[j], 8); b[j] -= (int64_t)1023 << 52; }
+    TB_A = _mm256_loadu_si256((const __m256i *)b);
+    if (N == 8) TB_B = _mm256_loadu_si256((const __m256i *)(b + 4));
+}
+/* e^a for a <= 0 (clamped at -110), 2^(k/N) T[j] (1 + expm1(r)), |r| <= ln2/(2N) */
+static inline __m256d exp_tab(__m256d a, int N)
+{
+    const int L = N == 4 ? 2 : 3;
+    const __m256d shift = _mm256_set1_pd(SHIFT + N * 1023.0);
+    a = _mm256_max_pd(_mm256_set1_pd(EXP_LOWEST_LO), a);
+    __m256d kd = _mm256_fmadd_pd(a, _mm256_set1_pd(N * INV_LN2), shift);
+    __m256i ki = _mm256_castpd_si256(kd);
+    __m256i idx = _mm256_shuffle_epi32(_mm256_slli_epi64(ki, 1), _MM_SHUFFLE(2, 2, 0, 0));
+    idx = _mm256_or_si256(idx, _mm256_set_epi32(1, 0, 1, 0, 1, 0, 1, 0));
+    __m256i tb = _mm256_permutevar8x32_epi32(TB_A, idx);
+    if (N == 8)
+        tb = _mm256_castpd_si256(_mm256_blendv_pd(_mm256_castsi256_pd(tb),
+                 _mm256_castsi256_pd(_mm256_permutevar8x32_epi32(TB_B, idx)),
+                 _mm256_castsi256_pd(_mm256_slli_epi64(ki, 61))));
+    __m256d st = _mm256_castsi256_pd(_mm256_add_epi64(tb, _mm256_slli_epi64(_mm256_srli_epi64(ki, L), 52)));
+    kd = _mm256_sub_pd(kd, shift);
+    __m256d r = _mm256_fmadd_pd(kd, _mm256_set1_pd(-LN2_HI / N), a);
+    __m256d q;
+    if (N == 4) {
+        q = _mm256_fmadd_pd(_mm256_set1_pd(TAB4_P[3]), r, _mm256_set1_pd(TAB4_P[2]));
+        q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(TAB4_P[1]));
+        q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(TAB4_P[0]));
+    } else {
+        q = _mm256_fmadd_pd(_mm256_set1_pd(TAB8_P[2]), r, _mm256_set1_pd(TAB8_P[1]));
+        q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(TAB8_P[0]));
+    }
+    __m256d p = _mm256_fmadd_pd(_mm256_mul_pd(r, r), q, r);
+    return _mm256_fmadd_pd(st, p, st);
+}
+static inline __m256d table_sigmoid4(__m256d xv, int N)
+{
+    __m256d e = exp_tab(_mm256_or_pd(xv, SIGN_BIT), N);
+    return _mm256_div_pd(_mm256_blendv_pd(ONE, e, xv), _mm256_add_pd(e, ONE));
+}
+static __attribute__((noinline)) void table_loop(const float *x, float *o, long n)
+{
+    for (long i = 0; i + 4 <= n; i += 4)
+        _mm_storeu_ps(o + i, _mm256_cvtpd_ps(table_sigmoid4(_mm256_cvtps_pd(_mm_loadu_ps(x + i)), VARIANT)));
+}
+#endif
+
+#if VARIANT == 1
+#define variant ff
+#else
+#define variant table_loop
+#endif
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -144,6 +214,9 @@ static double ulperr(float v, long double r)
 }
 int main(int argc, char **argv)
 {
+#if VARIANT != 1
+    init_tables(VARIANT);
+#endif
     long n = 16384;
     float *x = aligned_alloc(64, n*4), *o = aligned_alloc(64, n*4);
     srand(1);
@@ -155,14 +228,14 @@ int main(int argc, char **argv)
         double sc = 0, sf = 0;
         for (int k = 0; k < 500; k++) {
             double t0 = now(); cur(x, o, n);
-            double t1 = now(); ff(x, o, n);
+            double t1 = now(); variant(x, o, n);
             double t2 = now(); sc += t1 - t0; sf += t2 - t1;
         }
         ratio[r] = sf / sc; tc[r] = sc / 500 / n * 1e9;
     }
     qsort(ratio, 21, sizeof(double), cmp_double); qsort(tc, 21, sizeof(double), cmp_double);
-    printf("DEG %d in cache, one thread: cur %.3f ns per element; ff / cur: median %.3f "
-           "(min %.3f, max %.3f over 21 repeats)\n", DEG, tc[10], ratio[10], ratio[0], ratio[20]);
+    printf("VARIANT %d DEG %d in cache, one thread: cur %.3f ns per element; variant / cur: median %.3f "
+           "(min %.3f, max %.3f over 21 repeats)\n", VARIANT, DEG, tc[10], ratio[10], ratio[0], ratio[20]);
     /* accuracy: every float in [-XMAX, XMAX] with stride */
     long stride = argc > 1 ? atol(argv[1]) : 97;
     double worst_ff = 0, worst_cur = 0; float wx_ff = 0, wx_cur = 0; long ndiff = 0, cnt = 0;
@@ -170,7 +243,7 @@ int main(int argc, char **argv)
     uint32_t lim; float xm = XMAXF; memcpy(&lim, &xm, 4);
     for (uint32_t b = 0; b <= lim; b += 8*stride) {
         for (int j = 0; j < 8; j++) { uint32_t bb = b + j*stride; if (j & 1) bb |= 0x80000000u; memcpy(&buf[j], &bb, 4); }
-        ff(buf, ob, 8); cur(buf, oc, 8);
+        variant(buf, ob, 8); cur(buf, oc, 8);
         for (int j = 0; j < 8; j++) {
             long double r = ref(buf[j]);
             double ef = ulperr(ob[j], r), ec = ulperr(oc[j], r);
@@ -179,6 +252,6 @@ int main(int argc, char **argv)
             ndiff += ob[j] != oc[j]; cnt++;
         }
     }
-    printf("points %ld  worst ff %.3f ULP at %a   worst cur %.3f at %a   differ %ld\n", cnt, worst_ff, wx_ff, worst_cur, wx_cur, ndiff);
+    printf("points %ld  worst variant %.3f ULP at %a   worst cur %.3f at %a   differ %ld\n", cnt, worst_ff, wx_ff, worst_cur, wx_cur, ndiff);
     return 0;
 }
