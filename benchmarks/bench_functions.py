@@ -86,16 +86,12 @@ def actlab_runner(fn: str, d: dict[str, np.ndarray], out: bool, direction: str) 
     act = actlab.get(fn, **params(fn))
     x, y, g, of, ob = d["x"], d["y"], d["g"], d["out_f"], d["out_b"]
     if direction == "forward":
-        if out and act.elementwise:
-            return lambda: act(x, out=of)
-        return lambda: act(x)  # softmax and maxout take no out= (issue 2's API)
+        return (lambda: act(x, out=of)) if out else (lambda: act(x))
     # The saved output y is passed as a network passes it (and as PyTorch's kernels get it);
     # the elementwise kernels compute from x all the same (the accurate forms need x).
-    if out and act.elementwise:
-        return lambda: act.backward(x, g, y=y, out=ob)
-    if fn == "maxout":
-        return lambda: act.backward(x, g)
-    return lambda: act.backward(x, g, y=y)
+    if fn == "maxout":  # its backward needs no saved output
+        return (lambda: act.backward(x, g, out=ob)) if out else (lambda: act.backward(x, g))
+    return (lambda: act.backward(x, g, y=y, out=ob)) if out else (lambda: act.backward(x, g, y=y))
 
 
 def numpy_runner(fn: str, d: dict[str, np.ndarray], out: bool, direction: str) -> Runner | None:
@@ -404,18 +400,14 @@ def markdown(records: list[dict[str, Any]], sizes: list[int]) -> str:
 
 
 def summary(records: list[dict[str, Any]]) -> str:
-    """The README table: actlab's time over PyTorch's at the largest and smallest sizes.
-
-    Preallocated output where actlab takes out= (the elementwise functions); softmax and
-    maxout take no out=, so theirs is the fresh-output run, for both (marked *).
-    """
+    """The README table: actlab's time over PyTorch's at the largest and smallest sizes,
+    with a preallocated output on both sides."""
     sizes = sorted({r["n"] for r in records})
     big, small = sizes[-1], sizes[0]
 
     def rec(fn: str, dt: str, n: int, direction: str) -> dict[str, Any] | None:
-        out = fn not in ("softmax", "maxout")
         return next((r for r in records if r["function"] == fn and r["dtype"] == dt
-                     and r["n"] == n and r["direction"] == direction and r["out"] == out), None)
+                     and r["n"] == n and r["direction"] == direction and r["out"]), None)
 
     def ratio(r: dict[str, Any] | None) -> str:
         if r is None or "torch" not in r["seconds"]:
@@ -434,7 +426,7 @@ def summary(records: list[dict[str, Any]]) -> str:
              "|---|---|---|---|---|---|"]
     fns = [f for f in FUNCTIONS if any(r["function"] == f for r in records)]
     for fn in fns:
-        cells = [f"`{fn}`" + ("*" if fn in ("softmax", "maxout") else "")]
+        cells = [f"`{fn}`"]
         for dt in ("float32", "float64"):
             f, b = rec(fn, dt, big, "forward"), rec(fn, dt, big, "backward")
             cells.append(f"{ns(f)}, {ratio(f)}, {copy(f)}" if f else "")
@@ -524,8 +516,6 @@ def main(argv: list[str] | None = None) -> int:
                 for direction in directions:
                     for mode in modes:
                         out = mode == "out"
-                        if fn == "maxout" and direction == "backward" and out:
-                            continue  # maxout's backward out= is not supported: fresh only
                         secs = bench_one(fn, np.dtype(dt), n, direction, out, peers,
                                          args.repeats, args.min_time)
                         rec = {"function": fn, "dtype": dt, "n": n, "direction": direction,

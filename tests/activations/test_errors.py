@@ -137,11 +137,36 @@ def test_jacobian_of_an_elementwise_function_points_to_derivative(name: str) -> 
 
 
 @pytest.mark.parametrize("name", VECTOR)
-def test_out_is_refused_by_vector_functions(name: str) -> None:
+def test_out_of_a_vector_function(name: str) -> None:
+    """out= takes the result: x's shape (maxout: the last axis divided by pieces) for the
+    forward, x's shape for the backward; a wrong one is named, and left untouched."""
     act = actlab.get(name)
-    x = np.ones((2, 4))
-    with pytest.raises(ValueError, match=f"{name}: out= is only supported by elementwise functions"):
-        act(x, out=np.empty((2, 4)))
+    x = np.random.default_rng(2).standard_normal((2, 4))
+    want = act(x)
+    g = np.ones_like(want)
+    groups = 4 // (act.values.get("pieces") or 4) if name == "maxout" else 4
+    assert want.shape == (2, groups)
+    for dtype in (np.float64, np.float32):  # a narrower float: same_kind, as NumPy allows
+        buf = np.empty(want.shape, dtype)
+        assert act(x, out=buf) is buf
+        np.testing.assert_array_equal(buf, want.astype(dtype))
+    buf = np.empty((2, 4))
+    assert act.backward(x, g, out=buf) is buf
+    np.testing.assert_array_equal(buf, act.backward(x, g))
+    bad_forward = np.zeros((2, 3))
+    with pytest.raises(ValueError, match=re.escape(f"{name}: out has shape (2, 3), "
+                                                   f"the result has shape {want.shape}")):
+        act(x, out=bad_forward)
+    with pytest.raises(ValueError, match=re.escape(f"{name}: out has shape (2, 3), "
+                                                   "the result has shape (2, 4)")):
+        act.backward(x, g, out=bad_forward)
+    assert not bad_forward.any()
+    with pytest.raises(ValueError, match=f"{name}: out has dtype int64, the result is float64"):
+        act(x, out=np.zeros(want.shape, np.int64))
+    read_only = np.zeros(want.shape)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match=f"{name}: out is read-only"):
+        act(x, out=read_only)
 
 
 # ---------------------------------------------------------------------------- shapes

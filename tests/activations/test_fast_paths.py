@@ -550,3 +550,38 @@ def test_maxout_other_axes_and_errors_take_the_numpy_path() -> None:
         actlab.get("maxout", pieces=3)(x)
     with pytest.raises(ValueError, match="grad"):
         actlab.get("maxout", pieces=2).backward(x, np.ones((6, 3)))
+
+
+# ---------------------------------------------------------------------------- out= of softmax and maxout
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("name", ["softmax", "maxout"])
+def test_vector_kernels_write_out_directly(name: str, dtype: Any) -> None:
+    """out= gives the bits of a fresh result and is what is returned: written by the kernel
+    when out suits it (also in place, out = x or out = grad for softmax), through a fresh
+    array when it is strided."""
+    act = actlab.get(name, **({"pieces": 3} if name == "maxout" else {}))
+    rng = np.random.default_rng(18)
+    x = rng.standard_normal((2000, 12)).astype(dtype) * 30  # past the thread split
+    x[5, 3] = np.nan
+    x[7, :] = -np.inf
+    want = act(x)
+    g = rng.standard_normal(want.shape).astype(dtype)
+    want_b = act.backward(x, g)
+    bits = f"u{np.dtype(dtype).itemsize}"
+
+    def same(a: np.ndarray, b: np.ndarray) -> bool:
+        return a.dtype == b.dtype and a.shape == b.shape and a.view(bits).tobytes() == b.view(bits).tobytes()
+
+    out = np.full(want.shape, 7, dtype)
+    assert act(x, out=out) is out and same(out, want)
+    out_b = np.full(x.shape, 7, dtype)
+    assert act.backward(x, g, out=out_b) is out_b and same(out_b, want_b)
+    strided = np.full((want.shape[0], 2 * want.shape[1]), 7, dtype)[:, ::2]
+    assert act(x, out=strided) is strided and same(np.ascontiguousarray(strided), want)
+    if name == "softmax":
+        x_in = x.copy()
+        assert act(x_in, out=x_in) is x_in and same(x_in, want)
+        g_in = g.copy()
+        assert act.backward(x, g_in, out=g_in) is g_in and same(g_in, want_b)
+        y = act(x)
+        assert same(act.backward(x, g, y=y, out=y), act.backward(x, g, y=act(x)))

@@ -216,11 +216,11 @@ def forward(act: Any, x: Any, out: Any) -> Any:
         return _maxout(act, a, None, out)
     if kid < 0:  # softmax
         m = _row_length(act, a)
-        if out is not None or m == 0:
+        result = _vector_out(out, a)
+        if m == 0 or result is None:
             return None
         ac = np.ascontiguousarray(a)
-        result = _fresh(ac)
-        return result if KERNELS.softmax(ac, None, None, result, m, _THREADS) else None
+        return _deliver(result, out) if KERNELS.softmax(ac, None, None, result, m, _THREADS) else None
     if out is None:
         result = _fresh(a)
     elif _same(out, a):
@@ -232,23 +232,49 @@ def forward(act: Any, x: Any, out: Any) -> Any:
     return _scalar(result, x)
 
 
+def _vector_out(out: Any, like: np.ndarray, shape: tuple[int, ...] | None = None) -> np.ndarray | None:
+    """Where a softmax or maxout kernel writes: a fresh array, or ``out`` when the kernel
+    can write it directly (C-contiguous, the dtype and shape of the result, writable).  A
+    strided ``out`` gets a fresh array too, copied into it by _deliver, so that the bits do
+    not depend on its layout; None (another dtype or shape, read-only) sends the call down
+    the NumPy path, which validates ``out``."""
+    shape = like.shape if shape is None else shape
+    if out is None:
+        return np.empty(shape, like.dtype)
+    if type(out) is not np.ndarray or out.dtype is not like.dtype or out.shape != shape:
+        return None
+    if not out.flags.writeable:
+        return None
+    return out if out.flags.c_contiguous else np.empty(shape, like.dtype)
+
+
+def _deliver(result: np.ndarray, out: Any) -> np.ndarray:
+    """``result``, copied into ``out`` first when the kernel could not write ``out`` itself."""
+    if out is None or result is out:
+        return result
+    np.copyto(out, result)
+    return out
+
+
 def _maxout(act: Any, x: np.ndarray, grad: Any, out: Any) -> Any:
     """maxout along the last axis: forward (grad None) or the backward step."""
     m = _row_length(act, x)
     k = act.values["pieces"] or m
-    if out is not None or m == 0 or m % k:
+    if m == 0 or m % k:
         return None  # the NumPy path raises the right error
     xc = np.ascontiguousarray(x)
     if grad is None:
-        result = np.empty((*x.shape[:-1], m // k), x.dtype)
+        result = _vector_out(out, x, (*x.shape[:-1], m // k))
         g = None
     else:
         g = _array(grad)
         if g is None or g.dtype is not x.dtype or g.shape != (*x.shape[:-1], m // k):
             return None
         g = np.ascontiguousarray(g)
-        result = _fresh(xc)
-    return result if KERNELS.maxout(xc, g, result, k, _THREADS) else None
+        result = _vector_out(out, x)
+    if result is None:
+        return None
+    return _deliver(result, out) if KERNELS.maxout(xc, g, result, k, _THREADS) else None
 
 
 def _saved_ok(y: Any, x: np.ndarray) -> bool:
@@ -311,12 +337,12 @@ def backward(act: Any, x: Any, grad: Any, y: Any, out: Any) -> Any:
         return None
     if kid < 0:  # softmax: y (g - Σ g y), from the saved output when given
         m = _row_length(act, a)
-        if out is not None or m == 0:
+        result = _vector_out(out, a)
+        if m == 0 or result is None:
             return None
         ac, gc = np.ascontiguousarray(a), np.ascontiguousarray(g)
         yc = None if y is None else np.ascontiguousarray(y)
-        result = _fresh(ac)
-        return result if KERNELS.softmax(ac, gc, yc, result, m, _THREADS) else None
+        return _deliver(result, out) if KERNELS.softmax(ac, gc, yc, result, m, _THREADS) else None
     if out is None:
         result = _fresh(a)
     elif _same(out, a):

@@ -578,6 +578,16 @@ SOFTMAX_ROW(double)
             }                                                                             \
             return;                                                                       \
         }                                                                                 \
+        if (k == 2) { /* the backward of the same, without the general loop's branches, \
+                       * which random data mispredicts half the time (3x the time) */     \
+            for (Py_ssize_t grp = lo; grp < hi_; grp++) {                                 \
+                T a = x[2 * grp], c = x[2 * grp + 1], gv = g[grp];                        \
+                int nan = a != a || c != c, second = c > a;                               \
+                o[2 * grp] = nan ? (T)NAN : (second ? (T)0 : gv);                         \
+                o[2 * grp + 1] = nan ? (T)NAN : (second ? gv : (T)0);                     \
+            }                                                                             \
+            return;                                                                       \
+        }                                                                                 \
         for (Py_ssize_t grp = lo; grp < hi_; grp++) {                                     \
             const T *v = x + grp * k;                                                     \
             if (g == NULL) {                                                              \

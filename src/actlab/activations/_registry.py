@@ -310,10 +310,12 @@ class Activation:
         work, dtype, scalar, shape = self._prepare(x)
         if self.elementwise:
             _check_out(out, shape, dtype, self.name)
-        elif out is not None:
-            raise ValueError(f"{self.name}: out= is only supported by elementwise functions")
         with np.errstate(under="ignore"):
             result = self.forward_kernel(work, **self.values)
+        if not self.elementwise and out is not None:
+            # a vector function's result shape is known once it is computed (maxout's
+            # last axis shrinks); computed apart from out, so out may be x itself
+            _check_out(out, result.shape, dtype, self.name)
         return _finish(result, dtype, out, scalar, shape if self.elementwise else None)
 
     def derivative(
@@ -380,8 +382,7 @@ class Activation:
                     result = self._rules["derivative"](work, saved, **self.values)
                     result *= g
         else:
-            if out is not None:
-                raise ValueError(f"{self.name}: out= is only supported by elementwise functions")
+            _check_out(out, shape, dtype, self.name)  # grad_x has the shape of x
             with np.errstate(under="ignore"):
                 result = self._rules["backward"](work, g, saved, **self.values)
         return _finish(result, dtype, out, scalar, shape if self.elementwise else None)
