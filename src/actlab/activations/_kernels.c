@@ -124,10 +124,19 @@ static const double ATAN_LO[7] = {
 typedef double v4d __attribute__((vector_size(32)));
 typedef long long v4i __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
+typedef float v8f __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
 
 static inline v4d load4_double(const double *p)
 {
     v4d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline v8f load8_float(const float *p)
+{
+    v8f v;
     memcpy(&v, p, sizeof v);
     return v;
 }

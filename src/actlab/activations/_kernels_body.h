@@ -435,6 +435,37 @@ static double FN(pairwise_sum)(const double *a, Py_ssize_t n)
     return FN(pairwise_sum)(a, n2) + FN(pairwise_sum)(a + n2, n - n2);
 }
 
+/* pairwise_sum of the products a[i] b[i] (each rounded to double as a stored product
+ * would be), summed in the same order, so the same bits without the array of products */
+#define PAIRWISE_DOT(T)                                                                   \
+    static double FN(pairwise_dot_##T)(const T *a, const T *b, Py_ssize_t n)             \
+    {                                                                                     \
+        if (n < 8) {                                                                      \
+            double res = 0.0;                                                             \
+            for (Py_ssize_t i = 0; i < n; i++)                                            \
+                res += (double)a[i] * (double)b[i];                                       \
+            return res;                                                                   \
+        }                                                                                 \
+        if (n <= 128) {                                                                   \
+            double r[8];                                                                  \
+            Py_ssize_t i;                                                                 \
+            for (int j = 0; j < 8; j++)                                                   \
+                r[j] = (double)a[j] * (double)b[j];                                       \
+            for (i = 8; i < n - (n % 8); i += 8)                                          \
+                for (int j = 0; j < 8; j++)                                               \
+                    r[j] += (double)a[i + j] * (double)b[i + j];                          \
+            double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7])); \
+            for (; i < n; i++)                                                            \
+                res += (double)a[i] * (double)b[i];                                       \
+            return res;                                                                   \
+        }                                                                                 \
+        Py_ssize_t n2 = n / 2;                                                            \
+        n2 -= n2 % 8;                                                                     \
+        return FN(pairwise_dot_##T)(a, b, n2) + FN(pairwise_dot_##T)(a + n2, b + n2, n - n2); \
+    }
+PAIRWISE_DOT(float)
+PAIRWISE_DOT(double)
+
 /* The row's maximum and whether it holds a NaN.  Two lanes of 4 running maxima and of
  * v - v (0, or NaN for NaN and ±inf), written with GCC vector types because the vectoriser
  * leaves a NaN-aware max reduction scalar; only a row holding a NaN or an infinity takes
@@ -482,8 +513,45 @@ static double FN(pairwise_sum)(const double *a, Py_ssize_t n)
  * gives equal shares to the entries equal to it (an all -inf row is uniform), a NaN makes
  * the row NaN.  (The NumPy kernel keeps the maximum's 1 out of the sum and adds it last,
  * which can change the last bit; both are within the accuracy bound.) */
+/* float rows: the same maximum and check, on 8 floats per vector with no widening (a
+ * float's order and its being NaN or infinite do not change in double) */
+static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan)
+{
+    const v8f lowest = {-INFINITY, -INFINITY, -INFINITY, -INFINITY,
+                        -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    v8f acc0 = lowest, acc1 = lowest;
+    v8f chk0 = {0, 0, 0, 0, 0, 0, 0, 0}, chk1 = chk0;
+    Py_ssize_t j = 0;
+    for (; j + 16 <= m; j += 16) {
+        v8f a = load8_float(x + j), b = load8_float(x + j + 8);
+        v8i ma = (v8i)(a > acc0), mb = (v8i)(b > acc1);
+        acc0 = (v8f)(((v8i)a & ma) | ((v8i)acc0 & ~ma));
+        acc1 = (v8f)(((v8i)b & mb) | ((v8i)acc1 & ~mb));
+        chk0 += a - a;
+        chk1 += b - b;
+    }
+    float mx = -INFINITY, ck = 0.0f;
+    for (int k = 0; k < 8; k++) {
+        mx = acc0[k] > mx ? acc0[k] : mx;
+        mx = acc1[k] > mx ? acc1[k] : mx;
+        ck += chk0[k] + chk1[k];
+    }
+    for (; j < m; j++) {
+        mx = x[j] > mx ? x[j] : mx;
+        ck += x[j] - x[j];
+    }
+    *nan = 0;
+    if (ck != ck) { /* a NaN or an infinity somewhere: look closely */
+        mx = -INFINITY;
+        for (j = 0; j < m; j++) {
+            *nan |= x[j] != x[j];
+            mx = x[j] > mx ? x[j] : mx;
+        }
+    }
+    return (double)mx;
+}
+
 #define SOFTMAX_ROW(T)                                                                    \
-    ROW_MAX(T)                                                                            \
     static double FN(softmax_row_##T)(const T *x, double *s, Py_ssize_t m, int hi)       \
     {                                                                                     \
         int nan;                                                                          \
@@ -543,14 +611,15 @@ static double FN(pairwise_sum)(const double *a, Py_ssize_t n)
                     orow[j] = (T)(s[j] * inv);                                            \
                 continue;                                                                 \
             }                                                                             \
-            if (y != NULL) {                                                              \
-                const T *yr = y + row * m;                                                \
-                for (Py_ssize_t j = 0; j < m; j++)                                        \
-                    s[j] = (double)yr[j];                                                 \
-            } else {                                                                      \
-                FN(softmax_scale_##T)(s, m, FN(softmax_row_##T)(xr, s, m, hi));           \
-            }                                                                             \
             const T *gr = g + row * m;                                                    \
+            if (y != NULL) { /* from the saved output, read where it is: no copies */     \
+                const T *yr = y + row * m;                                                \
+                double inner = FN(pairwise_dot_##T)(gr, yr, m);                           \
+                for (Py_ssize_t j = 0; j < m; j++)                                        \
+                    orow[j] = (T)((double)yr[j] * ((double)gr[j] - inner));               \
+                continue;                                                                 \
+            }                                                                             \
+            FN(softmax_scale_##T)(s, m, FN(softmax_row_##T)(xr, s, m, hi));               \
             for (Py_ssize_t j = 0; j < m; j++)                                            \
                 gs[j] = (double)gr[j] * s[j];                                             \
             double inner = FN(pairwise_sum)(gs, m);                                       \
@@ -559,6 +628,7 @@ static double FN(pairwise_sum)(const double *a, Py_ssize_t n)
         }                                                                                 \
     }
 
+ROW_MAX(double)
 SOFTMAX_ROW(float)
 SOFTMAX_ROW(double)
 
