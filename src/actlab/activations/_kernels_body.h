@@ -513,15 +513,33 @@ PAIRWISE_DOT(double)
  * gives equal shares to the entries equal to it (an all -inf row is uniform), a NaN makes
  * the row NaN.  (The NumPy kernel keeps the maximum's 1 out of the sum and adds it last,
  * which can change the last bit; both are within the accuracy bound.) */
-/* float rows: the same maximum and check, on 8 floats per vector with no widening (a
- * float's order and its being NaN or infinite do not change in double) */
+/* float rows: the maximum on 8 floats per vector with no widening (a float's order and its
+ * being NaN or infinite do not change in double).  In the AVX2 build one vmaxps per vector
+ * and no NaN check: vmaxps(v, acc) keeps acc where v is NaN, so a NaN among finite
+ * entries leaves the maximum finite and shows up as a NaN sum (softmax_row checks it); an
+ * infinite maximum, or none (a row of NaN and -inf), takes the exact scalar pass. */
 static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan)
 {
+    Py_ssize_t j = 0;
+    float mx = -INFINITY;
+#if BODY_AVX2
+    __m256 acc0 = _mm256_set1_ps(-INFINITY), acc1 = acc0;
+    for (; j + 16 <= m; j += 16) {
+        acc0 = _mm256_max_ps(_mm256_loadu_ps(x + j), acc0);
+        acc1 = _mm256_max_ps(_mm256_loadu_ps(x + j + 8), acc1);
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, _mm256_max_ps(acc0, acc1));
+    for (int k = 0; k < 8; k++)
+        mx = lanes[k] > mx ? lanes[k] : mx;
+    for (; j < m; j++)
+        mx = x[j] > mx ? x[j] : mx;
+    int look = isinf(mx);
+#else
     const v8f lowest = {-INFINITY, -INFINITY, -INFINITY, -INFINITY,
                         -INFINITY, -INFINITY, -INFINITY, -INFINITY};
     v8f acc0 = lowest, acc1 = lowest;
     v8f chk0 = {0, 0, 0, 0, 0, 0, 0, 0}, chk1 = chk0;
-    Py_ssize_t j = 0;
     for (; j + 16 <= m; j += 16) {
         v8f a = load8_float(x + j), b = load8_float(x + j + 8);
         v8i ma = (v8i)(a > acc0), mb = (v8i)(b > acc1);
@@ -530,7 +548,7 @@ static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan)
         chk0 += a - a;
         chk1 += b - b;
     }
-    float mx = -INFINITY, ck = 0.0f;
+    float ck = 0.0f;
     for (int k = 0; k < 8; k++) {
         mx = acc0[k] > mx ? acc0[k] : mx;
         mx = acc1[k] > mx ? acc1[k] : mx;
@@ -540,8 +558,10 @@ static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan)
         mx = x[j] > mx ? x[j] : mx;
         ck += x[j] - x[j];
     }
+    int look = ck != ck; /* a NaN or an infinity somewhere */
+#endif
     *nan = 0;
-    if (ck != ck) { /* a NaN or an infinity somewhere: look closely */
+    if (look) {
         mx = -INFINITY;
         for (j = 0; j < m; j++) {
             *nan |= x[j] != x[j];
@@ -576,7 +596,13 @@ static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan)
             for (Py_ssize_t j = 0; j < m; j++)                                            \
                 s[j] = FN(exp_le0)((double)x[j] - mx, 0);                                 \
         }                                                                                 \
-        return FN(pairwise_sum)(s, m);                                                    \
+        double total = FN(pairwise_sum)(s, m);                                            \
+        if (total != total) { /* a NaN the maximum passed over */                          \
+            for (Py_ssize_t j = 0; j < m; j++)                                            \
+                s[j] = NAN;                                                               \
+            return 1.0;                                                                   \
+        }                                                                                 \
+        return total;                                                                     \
     }                                                                                     \
     /* s /= total: divided for float64 results; for float32 results multiplied by 1/total,\
      * exact to 2^-52, far below float32's half ULP, and 4x cheaper than a divide */      \
