@@ -270,6 +270,33 @@ def test_streaming_threshold_validates() -> None:
     assert _fast.KERNELS.stream_at() in (16 << 20, NO_STREAMING)  # left as it was
 
 
+#: The softmax and maxout kernels' results on one input, for both builds (run here and in
+#: the baseline build's subprocess): softmax along rows, forward and backward from x and
+#: from the saved output; maxout in groups of 2 and 3, forward and backward.
+_VECTOR_RUNS = """
+def vector_runs(kernels, key, x):
+    g = np.linspace(-3, 3, x.size).astype(x.dtype).reshape(x.shape)
+    out = {}
+    if key.startswith("softmax"):
+        m = x.shape[-1]
+        y = np.empty_like(x)
+        assert kernels.softmax(x, None, None, y, m, 2)
+        out["fwd"] = y
+        for label, saved in (("bwd", None), ("bwd_y", y)):
+            o = np.empty_like(x)
+            assert kernels.softmax(x, g, saved, o, m, 2)
+            out[label] = o
+        return out
+    flat = x.ravel()
+    for k in (2, 3):
+        f = np.empty(flat.size // k, x.dtype)
+        assert kernels.maxout(flat, None, f, k, 2)
+        b = np.empty_like(flat)
+        assert kernels.maxout(flat, np.ascontiguousarray(g.ravel()[: flat.size // k]), b, k, 2)
+        out[f"fwd{k}"], out[f"bwd{k}"] = f, b
+    return out
+"""
+
 _BASELINE_SCRIPT = """
 import sys
 import numpy as np
@@ -279,34 +306,52 @@ inputs = np.load(sys.argv[1], allow_pickle=False)
 kernels = list(_fast.KERNELS.kernel_names())
 results = {}
 for key in inputs.files:
-    name, dtype = key.split(":")
+    name = key.split(":")[0]
     x = inputs[key]
+    if name in ("softmax", "maxout"):
+        for label, r in vector_runs(_fast.KERNELS, key, x).items():
+            results[f"{key}:{label}"] = r
+        continue
     g = np.linspace(-3, 3, x.size).astype(x.dtype)
     for mode in range(4):
         o, o2 = np.empty_like(x), np.empty_like(x)
         assert _fast.KERNELS.elementwise(kernels.index(name), mode, x, g, o, o2, 0.01, 2)
         results[f"{key}:{mode}"] = np.stack([o, o2]) if mode == 3 else o
 np.savez(sys.argv[2], **results)
-"""
+""".replace("results = {}", _VECTOR_RUNS + "results = {}")
+exec(_VECTOR_RUNS)  # defines vector_runs here too
 
 
 @needs_kernels
 def test_avx2_and_baseline_kernels_give_the_same_bits(tmp_path: Any) -> None:
     """The kernels are compiled twice (AVX2+FMA, and baseline x86-64 for older CPUs) and the
-    float32 sigmoid and selu have hand-vectorised AVX2 loops besides: every kernel and mode
-    must give the same bits both ways.  The baseline build runs in a subprocess
-    (ACTLAB_NO_AVX2=1)."""
+    float32 sigmoid and selu and the float32 softmax rows' maximum (and minimum, which spares
+    the exponential's clamp) have hand-vectorised AVX2 code besides: every kernel and mode,
+    softmax and maxout included, must give the same bits both ways.  The baseline build runs
+    in a subprocess (ACTLAB_NO_AVX2=1)."""
     if _fast.KERNELS.isa != "avx2+fma":
         pytest.skip("this machine runs the baseline kernels only")
     kernels = list(_fast.KERNELS.kernel_names())
     inputs = {f"{name}:{dtype.__name__}": points(dtype, n=20_000, seed=8)
               for name in kernels for dtype in DTYPES}
-    np.savez(tmp_path / "in.npz", **inputs)
+    vector_inputs = {}
+    for dtype in DTYPES:
+        # rows whose spread stays above the exponential's clamp and rows that cross it
+        rows = np.random.default_rng(20).standard_normal((60, 1000)) * np.repeat([4, 40], 30)[:, None]
+        vector_inputs[f"softmax:{dtype.__name__}:1000"] = rows.astype(dtype)
+        vector_inputs[f"softmax:{dtype.__name__}:37"] = softmax_rows(dtype)[:, :37].copy()
+        vector_inputs[f"softmax:{dtype.__name__}:rows"] = softmax_rows(dtype)
+        pool = points(dtype, n=20_000, seed=9)
+        vector_inputs[f"maxout:{dtype.__name__}"] = pool[: pool.size // 6 * 6].copy()
+    np.savez(tmp_path / "in.npz", **inputs, **vector_inputs)
     env = {**os.environ, "ACTLAB_NO_AVX2": "1"}
     subprocess.run([sys.executable, "-c", _BASELINE_SCRIPT, str(tmp_path / "in.npz"),
                     str(tmp_path / "out.npz")], env=env, check=True, timeout=120)
     baseline = np.load(tmp_path / "out.npz", allow_pickle=False)
-    assert len(baseline.files) == 4 * len(inputs)
+    for key, x in vector_inputs.items():
+        for label, ours in vector_runs(_fast.KERNELS, key, x).items():
+            theirs = baseline[f"{key}:{label}"]
+            assert ours.tobytes() == theirs.tobytes(), (key, label)
     for key, x in inputs.items():
         name = key.split(":")[0]
         g = np.linspace(-3, 3, x.size).astype(x.dtype)

@@ -27,10 +27,17 @@
  * relative, is far below float32's. */
 #define SCALE(hi) ((hi) ? TWO_M512 : 1.0)
 #define UNSCALE(hi) ((hi) ? TWO_P512 : 1.0)
+static inline double FN(expm1_reduced_in_range)(double x, int hi, double *sbig);
 static inline double FN(expm1_reduced)(double x, int hi, double *sbig)
 {
     const double lowest = hi ? -1000.0 : EXP_LOWEST_LO;
     x = lowest > x ? lowest : x;          /* -inf too; NaN compares false and stays */
+    return FN(expm1_reduced_in_range)(x, hi, sbig);
+}
+
+/* The same for x already in [lowest, 0] (or NaN). */
+static inline double FN(expm1_reduced_in_range)(double x, int hi, double *sbig)
+{
     /* the shift carries the exponent bias, so that 2^k is ki << 52 */
     const double shift = hi ? SHIFT + (1023 + 512) : SHIFT + 1023;
     double kd = fma(x, INV_LN2, shift);
@@ -77,6 +84,15 @@ static inline double FN(exp_big_le0)(double x, int hi)
 static inline double FN(exp_le0)(double x, int hi)
 {
     return FN(exp_big_le0)(x, hi) * SCALE(hi);
+}
+
+/* e^x for float32 results, x in [EXP_LOWEST_LO, 0] (or NaN): exp_le0(x, 0) without the
+ * clamp, which would not move x; the same bits. */
+static inline double FN(exp_le0_in_range_lo)(double x)
+{
+    double sbig;
+    double p = FN(expm1_reduced_in_range)(x, 0, &sbig);
+    return fma(sbig, p, sbig);
 }
 
 /* (e^x / SCALE(hi), e^x - 1) for x <= 0 or NaN, from one reduction. */
@@ -471,8 +487,9 @@ PAIRWISE_DOT(double)
  * leaves a NaN-aware max reduction scalar; only a row holding a NaN or an infinity takes
  * the exact scalar pass. */
 #define ROW_MAX(T)                                                                        \
-    static double FN(row_max_##T)(const T *x, Py_ssize_t m, int *nan)                    \
+    static double FN(row_max_##T)(const T *x, Py_ssize_t m, int *nan, double *mn)        \
     {                                                                                     \
+        *mn = -INFINITY; /* unknown: the exponentials clamp their argument */             \
         v4d acc0 = {-INFINITY, -INFINITY, -INFINITY, -INFINITY}, acc1 = acc0;             \
         v4d chk0 = {0.0, 0.0, 0.0, 0.0}, chk1 = chk0;                                     \
         Py_ssize_t j = 0;                                                                 \
@@ -518,22 +535,35 @@ PAIRWISE_DOT(double)
  * and no NaN check: vmaxps(v, acc) keeps acc where v is NaN, so a NaN among finite
  * entries leaves the maximum finite and shows up as a NaN sum (softmax_row checks it); an
  * infinite maximum, or none (a row of NaN and -inf), takes the exact scalar pass. */
-static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan)
+static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan, double *mn)
 {
     Py_ssize_t j = 0;
     float mx = -INFINITY;
+    *mn = -INFINITY; /* unknown: the exponentials clamp their argument */
 #if BODY_AVX2
+    /* and the minimum (NaN passed over the same way), which spares the clamp when every
+     * x - max is above the clamp's bound */
     __m256 acc0 = _mm256_set1_ps(-INFINITY), acc1 = acc0;
+    __m256 low0 = _mm256_set1_ps(INFINITY), low1 = low0;
     for (; j + 16 <= m; j += 16) {
-        acc0 = _mm256_max_ps(_mm256_loadu_ps(x + j), acc0);
-        acc1 = _mm256_max_ps(_mm256_loadu_ps(x + j + 8), acc1);
+        __m256 a = _mm256_loadu_ps(x + j), b = _mm256_loadu_ps(x + j + 8);
+        acc0 = _mm256_max_ps(a, acc0);
+        acc1 = _mm256_max_ps(b, acc1);
+        low0 = _mm256_min_ps(a, low0);
+        low1 = _mm256_min_ps(b, low1);
     }
-    float lanes[8];
+    float lanes[8], lows[8], lo = INFINITY;
     _mm256_storeu_ps(lanes, _mm256_max_ps(acc0, acc1));
-    for (int k = 0; k < 8; k++)
+    _mm256_storeu_ps(lows, _mm256_min_ps(low0, low1));
+    for (int k = 0; k < 8; k++) {
         mx = lanes[k] > mx ? lanes[k] : mx;
-    for (; j < m; j++)
+        lo = lows[k] < lo ? lows[k] : lo;
+    }
+    for (; j < m; j++) {
         mx = x[j] > mx ? x[j] : mx;
+        lo = x[j] < lo ? x[j] : lo;
+    }
+    *mn = (double)lo;
     int look = isinf(mx);
 #else
     const v8f lowest = {-INFINITY, -INFINITY, -INFINITY, -INFINITY,
@@ -575,7 +605,8 @@ static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan)
     static double FN(softmax_row_##T)(const T *x, double *s, Py_ssize_t m, int hi)       \
     {                                                                                     \
         int nan;                                                                          \
-        double mx = FN(row_max_##T)(x, m, &nan);                                          \
+        double mn;                                                                        \
+        double mx = FN(row_max_##T)(x, m, &nan, &mn);                                     \
         if (nan) {                                                                        \
             for (Py_ssize_t j = 0; j < m; j++)                                            \
                 s[j] = NAN;                                                               \
@@ -592,6 +623,9 @@ static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan)
         if (hi) {                                                                         \
             for (Py_ssize_t j = 0; j < m; j++)                                            \
                 s[j] = FN(exp_le0)((double)x[j] - mx, 1);                                 \
+        } else if (mn - mx >= EXP_LOWEST_LO) { /* every x - max as large: no clamp */      \
+            for (Py_ssize_t j = 0; j < m; j++)                                            \
+                s[j] = FN(exp_le0_in_range_lo)((double)x[j] - mx);                        \
         } else {                                                                          \
             for (Py_ssize_t j = 0; j < m; j++)                                            \
                 s[j] = FN(exp_le0)((double)x[j] - mx, 0);                                 \
