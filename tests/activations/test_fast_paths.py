@@ -229,38 +229,6 @@ def test_streaming_stores_do_not_change_the_bits(name: str, dtype: Any) -> None:
 
 
 @needs_kernels
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
-@pytest.mark.parametrize("m", [1, 7, 1000, 1024, 2048, 3000])
-def test_softmax_streaming_stores_do_not_change_the_bits(m: int, dtype: Any) -> None:
-    """Large softmax outputs go a few rows at a time through an L1 block and non-temporal
-    stores (rows of up to 8 KiB; longer ones are written directly): forced on here, forward
-    and backward, from x and from the saved output, 1 and 2 threads, on an output off the
-    16-byte grid, and in place."""
-    sm = actlab.get("softmax")
-    rng = np.random.default_rng(19)
-    x = (rng.standard_normal((37, m)) * 20).astype(dtype)
-    if m > 3:
-        x[3, 1], x[4, 2], x[5, :] = np.nan, np.inf, -np.inf
-    g = rng.standard_normal(x.shape).astype(dtype)
-    y = sm(x)
-    want = (y, sm.backward(x, g), sm.backward(x, g, y=y))
-    threads = _fast.get_num_threads()
-    try:
-        for t in (1, 2):
-            _fast.set_num_threads(t)
-            with _fast.streaming_from(0):
-                outs = [np.empty(x.size + 1, dtype)[1:].reshape(x.shape) for _ in range(3)]
-                got = (sm(x, out=outs[0]), sm.backward(x, g, out=outs[1]),
-                       sm.backward(x, g, y=y, out=outs[2]))
-                in_place = x.copy()
-                sm(in_place, out=in_place)
-            for a, b in zip(want + (want[0],), got + (in_place,)):
-                assert a.view(f"u{a.itemsize}").tobytes() == b.view(f"u{b.itemsize}").tobytes()
-    finally:
-        _fast.set_num_threads(threads)
-
-
-@needs_kernels
 def test_streaming_threshold_validates() -> None:
     with pytest.raises(ValueError, match="stream_at must be >= 0"):
         with _fast.streaming_from(-1):

@@ -108,9 +108,9 @@ def numpy_only() -> Iterator[None]:
 
 @contextmanager
 def streaming_from(nbytes: int) -> Iterator[None]:
-    """Within the block, elementwise and softmax outputs of ``nbytes`` bytes or more are
-    written with non-temporal (streaming) stores, which skip the cache; outside it, from 16
-    MiB (for tests and benchmarks: the bits are the same either way)."""
+    """Within the block, elementwise outputs of ``nbytes`` bytes or more are written with
+    non-temporal (streaming) stores, which skip the cache; outside it, from 16 MiB (for
+    tests and benchmarks: the bits are the same either way)."""
     if KERNELS is None:
         yield
         return

@@ -276,24 +276,7 @@ static void run_task(task_t *t)
         t->failed = 1;
         return;
     }
-#if HAVE_STREAM
-    if (t->stream) {
-        /* softmax rows written through an L1 buffer and streamed out, a few rows at a time
-         * (the caller checked that one row fits); rows are independent, so in place is
-         * still fine */
-        double buf[STREAM_BLOCK_BYTES / sizeof(double)] __attribute__((aligned(64)));
-        const Py_ssize_t size = t->itemsize, row_bytes = t->m * size;
-        const Py_ssize_t per = STREAM_BLOCK_BYTES / row_bytes;
-        for (Py_ssize_t r = t->lo; r < t->hi; r += per) {
-            Py_ssize_t cnt = t->hi - r < per ? t->hi - r : per, at = r * row_bytes;
-            t->sloop((const char *)t->x + at, t->g ? (const char *)t->g + at : NULL,
-                     t->y ? (const char *)t->y + at : NULL, buf, t->m, s, s + t->m, 0, cnt);
-            stream_copy((char *)t->o + at, buf, (size_t)(cnt * row_bytes));
-        }
-        _mm_sfence();
-    } else
-#endif
-        t->sloop(t->x, t->g, t->y, t->o, t->m, s, s + t->m, t->lo, t->hi);
+    t->sloop(t->x, t->g, t->y, t->o, t->m, s, s + t->m, t->lo, t->hi);
     if (s != stack)
         free(s);
 }
@@ -640,8 +623,6 @@ static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     t.y = b.held[2] ? b.v[2].buf : NULL;
     t.o = b.v[3].buf;
     t.m = m;
-    t.itemsize = is64 ? 8 : 4;
-    t.stream = HAVE_STREAM && b.v[3].len >= stream_at && m * t.itemsize <= STREAM_BLOCK_BYTES;
     Py_ssize_t rows = n / m;
     int failed;
     if (n < SOFTMAX_SPLIT_AT || threads <= 1 || rows < 2) {
