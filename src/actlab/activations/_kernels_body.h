@@ -482,7 +482,8 @@ static double FN(pairwise_sum)(const double *a, Py_ssize_t n)
 PAIRWISE_DOT(float)
 PAIRWISE_DOT(double)
 
-/* The row's maximum and whether it holds a NaN.  Two lanes of 4 running maxima and of
+/* The row's maximum and whether it holds a NaN (float64 rows; float32 rows have their own
+ * below, which also gives the row's minimum).  Two lanes of 4 running maxima and of
  * v - v (0, or NaN for NaN and ±inf), written with GCC vector types because the vectoriser
  * leaves a NaN-aware max reduction scalar; only a row holding a NaN or an infinity takes
  * the exact scalar pass. */
@@ -524,12 +525,6 @@ PAIRWISE_DOT(double)
         return mx;                                                                        \
     }
 
-/* e^{x - max} of the row into the double buffer s (which may be the output row itself when
- * T is double: each entry of x is read before s overwrites it); returns their sum, by
- * NumPy's pairwise summation.  Rows that are final already return 1: an infinite maximum
- * gives equal shares to the entries equal to it (an all -inf row is uniform), a NaN makes
- * the row NaN.  (The NumPy kernel keeps the maximum's 1 out of the sum and adds it last,
- * which can change the last bit; both are within the accuracy bound.) */
 /* float rows: the maximum on 8 floats per vector with no widening (a float's order and its
  * being NaN or infinite do not change in double).  In the AVX2 build one vmaxps per vector
  * and no NaN check: vmaxps(v, acc) keeps acc where v is NaN, so a NaN among finite
@@ -601,6 +596,12 @@ static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan, double *
     return (double)mx;
 }
 
+/* e^{x - max} of the row into the double buffer s (which may be the output row itself when
+ * T is double: each entry of x is read before s overwrites it); returns their sum, by
+ * NumPy's pairwise summation.  Rows that are final already return 1: an infinite maximum
+ * gives equal shares to the entries equal to it (an all -inf row is uniform), a NaN makes
+ * the row NaN.  (The NumPy kernel keeps the maximum's 1 out of the sum and adds it last,
+ * which can change the last bit; both are within the accuracy bound.) */
 #define SOFTMAX_ROW(T)                                                                    \
     static double FN(softmax_row_##T)(const T *x, double *s, Py_ssize_t m, int hi)       \
     {                                                                                     \
