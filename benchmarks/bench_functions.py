@@ -68,9 +68,7 @@ def make_inputs(fn: str, n: int, dtype: Any, seed: int = 0) -> dict[str, np.ndar
         x = x.reshape(-1, min(ROW, n))
     y = np.asarray(actlab.get(fn, **params(fn))(x), dtype=dtype)
     g = rng.standard_normal(y.shape).astype(dtype)
-    gx = np.empty_like(x) if fn == "maxout" else None
-    return {"x": x, "y": y, "g": g, "out_f": np.empty_like(y), "out_b": np.empty_like(x),
-            "gx": gx}
+    return {"x": x, "y": y, "g": g, "out_f": np.empty_like(y), "out_b": np.empty_like(x)}
 
 
 def params(fn: str) -> dict[str, Any]:
