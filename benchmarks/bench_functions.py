@@ -28,6 +28,13 @@ ceiling, 0.8 is "within 1.25x of the copy").  Peers that are not installed are s
     python benchmarks/bench_functions.py --markdown           # also print the README table
 
 Softmax runs over rows of 1,000 (shape (n/1000, 1000)); maxout over groups of 2.
+
+Every timing starts on a quiet machine: the harness sleeps ``--settle`` seconds (default
+0.025) before each one.  PyTorch's OpenMP workers spin for several milliseconds after an op
+before they sleep, and JAX's pool spins too; a timing started inside that window shares a
+core with a spinning thread.  Measured (float32 softmax, 1e7, 2 threads each): actlab's call
+took 1.32 ns per element right after a PyTorch op, 1.08 after 2 ms of sleep, 1.03 after 5
+ms, 0.90-0.91 after 10 ms or more.  ``--settle 0`` times as the harness did before.
 """
 
 from __future__ import annotations
@@ -56,6 +63,9 @@ ALPHA = 1.6732632423543772848170429916717
 ROW = 1000  # softmax row length
 PIECES = 2  # maxout group size
 DEFAULT_JSON = Path(__file__).parent / "results" / "functions.json"
+#: Seconds of sleep before each timing, so that no runner starts while another library's
+#: worker threads still spin (they spin for up to about 10 ms; see the module docstring).
+SETTLE = 0.025
 
 Runner = Callable[[], Any]
 
@@ -296,13 +306,16 @@ def calibrate(run: Runner, min_time: float) -> int:
     return max(1, int(min_time / once))
 
 
-def time_runners(runners: dict[str, Runner], repeats: int, min_time: float) -> dict[str, float]:
-    """Median seconds per call of each runner, repeats interleaved across runners."""
+def time_runners(runners: dict[str, Runner], repeats: int, min_time: float, *,
+                 settle: float = SETTLE) -> dict[str, float]:
+    """Median seconds per call of each runner, repeats interleaved across runners, with
+    ``settle`` seconds of sleep before each timing."""
     numbers = {k: calibrate(r, min_time) for k, r in runners.items()}
     samples: dict[str, list[float]] = {k: [] for k in runners}
     for _ in range(repeats):
         for key, run in runners.items():
             num = numbers[key]
+            time.sleep(settle)
             start = time.perf_counter()
             for _ in range(num):
                 run()
@@ -311,15 +324,16 @@ def time_runners(runners: dict[str, Runner], repeats: int, min_time: float) -> d
 
 
 def time_shuffled(runners: dict[str, Runner], repeats: int, *, flush: Runner,
-                  order: np.random.Generator) -> dict[str, float]:
+                  order: np.random.Generator, settle: float = SETTLE) -> dict[str, float]:
     """Median seconds of one call of each runner, for calls long enough to time alone
-    (large arrays): the runners in a new random order in every repeat, and ``flush`` (a
-    whole-array copy) before each timing, so that none always follows PyTorch's worker
-    threads, which keep spinning for a while after an op, or finds its arrays in cache."""
+    (large arrays): the runners in a new random order in every repeat, and before each
+    timing ``flush`` (a whole-array copy, so that none finds its arrays in cache), then
+    ``settle`` seconds of sleep (so that none starts while PyTorch's workers spin)."""
     samples: dict[str, list[float]] = {k: [] for k in runners}
     for _ in range(repeats):
         for key in order.permutation(list(runners)):
             flush()
+            time.sleep(settle)
             start = time.perf_counter()
             runners[key]()
             samples[key].append(time.perf_counter() - start)
@@ -327,7 +341,7 @@ def time_shuffled(runners: dict[str, Runner], repeats: int, *, flush: Runner,
 
 
 def bench_one(fn: str, dtype: Any, n: int, direction: str, out: bool, peers: list[str],
-              repeats: int, min_time: float) -> dict[str, float]:
+              repeats: int, min_time: float, settle: float = SETTLE) -> dict[str, float]:
     d = make_inputs(fn, n, dtype)
     makers = {
         "actlab": actlab_runner, "numpy": numpy_runner, "scipy": scipy_runner,
@@ -341,7 +355,7 @@ def bench_one(fn: str, dtype: Any, n: int, direction: str, out: bool, peers: lis
         if r is not None:
             runners[name] = r
     runners["copy"] = copy_runner(d)
-    return time_runners(runners, repeats, min_time)
+    return time_runners(runners, repeats, min_time, settle=settle)
 
 
 # ----------------------------------------------------------------------------- report
@@ -456,6 +470,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-time", type=float, default=None,
                     help="seconds per timing, calls repeated to fill it (default 0.02)")
     ap.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
+    ap.add_argument("--settle", type=float, default=SETTLE,
+                    help=f"seconds of sleep before each timing (default {SETTLE}), so that "
+                         "none starts while PyTorch's worker threads spin; 0 to compare")
     ap.add_argument("--quick", action="store_true",
                     help="defaults sigmoid,relu,softmax; sizes 1e3,1e6; 3 repeats (< 1 minute)")
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help="write results here")
@@ -501,7 +518,8 @@ def main(argv: list[str] | None = None) -> int:
             peers = [p for p in peers if p != mod]
     print(f"actlab fast kernels: {versions['actlab_fast']}; peers: {', '.join(peers)} "
           f"({', '.join(f'{k} {v}' for k, v in versions.items() if k != 'actlab_fast')}); "
-          f"torch threads {args.threads}; median of {args.repeats} interleaved repeats")
+          f"torch threads {args.threads}; median of {args.repeats} interleaved repeats, "
+          f"{args.settle} s of sleep before each")
     names = ["actlab", *peers, "copy"]
     header = (f"{'function':<11}{'dtype':<8}{'n':>9} {'direction':<9}{'out':<4}"
               + "".join(f"{k:>8}" for k in names) + "  vs_torch of_copy")
@@ -515,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
                     for mode in modes:
                         out = mode == "out"
                         secs = bench_one(fn, np.dtype(dt), n, direction, out, peers,
-                                         args.repeats, args.min_time)
+                                         args.repeats, args.min_time, args.settle)
                         rec = {"function": fn, "dtype": dt, "n": n, "direction": direction,
                                "out": out, "seconds": secs,
                                "ns_per_element": {k: 1e9 * v / n for k, v in secs.items()}}
@@ -533,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
                 "machine": platform.machine(), "processor": _cpu_name(),
                 "cpus": os.cpu_count(), "python": sys.version.split()[0],
                 "versions": versions, "torch_threads": args.threads,
-                "repeats": args.repeats, "min_time": args.min_time}
+                "repeats": args.repeats, "min_time": args.min_time, "settle": args.settle}
         args.json.write_text(json.dumps({"meta": meta, "results": records}, indent=1) + "\n")
         print(f"\nwrote {args.json}")
     return 0

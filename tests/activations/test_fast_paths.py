@@ -229,6 +229,37 @@ def test_streaming_stores_do_not_change_the_bits(name: str, dtype: Any) -> None:
 
 
 @needs_kernels
+@pytest.mark.parametrize("spin", [0, 1, 5_000_000])
+def test_helpers_spinning_or_asleep_give_the_same_bits(spin: int) -> None:
+    """Pool helpers poll for the next job a while before they sleep (spin_ns); calls that
+    follow one another find them polling, asleep (spin 0) or just going to sleep (1 ns)."""
+    act = actlab.get("sigmoid")
+    x = points(np.float32, n=(1 << 16) + 77, seed=8)
+    want = act(x)
+    saved = _fast.KERNELS.spin_ns()
+    threads = _fast.get_num_threads()
+    try:
+        _fast.set_num_threads(2)
+        assert _fast.KERNELS.spin_ns(spin) == spin
+        got = [act(x) for _ in range(20)]
+    finally:
+        _fast.KERNELS.spin_ns(saved)
+        _fast.set_num_threads(threads)
+    for g in got:
+        assert g.view(np.uint32).tobytes() == want.view(np.uint32).tobytes()
+
+
+@needs_kernels
+def test_spin_ns_validates() -> None:
+    saved = _fast.KERNELS.spin_ns()
+    with pytest.raises(ValueError, match="spin_ns must be >= 0"):
+        _fast.KERNELS.spin_ns(-1)
+    with pytest.raises(TypeError, match="at most 1 argument"):
+        _fast.KERNELS.spin_ns(1, 2)
+    assert _fast.KERNELS.spin_ns() == saved  # left as it was
+
+
+@needs_kernels
 def test_streaming_threshold_validates() -> None:
     with pytest.raises(ValueError, match="stream_at must be >= 0"):
         with _fast.streaming_from(-1):
