@@ -19,7 +19,8 @@ this times, interleaved and repeated:
 
 It prints ns per element (median of the repeats), the ratio to PyTorch (below 1: faster
 than PyTorch) and the fraction of the copy ceiling reached (copy time / time; 1.0 is the
-ceiling, 0.8 is "within 1.25x of the copy").  Peers that are not installed are skipped.
+ceiling, 0.8 is "within 1.25x of the copy").  Both ratios are medians of the ratios within
+each repeat, so that a drift of the machine's speed between repeats cancels.  Peers that are not installed are skipped.
 
     python benchmarks/bench_functions.py                      # everything (several minutes)
     python benchmarks/bench_functions.py --quick              # < 1 minute
@@ -307,9 +308,9 @@ def calibrate(run: Runner, min_time: float) -> int:
 
 
 def time_runners(runners: dict[str, Runner], repeats: int, min_time: float, *,
-                 settle: float = SETTLE) -> dict[str, float]:
-    """Median seconds per call of each runner, repeats interleaved across runners, with
-    ``settle`` seconds of sleep before each timing."""
+                 settle: float = SETTLE) -> dict[str, list[float]]:
+    """Seconds per call of each runner in every repeat, repeats interleaved across runners,
+    with ``settle`` seconds of sleep before each timing."""
     numbers = {k: calibrate(r, min_time) for k, r in runners.items()}
     samples: dict[str, list[float]] = {k: [] for k in runners}
     for _ in range(repeats):
@@ -320,7 +321,13 @@ def time_runners(runners: dict[str, Runner], repeats: int, min_time: float, *,
             for _ in range(num):
                 run()
             samples[key].append((time.perf_counter() - start) / num)
-    return {k: statistics.median(v) for k, v in samples.items()}
+    return samples
+
+
+def paired_ratio(samples: dict[str, list[float]], num: str, den: str) -> float:
+    """The median over repeats of num's time / den's time in the same repeat: a drift of
+    the machine's speed between repeats (another tenant, the clock) cancels in each pair."""
+    return statistics.median(a / b for a, b in zip(samples[num], samples[den]))
 
 
 def time_shuffled(runners: dict[str, Runner], repeats: int, *, flush: Runner,
@@ -341,7 +348,7 @@ def time_shuffled(runners: dict[str, Runner], repeats: int, *, flush: Runner,
 
 
 def bench_one(fn: str, dtype: Any, n: int, direction: str, out: bool, peers: list[str],
-              repeats: int, min_time: float, settle: float = SETTLE) -> dict[str, float]:
+              repeats: int, min_time: float, settle: float = SETTLE) -> dict[str, list[float]]:
     d = make_inputs(fn, n, dtype)
     makers = {
         "actlab": actlab_runner, "numpy": numpy_runner, "scipy": scipy_runner,
@@ -368,9 +375,8 @@ def fmt_row(rec: dict[str, Any], names: list[str]) -> str:
             cells.append(f"{'-':>8}")
             continue
         cells.append(f"{1e9 * t[name] / n:8.3f}")
-    torch_t = t.get("torch")
-    ratio = f"{t['actlab'] / torch_t:6.2f}" if torch_t else f"{'-':>6}"
-    frac = f"{t['copy'] / t['actlab']:5.2f}"
+    ratio = f"{rec['ratio_to_torch']:6.2f}" if "ratio_to_torch" in rec else f"{'-':>6}"
+    frac = f"{rec['fraction_of_copy']:5.2f}"
     return (f"{rec['function']:<11}{rec['dtype']:<8}{n:>9.0e} {rec['direction']:<9}"
             f"{'out' if rec['out'] else 'new':<4}" + "".join(cells) + f"  {ratio} {frac}")
 
@@ -400,13 +406,12 @@ def markdown(records: list[dict[str, Any]], sizes: list[int]) -> str:
                         cells += ["", "", "", ""]
                         continue
                     t = rec["seconds"]
-                    a = t["actlab"]
-                    cells.append(f"{1e9 * a / n:.3f}")
-                    if "torch" in t:
-                        cells += [f"{1e9 * t['torch'] / n:.3f}", f"{a / t['torch']:.2f}"]
+                    cells.append(f"{1e9 * t['actlab'] / n:.3f}")
+                    if "ratio_to_torch" in rec:
+                        cells += [f"{1e9 * t['torch'] / n:.3f}", f"{rec['ratio_to_torch']:.2f}"]
                     else:
                         cells += ["", ""]
-                    cells.append(f"{t['copy'] / a:.2f}")
+                    cells.append(f"{rec['fraction_of_copy']:.2f}")
                 lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -422,15 +427,15 @@ def summary(records: list[dict[str, Any]]) -> str:
                      and r["n"] == n and r["direction"] == direction and r["out"]), None)
 
     def ratio(r: dict[str, Any] | None) -> str:
-        if r is None or "torch" not in r["seconds"]:
+        if r is None or "ratio_to_torch" not in r:
             return ""
-        return f"{r['seconds']['actlab'] / r['seconds']['torch']:.2f}"
+        return f"{r['ratio_to_torch']:.2f}"
 
     def ns(r: dict[str, Any] | None) -> str:
         return "" if r is None else f"{1e9 * r['seconds']['actlab'] / r['n']:.2f}"
 
     def copy(r: dict[str, Any] | None) -> str:
-        return "" if r is None else f"{r['seconds']['copy'] / r['seconds']['actlab']:.2f}"
+        return "" if r is None else f"{r['fraction_of_copy']:.2f}"
 
     lines = [f"| function | {big:.0e} fwd f32: ns, vs torch, of copy | bwd f32: ns, vs torch "
              f"| fwd f64: ns, vs torch, of copy | bwd f64: ns, vs torch "
@@ -532,14 +537,15 @@ def main(argv: list[str] | None = None) -> int:
                 for direction in directions:
                     for mode in modes:
                         out = mode == "out"
-                        secs = bench_one(fn, np.dtype(dt), n, direction, out, peers,
-                                         args.repeats, args.min_time, args.settle)
+                        samples = bench_one(fn, np.dtype(dt), n, direction, out, peers,
+                                            args.repeats, args.min_time, args.settle)
+                        secs = {k: statistics.median(v) for k, v in samples.items()}
                         rec = {"function": fn, "dtype": dt, "n": n, "direction": direction,
                                "out": out, "seconds": secs,
                                "ns_per_element": {k: 1e9 * v / n for k, v in secs.items()}}
                         if "torch" in secs:
-                            rec["ratio_to_torch"] = secs["actlab"] / secs["torch"]
-                        rec["fraction_of_copy"] = secs["copy"] / secs["actlab"]
+                            rec["ratio_to_torch"] = paired_ratio(samples, "actlab", "torch")
+                        rec["fraction_of_copy"] = paired_ratio(samples, "copy", "actlab")
                         records.append(rec)
                         print(fmt_row(rec, names), flush=True)
     if args.markdown:
