@@ -6,8 +6,9 @@ PyTorch's backward of identity copies g, and step's fills with 0: two arrays and
 SPEC.md's NaN rule actlab's read x as well (and step's reads g, since g * 0 is NaN for an
 infinite g): three arrays. This times both against PyTorch ops that move the same arrays,
 ``copy_`` (two), ``zero_`` (one) and ``add(x, g, out=o)`` (three), on one shared input, in a
-shuffled order per repeat with a whole-array copy before each timing (PyTorch's worker
-threads spin after an op and slow whatever follows). Prints medians in ns per element and
+shuffled order per repeat with a whole-array copy, a pause and an untimed call before each
+timing (bench_functions.time_shuffled: PyTorch's worker threads spin after an op and slow
+whatever follows, and a pool's threads are slow to wake after a pause). Prints medians in ns per element and
 each row's ratio to ``add``: near 1 means the kernel runs at the speed of memory for three
 arrays, and the rest of its gap to PyTorch's copy_ or zero_ is the extra arrays.
 """

@@ -30,12 +30,17 @@ each repeat, so that a drift of the machine's speed between repeats cancels.  Pe
 
 Softmax runs over rows of 1,000 (shape (n/1000, 1000)); maxout over groups of 2.
 
-Every timing starts on a quiet machine: the harness sleeps ``--settle`` seconds (default
-0.025) before each one.  PyTorch's OpenMP workers spin for several milliseconds after an op
-before they sleep, and JAX's pool spins too; a timing started inside that window shares a
-core with a spinning thread.  Measured (float32 softmax, 1e7, 2 threads each): actlab's call
-took 1.32 ns per element right after a PyTorch op, 1.08 after 2 ms of sleep, 1.03 after 5
-ms, 0.90-0.91 after 10 ms or more.  ``--settle 0`` times as the harness did before.
+Every timing starts on a quiet machine, with the runner's own threads awake: the harness
+sleeps ``--settle`` seconds (default 0.025), then calls the runner once untimed.
+PyTorch's OpenMP workers spin for several milliseconds after an op before they sleep (JAX's
+pool spins too), and a timing started inside that window shares a core with a spinning
+thread.  Measured (float32 softmax, 1e7, 2 threads each): actlab's call took 1.32 ns per
+element right after a PyTorch op, 1.08 after 2 ms of sleep, 1.03 after 5 ms, 0.90-0.91
+after 10 ms or more.  The other way round, a worker thread that has slept for 0.1 s or
+more is slow to wake on this virtual machine (its vCPU is halted), and a call of several
+milliseconds may run on the calling thread alone: actlab's float32 sigmoid at 1e7 took
+1.21 ns per element after 0.1 s of sleep against 0.70 after 25 ms or none.  The untimed
+call wakes the runner's threads, as the previous op of a training loop would have.
 """
 
 from __future__ import annotations
@@ -309,14 +314,15 @@ def calibrate(run: Runner, min_time: float) -> int:
 
 def time_runners(runners: dict[str, Runner], repeats: int, min_time: float, *,
                  settle: float = SETTLE) -> dict[str, list[float]]:
-    """Seconds per call of each runner in every repeat, repeats interleaved across runners,
-    with ``settle`` seconds of sleep before each timing."""
+    """Seconds per call of each runner in every repeat, repeats interleaved across runners.
+    Before each timing: ``settle`` seconds of sleep, then one untimed call (see warm)."""
     numbers = {k: calibrate(r, min_time) for k, r in runners.items()}
     samples: dict[str, list[float]] = {k: [] for k in runners}
     for _ in range(repeats):
         for key, run in runners.items():
             num = numbers[key]
             time.sleep(settle)
+            run()  # wakes the runner's own worker threads
             start = time.perf_counter()
             for _ in range(num):
                 run()
@@ -335,12 +341,15 @@ def time_shuffled(runners: dict[str, Runner], repeats: int, *, flush: Runner,
     """Median seconds of one call of each runner, for calls long enough to time alone
     (large arrays): the runners in a new random order in every repeat, and before each
     timing ``flush`` (a whole-array copy, so that none finds its arrays in cache), then
-    ``settle`` seconds of sleep (so that none starts while PyTorch's workers spin)."""
+    ``settle`` seconds of sleep (so that none starts while PyTorch's workers spin), then
+    one untimed call, which wakes the runner's own worker threads and leaves the cache as
+    its previous call would (the arrays are larger than the cache: their start is out)."""
     samples: dict[str, list[float]] = {k: [] for k in runners}
     for _ in range(repeats):
         for key in order.permutation(list(runners)):
             flush()
             time.sleep(settle)
+            runners[key]()
             start = time.perf_counter()
             runners[key]()
             samples[key].append(time.perf_counter() - start)

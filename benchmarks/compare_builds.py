@@ -6,9 +6,11 @@ OLD.so is a copy of ``src/actlab/activations/_kernels*.so`` saved before a chang
 installed build is the new one.  Both are loaded side by side and called directly
 (``elementwise(kernel, mode, ...)``), forward and backward, float32 and float64, with a
 preallocated output on 2 threads.  Each repeat runs the three in a shuffled order, with a
-copy of the whole array before each timing, because PyTorch's worker threads keep spinning
-for a while after an op and slow down whatever runs next (a fixed order showed a false
-0.82 between two copies of the same build).  Prints medians and the ratios new/old and
+copy of the whole array, a pause and an untimed call before each timing
+(bench_functions.time_shuffled): PyTorch's worker threads keep spinning for a while after
+an op and slow down whatever runs next (a fixed order showed a false 0.82 between two
+copies of the same build), and each build has its own pool of helper threads, which are
+slow to wake after a pause unless a call has just woken them.  Prints medians and the ratios new/old and
 new/torch; run it with OLD.so = the installed build to see the noise floor (on the shared
 2-core test machine, 0.89-1.07 between two copies of one build).
 """

@@ -423,8 +423,12 @@ static void pool_grow(int want)
     pthread_attr_destroy(&attr);
 }
 
-/* Run [0, n) in chunks (multiples of `align`) on the caller and up to threads-1 helpers. */
-static int run_split(task_t *proto, Py_ssize_t n, int threads, Py_ssize_t align)
+#ifndef CHUNK_ELEMS
+#define CHUNK_ELEMS ((Py_ssize_t)1 << 16)
+#endif
+/* Run [0, n) in chunks (multiples of `align`) on the caller and up to threads-1 helpers;
+ * each of the n items is `unit` elements. */
+static int run_split(task_t *proto, Py_ssize_t n, int threads, Py_ssize_t align, Py_ssize_t unit)
 {
     if (threads > MAX_THREADS)
         threads = MAX_THREADS;
@@ -437,8 +441,11 @@ static int run_split(task_t *proto, Py_ssize_t n, int threads, Py_ssize_t align)
     }
     job->proto = *proto;
     job->n = n;
-    /* about 4 chunks per thread, so that a late or preempted helper holds up little */
+    /* at least 4 chunks per thread, and at most CHUNK_ELEMS elements each, so that a late or
+     * preempted helper holds up little and the threads finish together */
     Py_ssize_t chunk = (n + 4 * threads - 1) / (4 * threads);
+    Py_ssize_t cap = CHUNK_ELEMS / unit;
+    chunk = chunk < cap ? chunk : cap;
     chunk = (chunk + align - 1) / align * align;
     job->chunk = chunk;
     job->nchunks = (n + chunk - 1) / chunk;
@@ -476,10 +483,11 @@ static int run_split(task_t *proto, Py_ssize_t n, int threads, Py_ssize_t align)
     return failed;
 }
 #else
-static int run_split(task_t *proto, Py_ssize_t n, int threads, Py_ssize_t align)
+static int run_split(task_t *proto, Py_ssize_t n, int threads, Py_ssize_t align, Py_ssize_t unit)
 {
     (void)threads;
     (void)align;
+    (void)unit;
     proto->lo = 0;
     proto->hi = n;
     run_task(proto);
@@ -621,7 +629,7 @@ static PyObject *elementwise(PyObject *self, PyObject *const *args, Py_ssize_t n
         run_task(&t); /* small: no GIL dance, no threads */
     } else {
         Py_BEGIN_ALLOW_THREADS
-        run_split(&t, n, (int)threads, 64);
+        run_split(&t, n, (int)threads, 64, 1);
         Py_END_ALLOW_THREADS
     }
     release_all(&b);
@@ -668,7 +676,7 @@ static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs
         failed = t.failed;
     } else {
         Py_BEGIN_ALLOW_THREADS
-        failed = run_split(&t, rows, (int)threads, 1);
+        failed = run_split(&t, rows, (int)threads, 1, m);
         Py_END_ALLOW_THREADS
     }
     release_all(&b);
@@ -734,7 +742,7 @@ static PyObject *maxout(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         run_task(&t);
     } else {
         Py_BEGIN_ALLOW_THREADS
-        run_split(&t, groups, (int)threads, 16);
+        run_split(&t, groups, (int)threads, 16, k);
         Py_END_ALLOW_THREADS
     }
     for (int i = 0; i < 3; i++)
