@@ -596,6 +596,27 @@ static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan, double *
     return (double)mx;
 }
 
+/* s[i] = EXPR for i in [0, m), in blocks of one cache line of x when pf is given: each
+ * block also prefetches that line of the next row's x (pf) and of its output (pfo, for
+ * writing), so that their transfers from memory overlap this row's exponentials instead of
+ * following them.  (A row's maximum pass reads it from memory at once, and the output row
+ * is read before it is written; without the prefetches each waited for memory.) */
+#define EXP_PASS(T, EXPR)                                                                 \
+    do {                                                                                  \
+        const Py_ssize_t line = 64 / (Py_ssize_t)sizeof(T);                               \
+        Py_ssize_t i = 0;                                                                 \
+        if (pf != NULL) {                                                                 \
+            for (Py_ssize_t b = 0; b + line <= m; b += line) {                            \
+                __builtin_prefetch(pf + b, 0, 3);                                         \
+                __builtin_prefetch(pfo + b, 1, 3);                                        \
+                for (i = b; i < b + line; i++)                                            \
+                    s[i] = (EXPR);                                                        \
+            }                                                                             \
+        }                                                                                 \
+        for (; i < m; i++)                                                                \
+            s[i] = (EXPR);                                                                \
+    } while (0)
+
 /* e^{x - max} of the row into the double buffer s (which may be the output row itself when
  * T is double: each entry of x is read before s overwrites it); returns their sum, by
  * NumPy's pairwise summation.  Rows that are final already return 1: an infinite maximum
@@ -603,7 +624,8 @@ static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan, double *
  * the row NaN.  (The NumPy kernel keeps the maximum's 1 out of the sum and adds it last,
  * which can change the last bit; both are within the accuracy bound.) */
 #define SOFTMAX_ROW(T)                                                                    \
-    static double FN(softmax_row_##T)(const T *x, double *s, Py_ssize_t m, int hi)       \
+    static double FN(softmax_row_##T)(const T *x, double *s, Py_ssize_t m, int hi,       \
+                                      const T *pf, T *pfo)                                \
     {                                                                                     \
         int nan;                                                                          \
         double mn;                                                                        \
@@ -621,16 +643,12 @@ static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan, double *
                 s[j] = (double)x[j] == mx ? 1.0 / count : 0.0;                            \
             return 1.0;                                                                   \
         }                                                                                 \
-        if (hi) {                                                                         \
-            for (Py_ssize_t j = 0; j < m; j++)                                            \
-                s[j] = FN(exp_le0)((double)x[j] - mx, 1);                                 \
-        } else if (mn - mx >= EXP_LOWEST_LO) { /* every x - max as large: no clamp */      \
-            for (Py_ssize_t j = 0; j < m; j++)                                            \
-                s[j] = FN(exp_le0_in_range_lo)((double)x[j] - mx);                        \
-        } else {                                                                          \
-            for (Py_ssize_t j = 0; j < m; j++)                                            \
-                s[j] = FN(exp_le0)((double)x[j] - mx, 0);                                 \
-        }                                                                                 \
+        if (hi)                                                                           \
+            EXP_PASS(T, FN(exp_le0)((double)x[i] - mx, 1));                               \
+        else if (mn - mx >= EXP_LOWEST_LO) /* every x - max as large: no clamp */         \
+            EXP_PASS(T, FN(exp_le0_in_range_lo)((double)x[i] - mx));                      \
+        else                                                                              \
+            EXP_PASS(T, FN(exp_le0)((double)x[i] - mx, 0));                               \
         double total = FN(pairwise_sum)(s, m);                                            \
         if (total != total) { /* a NaN the maximum passed over */                          \
             for (Py_ssize_t j = 0; j < m; j++)                                            \
@@ -663,11 +681,15 @@ static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan, double *
             T *orow = o + row * m;                                                        \
             if (g == NULL && hi) {                                                        \
                 double *od = (double *)(void *)orow;                                      \
-                FN(softmax_scale_##T)(od, m, FN(softmax_row_##T)(xr, od, m, 1));          \
+                FN(softmax_scale_##T)(od, m, FN(softmax_row_##T)(xr, od, m, 1, NULL, NULL)); \
                 continue;                                                                 \
             }                                                                             \
             if (g == NULL) {                                                              \
-                double inv = 1.0 / FN(softmax_row_##T)(xr, s, m, 0);                      \
+                /* the next row's prefetch, if it is ours: 0.84x the time at 1e7 for rows   \
+                 * of 1,000, 0.88x for rows of 10,000, no change for rows of 100, 1.01x for  \
+                 * rows of 37 and 1.01-1.04x for float64 rows, which go without */        \
+                const T *pf = row + 1 < hi_ && m >= 64 ? xr + m : NULL;                   \
+                double inv = 1.0 / FN(softmax_row_##T)(xr, s, m, 0, pf, orow + m);         \
                 for (Py_ssize_t j = 0; j < m; j++)                                        \
                     orow[j] = (T)(s[j] * inv);                                            \
                 continue;                                                                 \
@@ -680,7 +702,7 @@ static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan, double *
                     orow[j] = (T)((double)yr[j] * ((double)gr[j] - inner));               \
                 continue;                                                                 \
             }                                                                             \
-            FN(softmax_scale_##T)(s, m, FN(softmax_row_##T)(xr, s, m, hi));               \
+            FN(softmax_scale_##T)(s, m, FN(softmax_row_##T)(xr, s, m, hi, NULL, NULL));   \
             for (Py_ssize_t j = 0; j < m; j++)                                            \
                 gs[j] = (double)gr[j] * s[j];                                             \
             double inner = FN(pairwise_sum)(gs, m);                                       \
@@ -763,5 +785,6 @@ static const softmax_loop FN(SOFTMAX)[2] = {(softmax_loop)FN(softmax_rows_float)
 #undef EXACT_LOOPS
 #undef EXACT_FUNCTIONS
 #undef SOFTMAX_ROW
+#undef EXP_PASS
 #undef MAXOUT_LOOP
 #undef ROW_MAX
