@@ -324,8 +324,8 @@ exec(_VECTOR_RUNS)  # defines vector_runs here too
 @needs_kernels
 def test_avx2_and_baseline_kernels_give_the_same_bits(tmp_path: Any) -> None:
     """The kernels are compiled twice (AVX2+FMA, and baseline x86-64 for older CPUs) and the
-    float32 sigmoid and selu and the float32 softmax rows' maximum (and minimum, which spares
-    the exponential's clamp) have hand-vectorised AVX2 code besides: every kernel and mode,
+    float32 sigmoid, tanh and selu and the float32 softmax rows' maximum (and minimum, which
+    spares the exponential's clamp) have hand-vectorised AVX2 code besides: every kernel and mode,
     softmax and maxout included, must give the same bits both ways.  The baseline build runs
     in a subprocess (ACTLAB_NO_AVX2=1)."""
     if _fast.KERNELS.isa != "avx2+fma":
