@@ -751,28 +751,41 @@ static PyObject *maxout(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_TRUE;
 }
 
-/* spin_ns([ns]) -> int: how long pool helpers poll for a job before they sleep. */
+/* The optional argument of a setting's getter-setter: 1 and *value when given (an int
+ * >= 0), 0 when not, -1 with an exception set when it is bad. */
+static int setting_argument(const char *name, PyObject *const *args, Py_ssize_t nargs,
+                            Py_ssize_t *value)
+{
+    if (nargs > 1) {
+        PyErr_Format(PyExc_TypeError, "%s takes at most 1 argument", name);
+        return -1;
+    }
+    if (nargs == 0)
+        return 0;
+    *value = PyLong_AsSsize_t(args[0]);
+    if (*value == -1 && PyErr_Occurred())
+        return -1;
+    if (*value < 0) {
+        PyErr_Format(PyExc_ValueError, "%s must be >= 0", name);
+        return -1;
+    }
+    return 1;
+}
+
+/* spin_ns([ns]) -> int: how long pool helpers poll for a job before they sleep; with an
+ * argument, sets it first (for benchmarks and tests). */
 static PyObject *spin_ns_fn(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    if (nargs > 1) {
-        PyErr_SetString(PyExc_TypeError, "spin_ns takes at most 1 argument");
+    Py_ssize_t v;
+    int given = setting_argument("spin_ns", args, nargs, &v);
+    if (given < 0)
         return NULL;
-    }
 #if HAVE_PTHREADS && !defined(__STDC_NO_ATOMICS__)
-    if (nargs == 1) {
-        long v = PyLong_AsLong(args[0]);
-        if (v == -1 && PyErr_Occurred())
-            return NULL;
-        if (v < 0) {
-            PyErr_SetString(PyExc_ValueError, "spin_ns must be >= 0");
-            return NULL;
-        }
-        atomic_store(&spin_ns, v);
-    }
+    if (given)
+        atomic_store(&spin_ns, (long)v);
     return PyLong_FromLong(atomic_load(&spin_ns));
 #else
-    (void)args;
     return PyLong_FromLong(0);
 #endif
 }
@@ -782,20 +795,12 @@ static PyObject *spin_ns_fn(PyObject *self, PyObject *const *args, Py_ssize_t na
 static PyObject *stream_at_fn(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    if (nargs > 1) {
-        PyErr_SetString(PyExc_TypeError, "stream_at takes at most 1 argument");
+    Py_ssize_t v;
+    int given = setting_argument("stream_at", args, nargs, &v);
+    if (given < 0)
         return NULL;
-    }
-    if (nargs == 1) {
-        Py_ssize_t v = PyLong_AsSsize_t(args[0]);
-        if (v == -1 && PyErr_Occurred())
-            return NULL;
-        if (v < 0) {
-            PyErr_SetString(PyExc_ValueError, "stream_at must be >= 0");
-            return NULL;
-        }
+    if (given)
         stream_at = v;
-    }
     return PyLong_FromSsize_t(HAVE_STREAM ? stream_at : PY_SSIZE_T_MAX);
 }
 
