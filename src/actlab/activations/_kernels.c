@@ -335,7 +335,10 @@ static atomic_ulong pool_gen = 0; /* changed under pool_mu, polled without it */
 static int pool_size = 0;
 /* How long a helper polls for the next job before it sleeps on the condition variable.
  * A helper that sleeps is slow to wake on a virtual machine (its idle vCPU is halted):
- * calls of 0.1-1 ms then ran on the caller alone, at half the speed. */
+ * calls of 0.1-1 ms then ran on the caller alone, at half the speed.  It yields between
+ * polls, so that another runnable thread (BLAS, the next op) is not held up: polling
+ * without yielding cost a matmul-then-sigmoid step 1.10x its time
+ * (benchmarks/pool_polling.py). */
 static atomic_long spin_ns = 200000;
 
 static double now_ns(void)
@@ -361,6 +364,7 @@ static void pool_spin(unsigned long seen)
         }
         if (now_ns() > until)
             return;
+        sched_yield(); /* a runnable thread (BLAS, the next op) takes the core first */
     }
 }
 
