@@ -233,10 +233,12 @@ def test_streaming_stores_do_not_change_the_bits(name: str, dtype: Any) -> None:
 def test_helpers_spinning_or_asleep_give_the_same_bits(spin: int) -> None:
     """Pool helpers poll for the next job a while before they sleep (spin_ns); calls that
     follow one another find them polling, asleep (spin 0) or just going to sleep (1 ns)."""
+    saved = _fast.KERNELS.spin_ns()
+    if saved == 0:
+        pytest.skip("this build has no pool of helper threads")
     act = actlab.get("sigmoid")
     x = points(np.float32, n=(1 << 16) + 77, seed=8)
     want = act(x)
-    saved = _fast.KERNELS.spin_ns()
     threads = _fast.get_num_threads()
     try:
         _fast.set_num_threads(2)
