@@ -587,6 +587,32 @@ def test_softmax_threads_do_not_change_the_bits() -> None:
     np.testing.assert_array_equal(one, three)
 
 
+@pytest.mark.parametrize("name, params, shape", [
+    ("softmax", {}, (5, 70_001)),  # rows longer than a thread's chunk of elements
+    ("maxout", {"pieces": 70_001}, (5 * 70_001,)),  # and groups
+])
+def test_rows_longer_than_a_chunk_split_over_threads(name: str, params: dict[str, Any],
+                                                     shape: tuple[int, ...]) -> None:
+    """A thread's chunk holds at most 64k elements but never less than one row or group:
+    such inputs once divided by a chunk of 0 rows and killed the process."""
+    act = actlab.get(name, **params)
+    x = np.random.default_rng(16).standard_normal(shape).astype(np.float32)
+    g = np.random.default_rng(17).standard_normal(np.shape(act(x))).astype(np.float32)
+    threads = _fast.get_num_threads()
+    try:
+        _fast.set_num_threads(1)
+        one = (act(x), act.backward(x, g))
+        _fast.set_num_threads(2)
+        two = (act(x), act.backward(x, g))
+    finally:
+        _fast.set_num_threads(threads)
+    with _fast.numpy_only():
+        ref = act(x)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(two[0], ref, rtol=8 * np.finfo(np.float32).eps)
+
+
 def test_forward_with_derivative_of_a_vector_function_points_to_jacobian() -> None:
     with pytest.raises(ValueError, match="jacobian"):
         actlab.get("softmax").forward_with_derivative(np.ones(3))

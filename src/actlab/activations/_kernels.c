@@ -448,7 +448,7 @@ static int run_split(task_t *proto, Py_ssize_t n, int threads, Py_ssize_t align,
     /* at least 4 chunks per thread, and at most CHUNK_ELEMS elements each, so that a late or
      * preempted helper holds up little and the threads finish together */
     Py_ssize_t chunk = (n + 4 * threads - 1) / (4 * threads);
-    Py_ssize_t cap = CHUNK_ELEMS / unit;
+    Py_ssize_t cap = CHUNK_ELEMS / unit > 0 ? CHUNK_ELEMS / unit : 1; /* a row may be longer */
     chunk = chunk < cap ? chunk : cap;
     chunk = (chunk + align - 1) / align * align;
     job->chunk = chunk;
