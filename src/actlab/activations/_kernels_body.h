@@ -321,8 +321,7 @@ EXACT_LOOPS(identity, double, f64)
  * vmaxpd(-110, a), which returns a when a is NaN, as the C does; sigmoid's x < 0 ? e : 1
  * as a blend on x's sign bit, which differs only at x = -0, where e = 1.  At 1e7 elements:
  * 0.87-0.94x the time of gcc's loops for sigmoid, 0.89-0.93x for selu (tanh, one vector a
- * step, was no faster); then four vectors a step (FOUR_AT_A_TIME).  The other modes and
- * the tails take the C loops. */
+ * step, was no faster); then four vectors a step (AVX2_FLOAT_LOOP). */
 static inline __m256d expm1_reduced4_lo(__m256d a, __m256d *s)
 {
     const double *c = EXPM1_LO;
@@ -371,30 +370,32 @@ static inline __m256d sigmoid4(int mode, const float *x, const float *g, Py_ssiz
     return _mm256_mul_pd(bell4(e), load4_widen(g + i));
 }
 
-/* Four independent vectors per step (all loaded before any is stored, so o may be x or g):
- * the scheduler sees more work that does not wait on the long chain of one exponential.
- * Against one vector per step, in cache on one thread: sigmoid 0.96 (forward) and 0.92
- * (backward) the time, selu 0.97 and 0.97, and tanh, which took gcc's loop before, 0.99
- * and 0.88. */
-#define FOUR_AT_A_TIME(F)                                                                 \
-    for (; (mode == MODE_FWD || mode == MODE_BWD) && i + 16 <= hi_; i += 16) {            \
-        __m256d r0 = F(mode, x, g, i), r1 = F(mode, x, g, i + 4);                         \
-        __m256d r2 = F(mode, x, g, i + 8), r3 = F(mode, x, g, i + 12);                    \
-        store4_narrow(o + i, r0);                                                         \
-        store4_narrow(o + i + 4, r1);                                                     \
-        store4_narrow(o + i + 8, r2);                                                     \
-        store4_narrow(o + i + 12, r3);                                                    \
-    }                                                                                     \
-    for (; (mode == MODE_FWD || mode == MODE_BWD) && i + 4 <= hi_; i += 4)                \
-        store4_narrow(o + i, F(mode, x, g, i))
+/* NAME_float_avx2_fwd_bwd: the forward and backward by NAME4, four independent vectors per
+ * step (all loaded before any is stored, so o may be x or g): the scheduler sees more work
+ * that does not wait on the long chain of one exponential.  Against one vector per step,
+ * in cache on one thread: sigmoid 0.96 (forward) and 0.92 (backward) the time, selu 0.97
+ * and 0.97, and tanh, which took gcc's loop before, 0.99 and 0.88.  The other modes and
+ * the tail take gcc's loop. */
+#define AVX2_FLOAT_LOOP(NAME)                                                             \
+    static void NAME##_float_avx2_fwd_bwd(int mode, const float *x, const float *g,       \
+                                          float *o, float *o2, double prm, Py_ssize_t lo, \
+                                          Py_ssize_t hi_)                                 \
+    {                                                                                     \
+        Py_ssize_t i = lo;                                                                \
+        for (; (mode == MODE_FWD || mode == MODE_BWD) && i + 16 <= hi_; i += 16) {        \
+            __m256d r0 = NAME##4(mode, x, g, i), r1 = NAME##4(mode, x, g, i + 4);         \
+            __m256d r2 = NAME##4(mode, x, g, i + 8), r3 = NAME##4(mode, x, g, i + 12);    \
+            store4_narrow(o + i, r0);                                                     \
+            store4_narrow(o + i + 4, r1);                                                 \
+            store4_narrow(o + i + 8, r2);                                                 \
+            store4_narrow(o + i + 12, r3);                                                \
+        }                                                                                 \
+        for (; (mode == MODE_FWD || mode == MODE_BWD) && i + 4 <= hi_; i += 4)            \
+            store4_narrow(o + i, NAME##4(mode, x, g, i));                                 \
+        FN(NAME##_float)(mode, x, g, o, o2, prm, i, hi_);                                 \
+    }
 
-static void sigmoid_float_avx2_fwd_bwd(int mode, const float *x, const float *g, float *o,
-                                       float *o2, double prm, Py_ssize_t lo, Py_ssize_t hi_)
-{
-    Py_ssize_t i = lo;
-    FOUR_AT_A_TIME(sigmoid4);
-    FN(sigmoid_float)(mode, x, g, o, o2, prm, i, hi_);
-}
+AVX2_FLOAT_LOOP(sigmoid)
 
 /* tanh of 4 floats (forward), or g times its derivative (backward): f_tanh's operations,
  * copysign as an or of x's sign bit into the positive -em / (em + 2) */
@@ -412,13 +413,7 @@ static inline __m256d tanh4(int mode, const float *x, const float *g, Py_ssize_t
     return _mm256_mul_pd(_mm256_mul_pd(bell4(e), _mm256_set1_pd(4.0)), load4_widen(g + i));
 }
 
-static void tanh_float_avx2_fwd_bwd(int mode, const float *x, const float *g, float *o,
-                                    float *o2, double prm, Py_ssize_t lo, Py_ssize_t hi_)
-{
-    Py_ssize_t i = lo;
-    FOUR_AT_A_TIME(tanh4);
-    FN(tanh_float)(mode, x, g, o, o2, prm, i, hi_);
-}
+AVX2_FLOAT_LOOP(tanh)
 
 /* selu of 4 floats (forward), or g times its derivative (backward) */
 static inline __m256d selu4(int mode, const float *x, const float *g, Py_ssize_t i)
@@ -439,14 +434,8 @@ static inline __m256d selu4(int mode, const float *x, const float *g, Py_ssize_t
     return _mm256_mul_pd(d, load4_widen(g + i));
 }
 
-static void selu_float_avx2_fwd_bwd(int mode, const float *x, const float *g, float *o,
-                                    float *o2, double prm, Py_ssize_t lo, Py_ssize_t hi_)
-{
-    Py_ssize_t i = lo;
-    FOUR_AT_A_TIME(selu4);
-    FN(selu_float)(mode, x, g, o, o2, prm, i, hi_);
-}
-#undef FOUR_AT_A_TIME
+AVX2_FLOAT_LOOP(selu)
+#undef AVX2_FLOAT_LOOP
 #undef SIGN_BIT
 #undef ONE
 #endif
