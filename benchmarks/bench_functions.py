@@ -20,7 +20,8 @@ this times, interleaved and repeated:
 It prints ns per element (median of the repeats), the ratio to PyTorch (below 1: faster
 than PyTorch) and the fraction of the copy ceiling reached (copy time / time; 1.0 is the
 ceiling, 0.8 is "within 1.25x of the copy").  Both ratios are medians of the ratios within
-each repeat, so that a drift of the machine's speed between repeats cancels.  Peers that are not installed are skipped.
+each repeat, so that a drift of the machine's speed between repeats cancels.  Peers that
+are not installed are skipped.
 
     python benchmarks/bench_functions.py                      # everything (several minutes)
     python benchmarks/bench_functions.py --quick              # < 1 minute
@@ -315,7 +316,8 @@ def calibrate(run: Runner, min_time: float) -> int:
 def time_runners(runners: dict[str, Runner], repeats: int, min_time: float, *,
                  settle: float = SETTLE) -> dict[str, list[float]]:
     """Seconds per call of each runner in every repeat, repeats interleaved across runners.
-    Before each timing: ``settle`` seconds of sleep, then one untimed call (see warm)."""
+    Before each timing: ``settle`` seconds of sleep, then one untimed call, which wakes the
+    runner's own worker threads (see the module docstring)."""
     numbers = {k: calibrate(r, min_time) for k, r in runners.items()}
     samples: dict[str, list[float]] = {k: [] for k in runners}
     for _ in range(repeats):
@@ -486,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
     ap.add_argument("--settle", type=float, default=SETTLE,
                     help=f"seconds of sleep before each timing (default {SETTLE}), so that "
-                         "none starts while PyTorch's worker threads spin; 0 to compare")
+                         "none starts while PyTorch's worker threads spin; 0: no sleep")
     ap.add_argument("--quick", action="store_true",
                     help="defaults sigmoid,relu,softmax; sizes 1e3,1e6; 3 repeats (< 1 minute)")
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help="write results here")
@@ -495,6 +497,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report", type=Path, default=None,
                     help="print the tables of an earlier run's JSON and exit")
     args = ap.parse_args(argv)
+    if args.settle < 0:
+        ap.error(f"--settle must be >= 0 seconds, got {args.settle}")
     if args.report is not None:
         data = json.loads(args.report.read_text())
         records = data["results"]

@@ -53,3 +53,11 @@ def test_the_report_of_a_stored_run_shows_its_stored_ratios(
         assert f"| {r['ratio_to_torch']:.2f} |" in row, (r["function"], r["dtype"], row)
         checked += 1
     assert checked >= 18  # every function with a PyTorch peer, both dtypes and directions
+
+
+def test_a_negative_settle_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = load_bench()
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--settle", "-1", "--no-json"])
+    assert exit_info.value.code == 2
+    assert "--settle must be >= 0 seconds, got -1.0" in capsys.readouterr().err
