@@ -1,4 +1,4 @@
-/* Three ways to a faster float32 sigmoid, each against actlab's loop, in cache on one
+/* Four ways to a faster float32 sigmoid, each against actlab's loop, in cache on one
  * thread, and each one's accuracy on a sweep of floats in [-80, 80] against a long-double
  * reference.  Not part of the library: the measurements behind "slower, not kept" in
  * benchmarks/README.md.
@@ -15,6 +15,12 @@
  * VARIANT 4 and 8: 4 double lanes, e^{-|x|} = 2^n 2^(j/N) (1 + expm1(r)), |r| <= ln2/(2N),
  *   the table in registers read by vpermd, the exponent added as an integer, a polynomial
  *   of degree 3 (N = 4, 2.5e-11) or 2 (N = 8, 1.7e-10).
+ * VARIANT 2: cur() with the reduction in base 2: t = -|x| log2(e) by one multiplication,
+ *   k = round(t) by the shift, f = t - k exact, and 2^f - 1 as f (ln2 + f Q(f)), Q being
+ *   cur's polynomial rescaled; one multiply-add fewer than cur, two additions more.
+ *
+ * cur() takes four vectors a step, as the library's loop has since stop 10; the ratios of
+ * VARIANT 1, 4 and 8 in benchmarks/README.md were measured against one vector a step.
  */
 #ifndef VARIANT
 #define VARIANT 1
@@ -67,7 +73,16 @@ static inline __m256d cur4(__m256d xv)
 }
 static __attribute__((noinline)) void cur(const float *x, float *o, long n)
 {
-    for (long i = 0; i + 4 <= n; i += 4)
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256d r0 = cur4(_mm256_cvtps_pd(_mm_loadu_ps(x + i)));
+        __m256d r1 = cur4(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 4)));
+        __m256d r2 = cur4(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 8)));
+        __m256d r3 = cur4(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 12)));
+        _mm_storeu_ps(o + i, _mm256_cvtpd_ps(r0)); _mm_storeu_ps(o + i + 4, _mm256_cvtpd_ps(r1));
+        _mm_storeu_ps(o + i + 8, _mm256_cvtpd_ps(r2)); _mm_storeu_ps(o + i + 12, _mm256_cvtpd_ps(r3));
+    }
+    for (; i + 4 <= n; i += 4)
         _mm_storeu_ps(o + i, _mm256_cvtpd_ps(cur4(_mm256_cvtps_pd(_mm_loadu_ps(x + i)))));
 }
 
@@ -135,7 +150,7 @@ static __attribute__((noinline)) void ff(const float *x, float *o, long n)
     }
 }
 
-#else
+#elif VARIANT == 4 || VARIANT == 8
 static const double TAB4_P[4] = {0.4999999663891233, 0.16666665849687862, 0.04168116943408091, 0.008335911170140918};
 static const double TAB8_P[3] = {0.4999999974478542, 0.16668026236755001, 0.04167063348675343};
 static const double T4[4] = {0x1.0000000000000p+0, 0x1.306fe0a31b715p+0, 0x1.6a09e667f3bcdp+0, 0x1.ae89f995ad3adp+0};
@@ -190,8 +205,49 @@ static __attribute__((noinline)) void table_loop(const float *x, float *o, long 
 }
 #endif
 
+
+#if VARIANT == 2
+/* e^{-|x|} = 2^k 2^f: t = a log2(e) rounded once, k = round(t) by the shift, f = t - k exact */
+static const double LOG2E = 0x1.71547652b82fep+0, LN2 = 0x1.62e42fefa39efp-1;
+static const double D[6] = {0x1.ebfbe00e67255p-3, 0x1.c6b08d77228c0p-5, 0x1.3b2a52fa1200bp-7,
+    0x1.5d87c0e0428d9p-10, 0x1.441397181b518p-13, 0x1.008a28250605ep-16};
+static inline __m256d v2_4(__m256d xv)
+{
+    const __m256d shift = _mm256_set1_pd(SHIFT + 1023);
+    __m256d a = _mm256_max_pd(_mm256_set1_pd(EXP_LOWEST_LO), _mm256_or_pd(xv, SIGN_BIT));
+    __m256d t = _mm256_mul_pd(a, _mm256_set1_pd(LOG2E));
+    __m256d kd = _mm256_add_pd(t, shift);
+    __m256d s = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(kd), 52));
+    __m256d f = _mm256_sub_pd(t, _mm256_sub_pd(kd, shift));
+    __m256d q = _mm256_fmadd_pd(_mm256_set1_pd(D[5]), f, _mm256_set1_pd(D[4]));
+    q = _mm256_fmadd_pd(q, f, _mm256_set1_pd(D[3]));
+    q = _mm256_fmadd_pd(q, f, _mm256_set1_pd(D[2]));
+    q = _mm256_fmadd_pd(q, f, _mm256_set1_pd(D[1]));
+    q = _mm256_fmadd_pd(q, f, _mm256_set1_pd(D[0]));
+    q = _mm256_fmadd_pd(q, f, _mm256_set1_pd(LN2));
+    __m256d p = _mm256_mul_pd(q, f);
+    __m256d e = _mm256_fmadd_pd(s, p, s);
+    return _mm256_div_pd(_mm256_blendv_pd(ONE, e, xv), _mm256_add_pd(e, ONE));
+}
+static __attribute__((noinline)) void v2_loop(const float *x, float *o, long n)
+{
+    for (long i = 0; i + 16 <= n; i += 16) {
+        __m256d r0 = v2_4(_mm256_cvtps_pd(_mm_loadu_ps(x + i)));
+        __m256d r1 = v2_4(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 4)));
+        __m256d r2 = v2_4(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 8)));
+        __m256d r3 = v2_4(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 12)));
+        _mm_storeu_ps(o + i, _mm256_cvtpd_ps(r0)); _mm_storeu_ps(o + i + 4, _mm256_cvtpd_ps(r1));
+        _mm_storeu_ps(o + i + 8, _mm256_cvtpd_ps(r2)); _mm_storeu_ps(o + i + 12, _mm256_cvtpd_ps(r3));
+    }
+    for (long i = n / 16 * 16; i + 4 <= n; i += 4)
+        _mm_storeu_ps(o + i, _mm256_cvtpd_ps(v2_4(_mm256_cvtps_pd(_mm_loadu_ps(x + i)))));
+}
+#endif
+
 #if VARIANT == 1
 #define variant ff
+#elif VARIANT == 2
+#define variant v2_loop
 #else
 #define variant table_loop
 #endif
@@ -214,7 +270,7 @@ static double ulperr(float v, long double r)
 }
 int main(int argc, char **argv)
 {
-#if VARIANT != 1
+#if VARIANT == 4 || VARIANT == 8
     init_tables(VARIANT);
 #endif
     long n = 16384;
