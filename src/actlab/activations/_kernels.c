@@ -89,6 +89,9 @@ static const double LN2_LO = 0x1.abc9e3b39803fp-56;
 static const double SHIFT = 0x1.8p52;
 /* where exp's argument is clamped for float32 results: e^-110 < 2^-149 / 4 */
 static const double EXP_LOWEST_LO = -110.0;
+/* the float32 sigmoid's x is clamped to [-110, 110]: sigmoid(110) = 1 - e^-110 rounds to 1,
+ * and e^110 (5.9e47) is far from double's overflow */
+static const double SIGMOID_X_MAX_LO = 110.0;
 static const double TWO_M512 = 0x1p-512;
 static const double TWO_P512 = 0x1p512;
 static const double TAN_3PI_8 = 2.41421356237309504880;
