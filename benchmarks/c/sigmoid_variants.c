@@ -1,4 +1,4 @@
-/* Four ways to a faster float32 sigmoid, each against actlab's loop, in cache on one
+/* Five ways to a faster float32 sigmoid, each against actlab's loop, in cache on one
  * thread, and each one's accuracy on a sweep of floats in [-80, 80] against a long-double
  * reference.  Not part of the library: the measurements behind "slower, not kept" in
  * benchmarks/README.md.
@@ -6,8 +6,9 @@
  *   gcc -O3 -mavx2 -mfma -ffp-contract=off -DVARIANT=1 -DDEG=5 sigmoid_variants.c -o v -lm
  *   ./v 997            # the sweep takes every 997th float
  *
- * cur() is a copy of sigmoid_float_avx2_fwd_bwd's forward (src/actlab/activations/
- * _kernels_body.h and the constants of _kernels.c): 4 double lanes, rounded once.
+ * cur() is a copy of sigmoid_float_avx2_fwd_bwd's forward as it was at stop 10
+ * (src/actlab/activations/_kernels_body.h and the constants of _kernels.c): 4 double
+ * lanes, rounded once.
  * VARIANT 1 (DEG 4 or 5): 8 float32 lanes with float-float arithmetic: e^{-|x|} =
  *   2^n (1 + u + ul) with ln2 in two floats and the low part's product kept, d = 1 + e as
  *   dh + dl, and s = N / d by one division refined once with the residual; lanes with
@@ -18,6 +19,9 @@
  * VARIANT 2: cur() with the reduction in base 2: t = -|x| log2(e) by one multiplication,
  *   k = round(t) by the shift, f = t - k exact, and 2^f - 1 as f (ln2 + f Q(f)), Q being
  *   cur's polynomial rescaled; one multiply-add fewer than cur, two additions more.
+ *
+ * VARIANT 3: e/(1 + e) with e = e^x for x clamped to [-110, 110], no select on x's sign:
+ *   the form the library took at stop 11 (in this harness 0.89-0.92x cur's time).
  *
  * cur() takes four vectors a step, as the library's loop has since stop 10; the ratios of
  * VARIANT 1, 4 and 8 in benchmarks/README.md were measured against one vector a step.
@@ -71,20 +75,25 @@ static inline __m256d cur4(__m256d xv)
     __m256d e = _mm256_fmadd_pd(s, p, s);
     return _mm256_div_pd(_mm256_blendv_pd(ONE, e, xv), _mm256_add_pd(e, ONE));
 }
-static __attribute__((noinline)) void cur(const float *x, float *o, long n)
-{
-    long i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256d r0 = cur4(_mm256_cvtps_pd(_mm_loadu_ps(x + i)));
-        __m256d r1 = cur4(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 4)));
-        __m256d r2 = cur4(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 8)));
-        __m256d r3 = cur4(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 12)));
-        _mm_storeu_ps(o + i, _mm256_cvtpd_ps(r0)); _mm_storeu_ps(o + i + 4, _mm256_cvtpd_ps(r1));
-        _mm_storeu_ps(o + i + 8, _mm256_cvtpd_ps(r2)); _mm_storeu_ps(o + i + 12, _mm256_cvtpd_ps(r3));
+/* NAME(x, o, n): F4 over x four vectors a step, as the library's loop takes them */
+#define LOOP4(NAME, F4)                                                                 \
+    static __attribute__((noinline)) void NAME(const float *x, float *o, long n)        \
+    {                                                                                   \
+        long i = 0;                                                                     \
+        for (; i + 16 <= n; i += 16) {                                                  \
+            __m256d r0 = F4(_mm256_cvtps_pd(_mm_loadu_ps(x + i)));                      \
+            __m256d r1 = F4(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 4)));                  \
+            __m256d r2 = F4(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 8)));                  \
+            __m256d r3 = F4(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 12)));                 \
+            _mm_storeu_ps(o + i, _mm256_cvtpd_ps(r0));                                  \
+            _mm_storeu_ps(o + i + 4, _mm256_cvtpd_ps(r1));                              \
+            _mm_storeu_ps(o + i + 8, _mm256_cvtpd_ps(r2));                              \
+            _mm_storeu_ps(o + i + 12, _mm256_cvtpd_ps(r3));                             \
+        }                                                                               \
+        for (; i + 4 <= n; i += 4)                                                      \
+            _mm_storeu_ps(o + i, _mm256_cvtpd_ps(F4(_mm256_cvtps_pd(_mm_loadu_ps(x + i))))); \
     }
-    for (; i + 4 <= n; i += 4)
-        _mm_storeu_ps(o + i, _mm256_cvtpd_ps(cur4(_mm256_cvtps_pd(_mm_loadu_ps(x + i)))));
-}
+LOOP4(cur, cur4)
 
 #if VARIANT == 1
 /* ---------------- float-float, 8 float lanes */
@@ -229,25 +238,27 @@ static inline __m256d v2_4(__m256d xv)
     __m256d e = _mm256_fmadd_pd(s, p, s);
     return _mm256_div_pd(_mm256_blendv_pd(ONE, e, xv), _mm256_add_pd(e, ONE));
 }
-static __attribute__((noinline)) void v2_loop(const float *x, float *o, long n)
+LOOP4(v2_loop, v2_4)
+#endif
+
+#if VARIANT == 3
+/* sigmoid = e/(1 + e) with e = e^x for x clamped to [-110, 110]: no sign, no select */
+static inline __m256d v3_4(__m256d xv)
 {
-    for (long i = 0; i + 16 <= n; i += 16) {
-        __m256d r0 = v2_4(_mm256_cvtps_pd(_mm_loadu_ps(x + i)));
-        __m256d r1 = v2_4(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 4)));
-        __m256d r2 = v2_4(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 8)));
-        __m256d r3 = v2_4(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 12)));
-        _mm_storeu_ps(o + i, _mm256_cvtpd_ps(r0)); _mm_storeu_ps(o + i + 4, _mm256_cvtpd_ps(r1));
-        _mm_storeu_ps(o + i + 8, _mm256_cvtpd_ps(r2)); _mm_storeu_ps(o + i + 12, _mm256_cvtpd_ps(r3));
-    }
-    for (long i = n / 16 * 16; i + 4 <= n; i += 4)
-        _mm_storeu_ps(o + i, _mm256_cvtpd_ps(v2_4(_mm256_cvtps_pd(_mm_loadu_ps(x + i)))));
+    __m256d s;
+    __m256d p = expm1_reduced4_lo(_mm256_min_pd(_mm256_set1_pd(110.0), xv), &s);
+    __m256d e = _mm256_fmadd_pd(s, p, s);
+    return _mm256_div_pd(e, _mm256_add_pd(e, ONE));
 }
+LOOP4(v3_loop, v3_4)
 #endif
 
 #if VARIANT == 1
 #define variant ff
 #elif VARIANT == 2
 #define variant v2_loop
+#elif VARIANT == 3
+#define variant v3_loop
 #else
 #define variant table_loop
 #endif
