@@ -587,6 +587,40 @@ def test_softmax_threads_do_not_change_the_bits() -> None:
     np.testing.assert_array_equal(one, three)
 
 
+@needs_kernels
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("row", [1000, 37, 3])
+def test_softmax_backward_streaming_keeps_the_bits(dtype: Any, row: int) -> None:
+    """Large backward outputs from the saved output are written by non-temporal stores;
+    forced on here for every size, on views off the 16- and 32-byte grids (the stores'
+    aligned middles and scalar ends), rows shorter than a vector, threads and in place."""
+    sm = actlab.get("softmax")
+    x = softmax_rows(dtype)[:, :row].copy()
+    g = np.random.default_rng(18).standard_normal(x.shape).astype(dtype)
+    y = sm(x)
+    want = sm.backward(x, g, y=y)
+    threads = _fast.get_num_threads()
+    try:
+        for t in (1, 2):
+            _fast.set_num_threads(t)
+            with _fast.streaming_from(0):
+                assert _fast.KERNELS.stream_at() in (0, NO_STREAMING)
+                for shift in (0, 1, 3):
+                    out = np.empty(x.size + shift, dtype)[shift:].reshape(x.shape)
+                    got = sm.backward(x, g, y=y, out=out)
+                    assert got is out
+                    assert want.view(f"u{want.itemsize}").tobytes() == got.view(f"u{got.itemsize}").tobytes()
+                in_place = g.copy()
+                sm.backward(x, in_place, y=y, out=in_place)
+                assert want.tobytes() == in_place.tobytes()
+    finally:
+        _fast.set_num_threads(threads)
+    assert _fast.KERNELS.stream_at() in (16 << 20, NO_STREAMING)
+    with _fast.numpy_only():
+        ref = sm.backward(x, g, y=y)
+    np.testing.assert_array_equal(np.isnan(want), np.isnan(ref))
+
+
 @pytest.mark.parametrize("name, params, shape", [
     ("softmax", {}, (5, 70_001)),  # rows longer than a thread's chunk of elements
     ("maxout", {"pieces": 70_001}, (5 * 70_001,)),  # and groups

@@ -61,7 +61,7 @@ typedef void (*elementwise_loop)(int, const void *, const void *, void *, void *
 typedef void (*maxout_loop)(const void *, const void *, void *, Py_ssize_t, Py_ssize_t,
                             Py_ssize_t);
 typedef void (*softmax_loop)(const void *, const void *, const void *, void *, Py_ssize_t,
-                             double *, double *, Py_ssize_t, Py_ssize_t);
+                             double *, double *, Py_ssize_t, Py_ssize_t, int);
 
 /* ------------------------------------------------------------------ constants */
 static inline uint64_t asuint64(double x)
@@ -189,7 +189,7 @@ typedef struct {
     softmax_loop sloop;
     maxout_loop mloop;
     int mode;
-    int stream;          /* elementwise: write the outputs with non-temporal stores */
+    int stream;          /* elementwise, softmax's backward: non-temporal stores */
     Py_ssize_t itemsize; /* elementwise: 4 or 8 */
     const void *x, *g, *y;
     void *o, *o2;
@@ -280,7 +280,11 @@ static void run_task(task_t *t)
         t->failed = 1;
         return;
     }
-    t->sloop(t->x, t->g, t->y, t->o, t->m, s, s + t->m, t->lo, t->hi);
+    t->sloop(t->x, t->g, t->y, t->o, t->m, s, s + t->m, t->lo, t->hi, t->stream);
+#if HAVE_STREAM
+    if (t->stream)
+        _mm_sfence(); /* as in run_streamed */
+#endif
     if (s != stack)
         free(s);
 }
@@ -674,6 +678,7 @@ static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     t.y = b.held[2] ? b.v[2].buf : NULL;
     t.o = b.v[3].buf;
     t.m = m;
+    t.stream = HAVE_STREAM && b.v[3].len >= stream_at;
     Py_ssize_t rows = n / m;
     int failed;
     if (n < SOFTMAX_SPLIT_AT || threads <= 1 || rows < 2) {

@@ -493,6 +493,49 @@ static const elementwise_loop FN(LOOPS)[K_COUNT][2] = {
     [K_IDENTITY] = {(elementwise_loop)FN(identity_float), (elementwise_loop)FN(identity_double)},
 };
 
+#if BODY_AVX2 && HAVE_STREAM
+/* o[j] = y[j] (g[j] - inner) with the rounding of the C below it, the aligned middle of
+ * the row written by non-temporal stores from the registers.  For softmax's backward from
+ * the saved output at 1e7 elements (rows of 1,000, 2 threads) this took 0.78-0.82 of the
+ * time of plain stores: it moves three arrays, and the output's lines are no longer read
+ * before they are written.  (Through an L1 block, as the exact kernels stream, it saved
+ * nothing; the forward, streamed the same way, took 1.15x: it prefetches the next row's
+ * output.) */
+static void stream_y_g_minus_float(const float *y, const float *g, float *o, Py_ssize_t m,
+                                   double inner)
+{
+    Py_ssize_t j = 0;
+    for (; j < m && ((uintptr_t)(o + j) & 15); j++)
+        o[j] = (float)((double)y[j] * ((double)g[j] - inner));
+    const __m256d in = _mm256_set1_pd(inner);
+    for (; j + 4 <= m; j += 4) {
+        __m256d d = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(g + j)), in);
+        _mm_stream_ps(o + j, _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(y + j)), d)));
+    }
+    for (; j < m; j++)
+        o[j] = (float)((double)y[j] * ((double)g[j] - inner));
+}
+
+static void stream_y_g_minus_double(const double *y, const double *g, double *o,
+                                    Py_ssize_t m, double inner)
+{
+    Py_ssize_t j = 0;
+    for (; j < m && ((uintptr_t)(o + j) & 31); j++)
+        o[j] = y[j] * (g[j] - inner);
+    const __m256d in = _mm256_set1_pd(inner);
+    for (; j + 4 <= m; j += 4) {
+        __m256d d = _mm256_sub_pd(_mm256_loadu_pd(g + j), in);
+        _mm256_stream_pd(o + j, _mm256_mul_pd(_mm256_loadu_pd(y + j), d));
+    }
+    for (; j < m; j++)
+        o[j] = y[j] * (g[j] - inner);
+}
+#define STREAM_Y_G_MINUS(T, stream, y, g, o, m, inner) \
+    ((stream) ? (stream_y_g_minus_##T(y, g, o, m, inner), 1) : 0)
+#else
+#define STREAM_Y_G_MINUS(T, stream, y, g, o, m, inner) 0
+#endif
+
 /* ------------------------------------------------------------------ softmax rows */
 /* NumPy's pairwise sum (8 accumulators over blocks of up to 128, halves above that), so
  * that the row sums round as the reference's np.sum does. */
@@ -741,11 +784,13 @@ static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan, double *
                 s[j] *= inv;                                                              \
         }                                                                                 \
     }                                                                                     \
-    /* rows [lo, hi_): forward (g == NULL) into o, or backward y (g - sum g y) */          \
+    /* rows [lo, hi_): forward (g == NULL) into o, or backward y (g - sum g y); stream:   \
+     * the backward from the saved output writes o with non-temporal stores */            \
     static void FN(softmax_rows_##T)(const T *x, const T *g, const T *y, T *o,           \
                                      Py_ssize_t m, double *s, double *gs,                 \
-                                     Py_ssize_t lo, Py_ssize_t hi_)                       \
+                                     Py_ssize_t lo, Py_ssize_t hi_, int stream)           \
     {                                                                                     \
+        (void)stream;                                                                     \
         const int hi = sizeof(T) == sizeof(double);                                       \
         for (Py_ssize_t row = lo; row < hi_; row++) {                                     \
             const T *xr = x + row * m;                                                    \
@@ -769,6 +814,8 @@ static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan, double *
             if (y != NULL) { /* from the saved output, read where it is: no copies */     \
                 const T *yr = y + row * m;                                                \
                 double inner = FN(pairwise_dot_##T)(gr, yr, m);                           \
+                if (STREAM_Y_G_MINUS(T, stream, yr, gr, orow, m, inner))                  \
+                    continue;                                                             \
                 for (Py_ssize_t j = 0; j < m; j++)                                        \
                     orow[j] = (T)((double)yr[j] * ((double)gr[j] - inner));               \
                 continue;                                                                 \
@@ -847,6 +894,7 @@ static const maxout_loop FN(MAXOUT)[2] = {(maxout_loop)FN(maxout_float),
 static const softmax_loop FN(SOFTMAX)[2] = {(softmax_loop)FN(softmax_rows_float),
                                             (softmax_loop)FN(softmax_rows_double)};
 
+#undef STREAM_Y_G_MINUS
 #undef CAT2
 #undef CAT
 #undef FN
