@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,20 @@ OPS = ("forward", "derivative", "backward", "forward_with_derivative")
 needs_kernels = pytest.mark.skipif(not _fast.available(), reason="C kernels not built")
 #: What the extension's stream_at() says where it has no streaming stores (not x86).
 NO_STREAMING = sys.maxsize
+
+
+def streaming_on_each(thread_counts: tuple[int, ...]) -> Iterator[int]:
+    """Each thread count in turn, with streaming stores forced on at every size; the
+    thread count and the threshold are restored afterwards."""
+    threads = _fast.get_num_threads()
+    try:
+        for t in thread_counts:
+            _fast.set_num_threads(t)
+            with _fast.streaming_from(0):
+                assert _fast.KERNELS.stream_at() in (0, NO_STREAMING)
+                yield t
+    finally:
+        _fast.set_num_threads(threads)
 
 
 def special_values(dtype: Any) -> np.ndarray:
@@ -206,24 +221,17 @@ def test_streaming_stores_do_not_change_the_bits(name: str, dtype: Any) -> None:
     x = base[1:]  # contiguous, 4 or 8 bytes past an aligned start
     g = np.random.default_rng(7).standard_normal(x.size).astype(dtype)
     want = (act(x), act.derivative(x), act.backward(x, g), *act.forward_with_derivative(x))
-    threads = _fast.get_num_threads()
-    try:
-        for t in (1, 2):
-            _fast.set_num_threads(t)
-            with _fast.streaming_from(0):
-                assert _fast.KERNELS.stream_at() in (0, NO_STREAMING)
-                outs = [np.empty(x.size + 1, dtype)[1:] for _ in range(5)]
-                got = (act(x, out=outs[0]), act.derivative(x, out=outs[1]),
-                       act.backward(x, g, out=outs[2]),
-                       *act.forward_with_derivative(x, out=outs[3], derivative_out=outs[4]))
-                in_place = x.copy()
-                act(in_place, out=in_place)
-                got_g = g.copy()
-                act.backward(x, got_g, out=got_g)
-            for a, b in zip(want + (want[0], want[2]), got + (in_place, got_g)):
-                assert a.view(f"u{a.itemsize}").tobytes() == b.view(f"u{b.itemsize}").tobytes()
-    finally:
-        _fast.set_num_threads(threads)
+    for _ in streaming_on_each((1, 2)):
+        outs = [np.empty(x.size + 1, dtype)[1:] for _ in range(5)]
+        got = (act(x, out=outs[0]), act.derivative(x, out=outs[1]),
+               act.backward(x, g, out=outs[2]),
+               *act.forward_with_derivative(x, out=outs[3], derivative_out=outs[4]))
+        in_place = x.copy()
+        act(in_place, out=in_place)
+        got_g = g.copy()
+        act.backward(x, got_g, out=got_g)
+        for a, b in zip(want + (want[0], want[2]), got + (in_place, got_g)):
+            assert a.view(f"u{a.itemsize}").tobytes() == b.view(f"u{b.itemsize}").tobytes()
     assert _fast.KERNELS.stream_at() in (16 << 20, NO_STREAMING)
     assert_same(want[0], reference(act, "forward", x, g)[0], name, dtype)
 
@@ -599,22 +607,15 @@ def test_softmax_backward_streaming_keeps_the_bits(dtype: Any, row: int) -> None
     g = np.random.default_rng(18).standard_normal(x.shape).astype(dtype)
     y = sm(x)
     want = sm.backward(x, g, y=y)
-    threads = _fast.get_num_threads()
-    try:
-        for t in (1, 2):
-            _fast.set_num_threads(t)
-            with _fast.streaming_from(0):
-                assert _fast.KERNELS.stream_at() in (0, NO_STREAMING)
-                for shift in (0, 1, 3):
-                    out = np.empty(x.size + shift, dtype)[shift:].reshape(x.shape)
-                    got = sm.backward(x, g, y=y, out=out)
-                    assert got is out
-                    assert want.view(f"u{want.itemsize}").tobytes() == got.view(f"u{got.itemsize}").tobytes()
-                in_place = g.copy()
-                sm.backward(x, in_place, y=y, out=in_place)
-                assert want.tobytes() == in_place.tobytes()
-    finally:
-        _fast.set_num_threads(threads)
+    for _ in streaming_on_each((1, 2)):
+        for shift in (0, 1, 3):
+            out = np.empty(x.size + shift, dtype)[shift:].reshape(x.shape)
+            got = sm.backward(x, g, y=y, out=out)
+            assert got is out
+            assert want.view(f"u{want.itemsize}").tobytes() == got.view(f"u{got.itemsize}").tobytes()
+        in_place = g.copy()
+        sm.backward(x, in_place, y=y, out=in_place)
+        assert want.tobytes() == in_place.tobytes()
     assert _fast.KERNELS.stream_at() in (16 << 20, NO_STREAMING)
     with _fast.numpy_only():
         ref = sm.backward(x, g, y=y)
