@@ -554,6 +554,53 @@ def test_maxout_bit_equal(dtype: Any) -> None:
         assert np.array_equal(ours.view(f"u{ref.itemsize}"), ref.view(f"u{ref.itemsize}"))
 
 
+# ---------------------------------------------------------------------------- backward in the tails
+#: Inputs where f' is far below float32's range, and grads up to float32's largest: their
+#: product must still round as the exact one does (to 0 where that is below 2^-150).
+TAIL_X = (-np.inf, -1000.0, -300.0, -210.0, -199.0, -150.0, -120.0, -111.0, -104.0, -60.0,
+          -52.0, 52.0, 60.0, 104.0, 111.0, 150.0, 199.0, 210.0, 1000.0, np.inf)
+HUGE_GRADS = (1e30, -3.4e38, 3.4e38, -1e20)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("name", SMOOTH)
+def test_float32_backward_with_a_huge_grad_in_the_tails(name: str, layout: str) -> None:
+    x = np.repeat(np.array(TAIL_X, dtype=np.float32), len(HUGE_GRADS))
+    g = np.tile(np.array(HUGE_GRADS, dtype=np.float32), len(TAIL_X))
+    path = _numpy_only() if layout == "numpy-kernels" else contextlib.nullcontext()
+    with path, np.errstate(all="raise"):
+        ours = actlab.get(name).backward(laid_out(x, layout), laid_out(g, layout))
+    with mp.workdps(DPS):
+        exact = [reference(name, float(v))[1] * mpmath.mpf(float(w)) for v, w in zip(x, g)]
+    err, r = ulp_errors(ours, exact, np.float32)
+    worst = int(np.argmax(err))
+    assert err[worst] <= FIRST_ORDER_BOUND[np.float32], (x[worst], g[worst], ours[worst], r[worst])
+    # a zero keeps the sign of the exact product
+    zero = r == 0
+    assert np.array_equal(np.signbit(ours[zero]), np.signbit(g[zero])), (x[zero], ours[zero])
+
+
+@pytest.mark.parametrize("layout", ("contiguous", "numpy-kernels"))
+def test_float32_softmax_backward_with_a_huge_grad_on_a_far_entry(layout: str) -> None:
+    rows = np.array([[0.0, -v] for v in (60.0, 104.0, 120.0, 150.0, 199.0, 210.0, 1000.0)],
+                    dtype=np.float32)
+    # a grad on the far entry only: y ⊙ (g - Σ g y) then has no cancellation to lose
+    # digits to, so the result is held to an ULP bound
+    for g in ([0.0, 1e38], [0.0, -3.4e38], [0.0, 1e30]):
+        grads = np.tile(np.array(g, dtype=np.float32), (len(rows), 1))
+        path = _numpy_only() if layout == "numpy-kernels" else contextlib.nullcontext()
+        with path, np.errstate(all="raise"):
+            ours = actlab.get("softmax").backward(rows, grads)
+        for row, g_row, o_row in zip(rows, grads, ours):
+            y, _ = softmax_reference(row)
+            with mp.workdps(DPS):
+                gm = [mpmath.mpf(float(v)) for v in g_row]
+                inner = mpmath.fsum(yi * gi for yi, gi in zip(y, gm))
+                exact = [yi * (gi - inner) for yi, gi in zip(y, gm)]
+            err, r = ulp_errors(o_row, exact, np.float32)
+            assert np.max(err) <= 4, (row, g_row, o_row, r)
+
+
 # ---------------------------------------------------------------------------- the table
 def worst_table(layouts: tuple[str, ...] = LAYOUTS) -> list[tuple[str, str, str, str]]:
     """The worst error in ULP per function, order and dtype, over the given layouts."""

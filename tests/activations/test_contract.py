@@ -9,6 +9,7 @@ follow at the end.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -284,6 +285,24 @@ def test_out_is_filled_and_returned(name: str) -> None:
     assert np.all(buf[:, 1::2] == 0)
 
 
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_zero_d_out_of_a_scalar_is_returned(name: str) -> None:
+    """out= is returned itself for a Python scalar too, on both paths."""
+    from actlab.activations import _fast
+
+    act = actlab.get(name)
+    for path in (contextlib.nullcontext(), _fast.numpy_only()):
+        with path:
+            for method, args in ((act, (0.5,)), (act.derivative, (0.5,)),
+                                 (act.backward, (0.5, 2.0))):
+                out = np.full((), np.nan)
+                assert strict(method, *args, out=out) is out
+                assert out == strict(method, *args)
+            f, d = np.full((), np.nan), np.full((), np.nan)
+            pair = strict(act.forward_with_derivative, 0.5, out=f, derivative_out=d)
+            assert pair[0] is f and pair[1] is d
+
+
 # ---------------------------------------------------------------------------- NaN
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_nan_stays_where_it_came_in_elementwise(name: str) -> None:
@@ -389,6 +408,23 @@ def test_spec_limits(name: str) -> None:
     assert strict(act.second_derivative, -math.inf) == 0
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64], ids=lambda d: d.__name__)
+@pytest.mark.parametrize("slope", [0.0, 1.0])
+def test_leaky_relu_at_the_ends_of_its_slope_range(slope: float, dtype: Any) -> None:
+    """slope 0 is relu, slope 1 the identity, at ±inf too: 0·(-inf) must not make a NaN."""
+    from actlab.activations import _fast
+
+    x = np.array([-np.inf, -3.0, -0.0, 0.0, 2.0, np.inf, np.nan], dtype=dtype)
+    # 0·x for x < 0 is -0, and x >= 0 (-0 included) passes through
+    relu = np.array([-0.0, -0.0, -0.0, 0.0, 2.0, np.inf, np.nan], dtype=dtype)
+    expected = relu if slope == 0 else x.copy()
+    for path in (contextlib.nullcontext(), _fast.numpy_only()):
+        with path:
+            ours = strict(actlab.get("leaky_relu", slope=slope), x)
+        np.testing.assert_array_equal(ours, expected)
+        assert np.array_equal(np.signbit(ours), np.signbit(expected))
+
+
 def test_softmax_family_with_infinite_entries() -> None:
     softmax, log_softmax = actlab.get("softmax"), actlab.get("log_softmax")
     x = np.array([[0.0, np.log(3.0), -np.inf],  # -inf: probability 0
@@ -441,6 +477,35 @@ def test_no_floating_point_warnings_anywhere(name: str, params: dict[str, Any], 
         strict(act.second_derivative, rows)
     else:
         strict(act.jacobian, rows)
+
+
+@pytest.mark.parametrize("layout", ["native", "big-endian", "numpy-kernels"])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("name,params", VARIANTS, ids=variant_id)
+def test_no_warnings_from_extreme_grads(name: str, params: dict[str, Any], dtype: Any,
+                                        layout: str) -> None:
+    """Infinite, huge and NaN grads: no warning; an elementwise result is NaN only where x
+    or grad is NaN, or grad is infinite (inf·0 where f' is 0)."""
+    from actlab.activations import _fast
+
+    fi = np.finfo(dtype)
+    xs = np.array([0.0, -1.0, 2.0, -30.0, 800.0, -800.0, fi.max, np.inf, -np.inf, np.nan],
+                  dtype=dtype)
+    gs = np.array([np.inf, -np.inf, fi.max, -fi.max, np.nan, 1.0], dtype=dtype)
+    x, g = (a.ravel() for a in np.meshgrid(xs, gs))
+    act = actlab.get(name, **params)
+    if not act.elementwise:
+        pieces = params.get("pieces") or 2
+        x = x[: x.size - x.size % (6 * pieces)].reshape(-1, 6 * pieces)
+        g = np.resize(g, strict(act, x).shape)
+    if layout == "big-endian":
+        x, g = x.astype(x.dtype.newbyteorder(">")), g.astype(g.dtype.newbyteorder(">"))
+    path = _fast.numpy_only() if layout == "numpy-kernels" else contextlib.nullcontext()
+    with path:
+        result = strict(act.backward, x, g)
+    if act.elementwise:
+        nan_allowed = np.isnan(x) | np.isnan(g) | np.isinf(g)
+        assert not np.isnan(result[~nan_allowed]).any(), (x[np.isnan(result) & ~nan_allowed])
 
 
 # ---------------------------------------------------------------------------- facts

@@ -87,11 +87,15 @@ static const double INV_LN2 = 0x1.71547652b82fep0;
 static const double LN2_HI = 0x1.62e42fefa39efp-1;
 static const double LN2_LO = 0x1.abc9e3b39803fp-56;
 static const double SHIFT = 0x1.8p52;
-/* where exp's argument is clamped for float32 results: e^-110 < 2^-149 / 4 */
-static const double EXP_LOWEST_LO = -110.0;
-/* the float32 sigmoid's x is clamped to [-110, 110]: sigmoid(110) = 1 - e^-110 rounds to 1,
- * and e^110 (5.9e47) is far from double's overflow */
-static const double SIGMOID_X_MAX_LO = 110.0;
+/* where exp's argument is clamped for float32 results.  Not just below every float32 result
+ * (e^-104 would do for f and f'): a backward multiplies f' by g, up to FLT_MAX in size, and
+ * softmax's by g_j - sum g y, up to 2 FLT_MAX.  At -200, 4 e^-200 * 2 FLT_MAX < 2^-157, so a
+ * product from a clamped f' rounds to the 0 that the exact one rounds to (at -110 a grad of
+ * 1e30 gave 1.7e-18 at x = -inf, where the limit is 0). */
+static const double EXP_LOWEST_LO = -200.0;
+/* the float32 sigmoid's x is clamped to [-200, 200], for its backward as above;
+ * sigmoid(200) = 1 - e^-200 rounds to 1, and (1 + e^200)^2 (5e173) is far from overflow */
+static const double SIGMOID_X_MAX_LO = 200.0;
 static const double TWO_M512 = 0x1p-512;
 static const double TWO_P512 = 0x1p512;
 static const double TAN_3PI_8 = 2.41421356237309504880;

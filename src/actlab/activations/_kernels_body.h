@@ -22,9 +22,9 @@
  *
  * hi (float64 results): *sbig = 2^(k+512) = 2^k / SCALE(hi), exact for every k the clamp at
  * -1000 allows, so that 2^k itself may be subnormal or 0 without an integer underflow.
- * lo (float32 results): *sbig = 2^k, the clamp at -110 already below every float32 result
- * (e^-110 < 2^-149 / 4), and one fma for the reduction: its error, k ulp(ln2) <= 2e-14
- * relative, is far below float32's. */
+ * lo (float32 results): *sbig = 2^k, the clamp at EXP_LOWEST_LO (-200) below every float32
+ * result, even times a grad (see its definition), and one fma for the reduction: its
+ * error, k ulp(ln2) <= 4e-14 relative, is far below float32's. */
 #define SCALE(hi) ((hi) ? TWO_M512 : 1.0)
 #define UNSCALE(hi) ((hi) ? TWO_P512 : 1.0)
 static inline double FN(expm1_reduced_in_range)(double x, int hi, double *sbig);
@@ -112,7 +112,7 @@ static inline void FN(f_sigmoid)(double x, int hi, double prm, double *f, double
 {
     (void)prm;
     if (!hi) {
-        /* float32 results: e = e^x for x in [-110, 110], f = e/(1 + e), f' = e/(1 + e)^2.
+        /* float32 results: e = e^x for x in [-200, 200], f = e/(1 + e), f' = e/(1 + e)^2.
          * Unlike the form below it needs no select on x's sign, one vector operation fewer
          * in a loop bound by their count. For x <= 0 the operations are the same as below. */
         double sbig, xc = x > SIGMOID_X_MAX_LO ? SIGMOID_X_MAX_LO : x; /* NaN stays */
@@ -211,7 +211,8 @@ static inline void FN(f_selu)(double x, int hi, double prm, double *f, double *d
     }                                                                                     \
     static inline void FN(f_leaky_relu_##sfx)(T x, T prm, T *f, T *d)                     \
     {                                                                                     \
-        T neg = x * prm;                                                                  \
+        /* a = 0 makes x a -0 for every x < 0: so at -inf too, where 0 * -inf is NaN */    \
+        T neg = (prm == (T)0 && x < (T)0) ? -prm : x * prm;                               \
         *f = x >= (T)0 ? x : neg;                                                         \
         *d = x >= (T)0 ? (T)1 : (x == x ? prm : x);                                       \
     }                                                                                     \
@@ -328,8 +329,8 @@ EXACT_LOOPS(identity, double, f64)
 /* The float32 sigmoid, tanh and selu, forward and backward, written out in AVX2, four
  * floats at a time widened to double: the operations of f_sigmoid, f_tanh and f_selu
  * (hi = 0) in the same order, so the same bits (tested against the baseline build), but
- * with single instructions where gcc emits a compare and a blend: the clamp at -110 as
- * vmaxpd(-110, a), which returns a when a is NaN, as the C does.  At 1e7 elements:
+ * with single instructions where gcc emits a compare and a blend: the clamp at -200 as
+ * vmaxpd(-200, a), which returns a when a is NaN, as the C does.  At 1e7 elements:
  * 0.87-0.94x the time of gcc's loops for sigmoid, 0.89-0.93x for selu (tanh, one vector a
  * step, was no faster); then four vectors a step (AVX2_FLOAT_LOOP), and the sigmoid as
  * e^x/(1 + e^x), without the select on x's sign. */
@@ -377,11 +378,11 @@ static inline __m256d bell4(__m256d e)
 }
 
 /* sigmoid of 4 floats (forward), or g times its derivative (backward), as f_sigmoid
- * computes them for float32 results: e^x for x in [-110, 110], then e/(1 + e) */
+ * computes them for float32 results: e^x for x in [-200, 200], then e/(1 + e) */
 static inline __m256d sigmoid4(int mode, const float *x, const float *g, Py_ssize_t i)
 {
     __m256d xv = load4_widen(x + i), s;
-    /* vminpd(110, a) returns a when a is NaN, as the C's compare does */
+    /* vminpd(200, a) returns a when a is NaN, as the C's compare does */
     __m256d p = expm1_reduced4_lo(_mm256_min_pd(_mm256_set1_pd(SIGMOID_X_MAX_LO), xv), &s);
     __m256d e = _mm256_fmadd_pd(s, p, s);
     if (mode == MODE_FWD)
@@ -437,7 +438,7 @@ static inline __m256d tanh4(int mode, const float *x, const float *g, Py_ssize_t
                                   _mm256_add_pd(em, _mm256_set1_pd(2.0)));
         return _mm256_or_pd(_mm256_andnot_pd(SIGN_BIT, t), _mm256_and_pd(SIGN_BIT, xv));
     }
-    /* 4 e / (1 + e)^2 with the 4 in s (exact: e >= e^-110 is far from underflow), so the
+    /* 4 e / (1 + e)^2 with the 4 in s (exact: e >= e^-200 is far from underflow), so the
      * same bits as f_tanh's bell times 4, one multiplication fewer */
     __m256d p = expm1_reduced4_lo_scaled(a, &s, 2);
     __m256d e4 = _mm256_fmadd_pd(s, p, s); /* 4 e^{-2|x|} */

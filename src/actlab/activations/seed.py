@@ -316,7 +316,10 @@ def leaky_relu(x: Array, *, slope: float) -> Array:
     >>> actlab.leaky_relu([-2.0, 3.0])
     array([-0.2,  3. ])
     """
-    negative = np.minimum(x, 0)  # slope·(+inf) never formed: no 0·inf when slope = 0
+    negative = np.minimum(x, 0)  # slope·(+inf) never formed
+    if slope == 0:
+        # 0·(-inf) is NaN; in the finite range 0·x is -0 for every x < 0, the limit too
+        np.maximum(negative, -np.finfo(x.dtype).max, out=negative)
     negative *= x.dtype.type(slope)
     return np.where(x >= 0, x, negative)
 
