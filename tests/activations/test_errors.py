@@ -3,6 +3,7 @@ closest valid one), never a deep NumPy traceback or a silent NaN."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from typing import Any
@@ -240,3 +241,38 @@ def test_input_that_is_not_real_numbers(name: str) -> None:
         act([[1.0, 2.0], [3.0]])
     with pytest.raises(ValueError, match=f"{name}: grad has dtype <U1"):
         act.backward([1.0, 2.0], ["a", "b"])
+
+
+@pytest.mark.parametrize("numpy_only", [False, True], ids=["compiled", "numpy"])
+def test_maxout_backward_checks_grad_and_y(numpy_only: bool) -> None:
+    from actlab.activations import _fast
+
+    maxout = actlab.get("maxout", pieces=2)
+    x = np.array([[1.0, 5.0, -2.0, 0.0]])
+    with _fast.numpy_only() if numpy_only else contextlib.nullcontext():
+        with pytest.raises(ValueError, match="maxout: grad is None"):
+            maxout.backward(x, None)
+        with pytest.raises(ValueError, match="maxout: y has dtype <U3"):
+            maxout.backward(x, np.ones((1, 2)), y="abc")
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_forward_with_derivative_into_the_same_array(name: str) -> None:
+    act = actlab.get(name)
+    buf = np.empty(4)
+    with pytest.raises(ValueError, match=f"{name}: out and derivative_out share memory"):
+        act.forward_with_derivative(np.arange(4.0), out=buf, derivative_out=buf)
+    with pytest.raises(ValueError, match="share memory"):
+        act.forward_with_derivative(np.arange(2.0), out=buf[:2], derivative_out=buf[1:3])
+    f, d = act.forward_with_derivative(np.arange(2.0), out=buf[:2], derivative_out=buf[2:])
+    np.testing.assert_array_equal(f, act(np.arange(2.0)))
+    np.testing.assert_array_equal(d, act.derivative(np.arange(2.0)))
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu"])
+def test_saved_output_of_the_right_size_but_wrong_shape(name: str) -> None:
+    act = actlab.get(name)
+    with pytest.raises(ValueError, match=r"y has shape \(4,\), expected the shape of x \(2, 2\)"):
+        act.derivative(np.zeros((2, 2)), y=np.zeros(4))
+    with pytest.raises(ValueError, match=r"y has shape \(4,\), expected the shape of x \(2, 2\)"):
+        act.backward(np.zeros((2, 2)), np.ones((2, 2)), y=np.zeros(4))

@@ -168,9 +168,12 @@ def _fresh(x: np.ndarray) -> np.ndarray:
     return np.empty(x.shape, x.dtype)
 
 
-def _scalar(result: np.ndarray, x: Any) -> Any:
-    """A 0-d result of a non-array input is returned as a scalar, as the NumPy path does."""
-    return result[()] if result.ndim == 0 and not isinstance(x, np.ndarray) else result
+def _scalar(result: np.ndarray, x: Any, out: Any) -> Any:
+    """A 0-d result of a non-array input is returned as a scalar, as the NumPy path does;
+    a given ``out`` is returned itself, also when it is 0-d."""
+    if out is None and result.ndim == 0 and not isinstance(x, np.ndarray):
+        return result[()]
+    return result
 
 
 def _elementwise(kid: int, mode: int, x: np.ndarray, g: Any, outs: list[np.ndarray],
@@ -213,7 +216,7 @@ def forward(act: Any, x: Any, out: Any) -> Any:
     if a is None:
         return None
     if kid == -2:
-        return _maxout(act, a, None, out)
+        return _maxout(act, a, out)
     if kid < 0:  # softmax
         m = _row_length(act, a)
         result = _vector_out(out, a)
@@ -229,7 +232,7 @@ def forward(act: Any, x: Any, out: Any) -> Any:
         return None
     if not _elementwise(kid, FWD, a, None, [result], _param(act)):
         return None
-    return _scalar(result, x)
+    return _scalar(result, x, out)
 
 
 def _vector_out(out: Any, like: np.ndarray, shape: tuple[int, ...] | None = None) -> np.ndarray | None:
@@ -256,20 +259,26 @@ def _deliver(result: np.ndarray, out: Any) -> np.ndarray:
     return out
 
 
-def _maxout(act: Any, x: np.ndarray, grad: Any, out: Any) -> Any:
-    """maxout along the last axis: forward (grad None) or the backward step."""
+def _maxout(act: Any, x: np.ndarray, out: Any, *, backward: bool = False, grad: Any = None,
+            y: Any = None) -> Any:
+    """maxout along the last axis: forward, or the backward step (which finds each
+    group's winner in x again: a saved output y is only checked)."""
     m = _row_length(act, x)
     k = act.values["pieces"] or m
     if m == 0 or m % k:
         return None  # the NumPy path raises the right error
     xc = np.ascontiguousarray(x)
-    if grad is None:
-        result = _vector_out(out, x, (*x.shape[:-1], m // k))
+    out_shape = (*x.shape[:-1], m // k)
+    if not backward:
+        result = _vector_out(out, x, out_shape)
         g = None
     else:
         g = _array(grad)
-        if g is None or g.dtype is not x.dtype or g.shape != (*x.shape[:-1], m // k):
-            return None
+        if g is None or g.dtype is not x.dtype or g.shape != out_shape:
+            return None  # the NumPy path validates grad
+        if y is not None and not (type(y) is np.ndarray and y.dtype is x.dtype
+                                  and y.shape == out_shape):
+            return None  # and y
         g = np.ascontiguousarray(g)
         result = _vector_out(out, x)
     if result is None:
@@ -307,7 +316,7 @@ def derivative(act: Any, x: Any, y: Any, out: Any) -> Any:
         return None
     if not _elementwise(kid, DER, a, None, [result], _param(act)):
         return None
-    return _scalar(result, x)
+    return _scalar(result, x, out)
 
 
 def backward(act: Any, x: Any, grad: Any, y: Any, out: Any) -> Any:
@@ -331,7 +340,7 @@ def backward(act: Any, x: Any, grad: Any, y: Any, out: Any) -> Any:
     if a is None:
         return None
     if kid == -2:
-        return _maxout(act, a, grad, out)
+        return _maxout(act, a, out, backward=True, grad=grad, y=y)
     g = _array(grad)
     if g is None or g.dtype is not a.dtype or g.shape != a.shape or not _saved_ok(y, a):
         return None
@@ -351,7 +360,7 @@ def backward(act: Any, x: Any, grad: Any, y: Any, out: Any) -> Any:
         return None
     if not _elementwise(kid, BWD, a, g, [result], _param(act)):
         return None
-    return _scalar(result, x)
+    return _scalar(result, x, out)
 
 
 def forward_with_derivative(act: Any, x: Any, out: Any, dout: Any) -> Any:
@@ -367,4 +376,4 @@ def forward_with_derivative(act: Any, x: Any, out: Any, dout: Any) -> Any:
         return None
     if not _elementwise(kid, FWD_DER, a, None, [f, d], _param(act)):
         return None
-    return _scalar(f, x), _scalar(d, x)
+    return _scalar(f, x, out), _scalar(d, x, dout)

@@ -125,6 +125,8 @@ class Kink:
 
 # --------------------------------------------------------------------------- dtype
 def _as_input_array(x: ArrayLike, what: str, activation_name: str) -> NDArray[Any]:
+    if x is None:
+        raise ValueError(f"{activation_name}: {what} is None, expected an array of real numbers")
     try:
         arr = np.asarray(x)
     except Exception as exc:  # ragged lists and the like
@@ -331,7 +333,7 @@ class Activation:
             return fast
         work, dtype, scalar, shape = self._prepare(x)
         _check_out(out, shape, dtype, self.name)
-        saved = self._saved_output(y, work)
+        saved = self._saved_output(y, work, shape)
         with np.errstate(under="ignore"):
             result = self._rules["derivative"](work, saved, **self.values)
         return _finish(result, dtype, out, scalar, shape if self.elementwise else None)
@@ -367,7 +369,7 @@ class Activation:
         dtype = np.result_type(dtype, gdtype)
         g = g.astype(dtype if self.exact else working_dtype(dtype), copy=False)
         work = work.astype(g.dtype, copy=False)
-        saved = self._saved_output(y, work)
+        saved = self._saved_output(y, work, shape)
         if self.elementwise:
             if g.shape != shape:
                 raise ValueError(
@@ -375,7 +377,9 @@ class Activation:
                 )
             g = g.reshape(work.shape)
             _check_out(out, shape, dtype, self.name)
-            with np.errstate(under="ignore"):
+            # an infinite grad times a zero derivative is NaN, and a huge one may overflow:
+            # results, not warnings (SPEC: none for any input)
+            with np.errstate(all="ignore"):
                 if "backward" in self._rules:
                     result = self._rules["backward"](work, g, saved, **self.values)
                 else:
@@ -383,7 +387,7 @@ class Activation:
                     result *= g
         else:
             _check_out(out, shape, dtype, self.name)  # grad_x has the shape of x
-            with np.errstate(under="ignore"):
+            with np.errstate(all="ignore"):  # as above
                 result = self._rules["backward"](work, g, saved, **self.values)
         return _finish(result, dtype, out, scalar, shape if self.elementwise else None)
 
@@ -400,6 +404,12 @@ class Activation:
         forward pass; the same values as ``act(x)`` and ``act.derivative(x)``.  ``out`` and
         ``derivative_out`` receive them when given (``out`` may be x itself).
         """
+        if (isinstance(out, np.ndarray) and isinstance(derivative_out, np.ndarray)
+                and np.shares_memory(out, derivative_out)):
+            raise ValueError(
+                f"{self.name}: out and derivative_out share memory; f(x) and f'(x) need "
+                f"separate arrays"
+            )
         if self.fast is not None:
             fast = _fast.forward_with_derivative(self, x, out, derivative_out)
             if fast is not None:
@@ -433,15 +443,18 @@ class Activation:
             result = self._rules["jacobian"](work, **self.values)
             return np.asarray(result, dtype=dtype)
 
-    def _saved_output(self, y: ArrayLike | None, work: NDArray[Any]) -> NDArray[Any] | None:
+    def _saved_output(
+        self, y: ArrayLike | None, work: NDArray[Any], shape: tuple[int, ...]
+    ) -> NDArray[Any] | None:
+        """y as the kernels take it; ``shape`` is x's shape before _prepare."""
         if y is None:
             return None
         saved = _as_input_array(y, "y", self.name).astype(work.dtype, copy=False)
         if self.elementwise:
-            if saved.size != work.size:
+            if saved.shape != shape:
                 raise ValueError(
                     f"{self.name}: the saved output y has shape {saved.shape}, "
-                    f"expected the shape of x"
+                    f"expected the shape of x {shape}"
                 )
             saved = saved.reshape(work.shape)
         return saved
