@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from actlab.cli import main
+from actlab.cli import SEED_MAX, build_parser, main
+from actlab.cli.compare import MAX_WIDTH
 from actlab.lab.compare import compare, default_activations
 
 
@@ -67,3 +70,51 @@ def test_bad_values_exit_2_one_line(argv: list[str], capsys: pytest.CaptureFixtu
     assert main(["compare", *argv]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and err.startswith("error:")
+
+
+@pytest.mark.parametrize("hidden", ["99999999999", f"64,{MAX_WIDTH + 1}", "-5", "64,,64", ""])
+def test_widths_are_bounded_when_parsed(hidden: str, no_work: None, stderr_line: Callable[[], str]) -> None:
+    """Not a MemoryError traceback after the data is loaded: one line naming --hidden."""
+    assert main(["compare", "--dataset", "iris", "--activations", "relu", "--epochs", "1", "--hidden", hidden]) == 2
+    line = stderr_line()
+    assert f"argument --hidden: expected comma-separated integers in [1, {MAX_WIDTH}], got {hidden!r}" in line, line
+
+
+def test_the_width_bound_is_in_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert build_parser().parse_args(["compare", "--hidden", f"1,{MAX_WIDTH}"]).hidden == [1, MAX_WIDTH]
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    assert f"each 1 to {MAX_WIDTH}" in capsys.readouterr().out
+
+
+def test_the_last_seed_is_a_seed_too(no_work: None, stderr_line: Callable[[], str]) -> None:
+    """--seeds 2 runs --seed and --seed + 1: that one must be a seed as well."""
+    assert main(["compare", "--dataset", "iris", "--seed", str(SEED_MAX), "--seeds", "2"]) == 2
+    assert stderr_line().startswith("error: --seeds: the last seed")
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "needle"),
+    [
+        (ValueError("a bad parameter"), 2, "error: a bad parameter"),
+        (MemoryError("Unable to allocate 2.91 TiB for an array"), 1, "error: out of memory: Unable to allocate"),
+        (OSError(errno.ENOSPC, "No space left on device"), 1, "error: No space left on device"),
+    ],
+)
+@pytest.mark.parametrize("bar", [False, True], ids=["before-a-bar", "with-a-bar"])
+def test_an_error_while_training_is_one_line(
+    error: BaseException, status: int, needle: str, bar: bool, monkeypatch: pytest.MonkeyPatch,
+    stderr_line: Callable[[], str],
+) -> None:
+    """The progress display leaves no line, blank or not, before the error; only usage errors are 2."""
+    import actlab.lab.compare
+
+    def fail(**kwargs: object) -> None:
+        if bar:
+            kwargs["on_epoch"]("relu", 0, 1)  # type: ignore[operator]
+        raise error
+
+    monkeypatch.setattr(actlab.lab.compare, "compare", fail)
+    assert main(["compare", "--dataset", "iris", "--activations", "relu", "--epochs", "1"]) == status
+    line = stderr_line()
+    assert line.startswith(needle), line

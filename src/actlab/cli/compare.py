@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 from typing import Any
 
-from actlab.cli import UsageError, check_writable
+from actlab.cli import SEED_MAX, UsageError, check_writable, int_in, parse_seed
+
+MAX_WIDTH = 100_000  # per hidden layer: wider is a typo, and would only run out of memory
 
 
 def add_parser(sub: Any, command: str) -> None:
@@ -14,25 +17,25 @@ def add_parser(sub: Any, command: str) -> None:
     p.add_argument("--dataset", default="digits", help="digits, iris, breast_cancer, diabetes, moons, spirals, xor")
     p.add_argument("--activations", default=None,
                    help="comma-separated names (default: the seed's hidden-layer functions)")
-    p.add_argument("--hidden", default="64,64", help="hidden widths, comma-separated (default 64,64)")
+    p.add_argument("--hidden", type=parse_widths, default="64,64",
+                   help=f"hidden widths, comma-separated, each 1 to {MAX_WIDTH} (default 64,64)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     p.add_argument("--batch-size", type=int, default=16, help="mini-batch size (default 16)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=parse_seed, default=0, help=f"the first run's seed, 0 to {SEED_MAX} (default 0)")
     p.add_argument("--seeds", type=int, default=1, help="runs per activation (mean ± sd)")
     p.add_argument("--target", type=float, default=0.9,
                    help="the test accuracy (R² for regression) to count epochs to (default 0.9)")
     p.add_argument("--json", default=None, metavar="PATH", help="write every figure to PATH as JSON")
 
 
-def _ints(text: str, what: str) -> list[int]:
+def parse_widths(text: str) -> list[int]:
+    """The argparse type of ``--hidden``: comma-separated widths, each in [1, MAX_WIDTH]."""
     try:
-        values = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise UsageError(f"--{what}: expected comma-separated positive integers, got {text!r}") from None
-    if not values or any(v < 1 for v in values):
-        raise UsageError(f"--{what}: expected comma-separated positive integers, got {text!r}")
-    return values
+        return [int_in(part, 1, MAX_WIDTH) for part in text.split(",")]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers in [1, {MAX_WIDTH}], got {text!r}") from None
 
 
 def _check(args: Any) -> None:
@@ -47,6 +50,9 @@ def _check(args: Any) -> None:
         raise UsageError(f"--lr: must be a positive number, got {args.lr}")
     if not math.isfinite(args.target) or args.target > 1:
         raise UsageError(f"--target: must be a number at most 1, got {args.target}")
+    if args.seed + args.seeds - 1 > SEED_MAX:  # the runs use seeds --seed, --seed + 1, ...
+        raise UsageError(f"--seeds: the last seed, --seed + --seeds - 1 = {args.seed + args.seeds - 1}, "
+                         f"is above {SEED_MAX}")
 
 
 def _num(x: float | None, fmt: str) -> str:
@@ -58,7 +64,7 @@ def run(args: Any) -> int:
     from actlab.lab.compare import compare, default_activations
 
     _check(args)
-    hidden = _ints(args.hidden, "hidden")
+    hidden = args.hidden
     if args.activations is None:
         names = default_activations()
     else:
@@ -74,18 +80,27 @@ def run(args: Any) -> int:
 
     err = Console(stderr=True)
     tasks: dict[tuple[str, int], Any] = {}
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} epochs"),
-                  TimeElapsedColumn(), console=err, transient=False) as progress:
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} epochs"),
+                        TimeElapsedColumn(), console=err, transient=False)
 
-        def on_epoch(name: str, seed: int, epoch: int) -> None:
-            key = (name, seed)
-            if key not in tasks:
-                tasks[key] = progress.add_task(f"{name} (seed {seed})", total=args.epochs)
-            progress.update(tasks[key], completed=epoch)
+    def on_epoch(name: str, seed: int, epoch: int) -> None:
+        key = (name, seed)
+        if key not in tasks:
+            tasks[key] = progress.add_task(f"{name} (seed {seed})", total=args.epochs)
+        progress.update(tasks[key], completed=epoch)
 
+    progress.start()
+    try:
         results = compare(dataset=args.dataset, activations=names, hidden=hidden, epochs=args.epochs, lr=args.lr,
                           batch_size=args.batch_size, seed=args.seed, seeds=args.seeds, target=args.target,
                           on_epoch=on_epoch)
+    except BaseException:
+        # The error is to be the one line on stderr: clear the bars, and stop the live display
+        # only (Progress.stop adds a blank line when stderr is not a terminal).
+        progress.live.transient = True
+        progress.live.stop()
+        raise
+    progress.stop()
     metric = results[0].metric
     label = "accuracy" if metric == "accuracy" else "R²"
     pm = args.seeds > 1

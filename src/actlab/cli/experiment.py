@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any
 
-from actlab.cli import UsageError, check_writable
+from actlab.cli import SEED_MAX, check_writable, parse_seed
 
 DEFAULT_OUT = "actlab-out/experiments"
 
@@ -21,7 +21,8 @@ def add_parser(sub: Any, command: str) -> None:
     p.add_argument("name", metavar="NAME", help="the experiment: " + ", ".join(names))
     p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                    help=f"folder for the figures, NAME.png and NAME.svg (default {DEFAULT_OUT})")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data split, initialisation and shuffles")
+    p.add_argument("--seed", type=parse_seed, default=0,
+                   help=f"seed of the data split, initialisation and shuffles, 0 to {SEED_MAX} (default 0)")
     p.add_argument("--quick", action="store_true", help="the small, fast configuration the tests use")
 
 
@@ -56,8 +57,6 @@ def run(args: Any) -> int:
     from actlab.lab import get_experiment
 
     exp = get_experiment(args.name)  # ValueError ("did you mean ...?") exits 2
-    if args.seed < 0:
-        raise UsageError(f"--seed: must be a non-negative integer, got {args.seed}")
     check_writable(args.out, flag="--out", directory=True)
     start = time.perf_counter()
     result = exp.run(seed=args.seed, quick=args.quick)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from actlab.cli import check_writable
+from actlab.cli import SEED_MAX, check_writable, parse_seed
 
 
 def add_parser(sub: Any, command: str) -> None:
@@ -18,7 +18,8 @@ def add_parser(sub: Any, command: str) -> None:
         "The page works offline; the experiments' figures are also written to DIR/figures.",
     )
     p.add_argument("--out", default="report", metavar="DIR", help="the directory to write (default: report)")
-    p.add_argument("--seed", type=int, default=0, metavar="N", help="the experiments' seed (default: 0)")
+    p.add_argument("--seed", type=parse_seed, default=0, metavar="N",
+                   help=f"the experiments' seed, 0 to {SEED_MAX} (default: 0)")
     p.add_argument(
         "--quick", action="store_true", help="the experiments' small, fast configurations"
     )
