@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -108,4 +109,45 @@ def test_plain_npy(tmp_path: Path) -> None:
     path = tmp_path / "array.npy"
     np.save(path, np.arange(3))
     with pytest.raises(ValueError, match="not a valid actlab model file"):
+        nn.load(path)
+
+
+def _craft(path: Path, layers: list[dict[str, object]], **arrays: np.ndarray) -> Path:
+    meta = {"format": "actlab.nn/1", "dtype": "float64", "output": "softmax", "layers": layers}
+    np.savez(path, __actlab__=np.array(json.dumps(meta)), **arrays)
+    return path
+
+
+def test_widths_must_chain(tmp_path: Path) -> None:
+    # Dense(4, 5) → tanh → Dense(6, 3), each with matching arrays: the model cannot run.
+    path = _craft(tmp_path / "chain.npz",
+                  [{"type": "Dense", "n_in": 4, "n_out": 5, "init": "glorot"},
+                   {"type": "Activation", "name": "tanh", "params": {}},
+                   {"type": "Dense", "n_in": 6, "n_out": 3, "init": "glorot"}],
+                  W0=np.ones((4, 5)), b0=np.zeros(5), W1=np.ones((6, 3)), b1=np.zeros(3))
+    with pytest.raises(ValueError, match=r"not a valid actlab model file .*Dense\(6, 3.*takes 6 inputs.*output 5"):
+        nn.load(path)
+
+
+def test_header_sizes_checked_before_allocating(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The header claims a 10⁶×10⁶ layer (7.3 TiB) but the file holds a 4×3 array: refused
+    # before any weights are drawn.
+    import actlab.nn.layers
+
+    def no_alloc(*args: object, **kwargs: object) -> None:
+        raise AssertionError("init_weights called before the stored shapes were checked")
+
+    monkeypatch.setattr(actlab.nn.layers, "init_weights", no_alloc)
+    path = _craft(tmp_path / "huge.npz", [{"type": "Dense", "n_in": 10**6, "n_out": 10**6, "init": "glorot"}],
+                  W0=np.ones((4, 3)), b0=np.zeros(3))
+    with pytest.raises(ValueError, match=r"weights of layer 0 have shape \(4, 3\)/\(3,\).*expected \(1000000, 1000000\)"):
+        nn.load(path)
+    path = _craft(tmp_path / "maxout.npz",
+                  [{"type": "Maxout", "n_in": 4, "n_out": 10**6, "pieces": 3, "init": "lecun"}],
+                  W0=np.ones((4, 6)), b0=np.zeros(6))
+    with pytest.raises(ValueError, match=r"weights of layer 0 .*expected \(4, 3000000\)"):
+        nn.load(path)
+    path = _craft(tmp_path / "float.npz", [{"type": "Dense", "n_in": 4.0, "n_out": 3, "init": "glorot"}],
+                  W0=np.ones((4, 3)), b0=np.zeros(3))
+    with pytest.raises(ValueError, match="n_in must be a positive integer, got 4.0"):
         nn.load(path)

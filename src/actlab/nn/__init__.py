@@ -18,10 +18,10 @@ from .layers import Activation, Dense, Layer, Maxout, Sequential, ZeroGradientEr
 from .losses import MeanSquaredError, SoftmaxCrossEntropy, loss_for
 from .optim import SGD, Adam
 from .perceptron import Perceptron
-from .train import History, fit, gradient_norms, score
+from .train import DivergenceError, History, fit, gradient_norms, score
 
 __all__ = [
-    "Activation", "Adam", "Dataset", "Dense", "History", "Layer", "Maxout", "MeanSquaredError",
+    "Activation", "Adam", "Dataset", "Dense", "DivergenceError", "History", "Layer", "Maxout", "MeanSquaredError",
     "Perceptron", "SGD", "Sequential", "SoftmaxCrossEntropy", "ZeroGradientError", "build_mlp",
     "datasets", "default_init", "fit", "gradcheck", "gradient_norms", "init_weights", "load",
     "loss_for", "save", "score",

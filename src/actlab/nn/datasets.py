@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._checks import fraction, seed_int
+
 NAMES = ("digits", "iris", "breast_cancer", "diabetes", "moons", "spirals", "xor")
 
 
@@ -75,10 +77,10 @@ def _raw(name: str, seed: int) -> tuple[NDArray[Any], NDArray[Any], str]:
 
 def load(name: str, *, seed: int = 0, test_size: float = 0.25) -> Dataset:
     """Load ``name`` (one of :data:`NAMES`), split with ``seed`` and standardise."""
-    if name not in NAMES:
+    if not isinstance(name, str) or name not in NAMES:
         raise ValueError(f"unknown dataset {name!r}: expected one of {', '.join(NAMES)}")
-    if not 0 < test_size < 1:
-        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
+    test_size = fraction("test_size", test_size)
+    seed = seed_int("seed", seed)
     from sklearn.model_selection import train_test_split
 
     X, y, task = _raw(name, seed)

@@ -29,8 +29,9 @@ RELU_FAMILY = frozenset({"relu", "leaky_relu", "prelu", "relu6", "elu", "celu"})
 LECUN_FAMILY = frozenset({"selu", "maxout"})
 
 
-def default_init(activation: str | None) -> str:
-    """The default scheme for weights followed by ``activation``.
+def default_init(activation: Any) -> str:
+    """The default scheme for weights followed by ``activation`` (a name, an alias, an
+    ``actlab.Activation`` or None).
 
     lecun for selu and maxout, he for the relu family (relu, leaky_relu, ...), glorot otherwise.
     """
@@ -38,7 +39,12 @@ def default_init(activation: str | None) -> str:
         return "glorot"
     import actlab
 
-    name = actlab.canonical_name(activation) if isinstance(activation, str) else activation
+    if isinstance(activation, str):
+        name = actlab.canonical_name(activation)
+    elif isinstance(activation, actlab.Activation):
+        name = activation.name
+    else:
+        raise TypeError(f"activation must be a name, an actlab.Activation or None, got {activation!r}")
     if name in LECUN_FAMILY:
         return "lecun"
     if name in RELU_FAMILY:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import positive_int
 from .layers import Activation, Dense, Layer, Maxout, Sequential
 
 FORMAT = "actlab.nn/1"
@@ -77,13 +78,19 @@ def load(path: str | os.PathLike[str]) -> Sequential:
         for spec in meta["layers"]:
             kind = spec["type"]
             if kind in ("Dense", "Maxout"):
-                if kind == "Dense":
-                    layer: Layer = Dense(spec["n_in"], spec["n_out"], init=spec["init"], rng=0, dtype=dtype)
-                else:
-                    layer = Maxout(spec["n_in"], spec["n_out"], pieces=spec["pieces"], init=spec["init"], rng=0, dtype=dtype)
+                # Check the stored arrays against the header before building (allocating) the
+                # layer: a header may claim any size.
+                n_in, n_out = positive_int("n_in", spec["n_in"]), positive_int("n_out", spec["n_out"])
+                pieces = positive_int("pieces", spec["pieces"]) if kind == "Maxout" else 1
                 W, b = files[f"W{k}"], files[f"b{k}"]
-                if W.shape != layer.W.shape or b.shape != layer.b.shape or W.dtype != dtype or b.dtype != dtype:
-                    raise _bad(path, f"weights of layer {k} have shape {W.shape}/{b.shape} and dtype {W.dtype}")
+                if (W.shape != (n_in, n_out * pieces) or b.shape != (n_out * pieces,)
+                        or W.dtype != dtype or b.dtype != dtype):
+                    raise _bad(path, f"weights of layer {k} have shape {W.shape}/{b.shape} and dtype {W.dtype}, "
+                                     f"expected {(n_in, n_out * pieces)}/{(n_out * pieces,)} and {dtype}")
+                if kind == "Dense":
+                    layer: Layer = Dense(n_in, n_out, init=spec["init"], rng=0, dtype=dtype)
+                else:
+                    layer = Maxout(n_in, n_out, pieces=pieces, init=spec["init"], rng=0, dtype=dtype)
                 layer.W[...] = W  # type: ignore[attr-defined]
                 layer.b[...] = b  # type: ignore[attr-defined]
                 k += 1

@@ -7,6 +7,7 @@ the activation object's own vector-Jacobian product ``act.backward(z, g, y=f(z))
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 import actlab
 
+from ._checks import features, positive_int, seed_int
 from .init import check_init, default_init, init_weights
 
 Array = NDArray[Any]
@@ -22,16 +24,16 @@ _DTYPES = (np.float32, np.float64)
 
 
 def check_dtype(dtype: Any) -> np.dtype[Any]:
-    dt = np.dtype(dtype)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"dtype {dtype!r} is not supported: use float32 or float64") from None
     if dt not in [np.dtype(d) for d in _DTYPES]:
         raise ValueError(f"dtype {dt} is not supported: use float32 or float64")
     return dt
 
 
-def _check_size(what: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
+_check_size = positive_int
 
 
 class ZeroGradientError(ValueError):
@@ -67,7 +69,7 @@ class Dense(Layer):
         init: str | None = None,
         rng: np.random.Generator | int | None = None,
         dtype: Any = np.float64,
-        activation: str | None = None,
+        activation: str | actlab.Activation | None = None,
     ) -> None:
         self.n_in = _check_size("n_in", n_in)
         self.n_out = _check_size("n_out", n_out)
@@ -90,7 +92,8 @@ class Dense(Layer):
     def __repr__(self) -> str:
         return f"Dense({self.n_in}, {self.n_out}, init={self.init!r}, dtype={self.dtype.name})"
 
-    def forward(self, X: Array, *, train: bool = True) -> Array:
+    def forward(self, X: ArrayLike, *, train: bool = True) -> Array:
+        X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != self.n_in:
             raise ValueError(f"{type(self).__name__}: input has shape {X.shape}, expected (n, {self.n_in})")
         if train:
@@ -102,6 +105,10 @@ class Dense(Layer):
     def backward(self, g: Array, *, need_input_grad: bool = True) -> Array | None:
         if self._X is None:
             raise ValueError("backward called before forward")
+        g = np.asarray(g)
+        if g.shape != (self._X.shape[0], self.W.shape[1]):
+            raise ValueError(f"{type(self).__name__}: gradient has shape {g.shape}, "
+                             f"expected {(self._X.shape[0], self.W.shape[1])} (the shape of its output)")
         np.matmul(self._X.T, g, out=self.grad_W)
         np.sum(g, axis=0, out=self.grad_b)
         return g @ self.W.T if need_input_grad else None
@@ -199,16 +206,33 @@ class Maxout(Dense):
         return super().backward(self.act.backward(self._z, g), need_input_grad=need_input_grad)
 
 
+def _check_chain(layers: list[Any]) -> None:
+    """Every item a Layer, and each Dense's n_in the width of what comes before it."""
+    width: int | None = None
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, Layer):
+            raise TypeError(f"layers[{i}] must be a Layer (Dense, Activation, Maxout), got {layer!r}")
+        if isinstance(layer, Dense):
+            if width is not None and layer.n_in != width:
+                raise ValueError(f"layers[{i}] {layer!r} takes {layer.n_in} inputs, "
+                                 f"but the layers before it output {width}")
+            width = layer.n_out
+        elif not isinstance(layer, Activation):
+            width = None  # a layer of another kind: its width is unknown
+
+
 class Sequential:
     """Layers applied in order.  ``forward`` returns logits (the output activation is fused
     into the loss); ``backward(grad_logits)`` fills every layer's ``grads``."""
 
     def __init__(self, layers: list[Layer], *, output: str = "softmax") -> None:
+        layers = list(layers)
         if not layers:
             raise ValueError("Sequential needs at least one layer")
         if output not in ("softmax", "identity"):
             raise ValueError(f"output must be 'softmax' or 'identity', got {output!r}")
-        self.layers = list(layers)
+        _check_chain(layers)
+        self.layers = layers
         self.output = output
         dts = {layer.dtype for layer in self.layers if isinstance(layer, Dense)}
         if len(dts) > 1:
@@ -228,17 +252,19 @@ class Sequential:
     def step_layers(self) -> list[Activation]:
         return [l for l in self.layers if isinstance(l, Activation) and l.act.name == "step"]
 
-    def _input(self, X: ArrayLike) -> Array:
-        arr = np.asarray(X)
-        if arr.ndim != 2:
-            raise ValueError(f"X must be 2-d (samples, features), got shape {arr.shape}")
-        return arr.astype(self.dtype, copy=False)
+    def _input(self, X: ArrayLike, what: str) -> Array:
+        """X checked (finite, 2-d, real) and cast to the model's dtype."""
+        return features(X, dtype=self.dtype, what=what)
 
-    def forward(self, X: ArrayLike, *, train: bool = True) -> Array:
-        h = self._input(X)
+    def _run(self, h: Array, *, train: bool) -> Array:
+        """The logits of an input already checked by :meth:`_input`."""
         for layer in self.layers:
             h = layer.forward(h, train=train)
         return h
+
+    def forward(self, X: ArrayLike, *, train: bool = True) -> Array:
+        """The logits; X must be finite (as for :func:`actlab.nn.fit`)."""
+        return self._run(self._input(X, "forward"), train=train)
 
     def backward(self, grad_logits: Array, *, need_input_grad: bool = False) -> Array | None:
         """Backprop ∂L/∂logits through every layer, filling ``grads``; returns ∂L/∂X when
@@ -258,18 +284,21 @@ class Sequential:
         """Class probabilities softmax(logits) (classification models)."""
         if self.output != "softmax":
             raise ValueError("predict_proba needs a softmax output; this model is a regressor")
-        return actlab.get("softmax")(self.forward(X, train=False))
+        return actlab.get("softmax")(self._run(self._input(X, "predict_proba"), train=False))
 
     def predict(self, X: ArrayLike) -> Array:
         """Class labels (argmax of the logits) or, for identity output, the values (1 column → 1-d)."""
-        out = self.forward(X, train=False)
+        return self._predict(self._input(X, "predict"))
+
+    def _predict(self, X: Array) -> Array:
+        out = self._run(X, train=False)
         if self.output == "softmax":
             return np.argmax(out, axis=1)
         return out[:, 0] if out.shape[1] == 1 else out
 
     def hidden_outputs(self, X: ArrayLike) -> list[Array]:
         """Each hidden activation layer's output (Activation and Maxout layers), in order."""
-        h = self._input(X)
+        h = self._input(X, "hidden_outputs")
         outs = []
         for layer in self.layers:
             h = layer.forward(h, train=False)
@@ -305,11 +334,16 @@ def build_mlp(
 ) -> Sequential:
     """A multilayer perceptron: Dense + activation per hidden width, then a Dense output.
 
-    ``activation="maxout"`` builds Maxout layers of ``pieces`` linear pieces per unit.  The
-    output activation (softmax or identity) is fused into the loss.
+    ``hidden`` is a list of widths (``[]`` for none).  ``activation="maxout"`` builds Maxout
+    layers of ``pieces`` linear pieces per unit.  The output activation (softmax or
+    identity) is fused into the loss.
     """
+    if (isinstance(hidden, (str, bytes)) or not isinstance(hidden, Iterable)
+            or (isinstance(hidden, np.ndarray) and hidden.ndim != 1)):
+        raise ValueError(f"hidden must be a list of layer widths such as [64, 64], got {hidden!r}")
     widths = [_check_size("hidden width", h) for h in hidden]
-    rng = np.random.default_rng(seed)
+    pieces = _check_size("pieces", pieces)
+    rng = np.random.default_rng(seed_int("seed", seed))
     act = actlab.get(activation)
     layers: list[Layer] = []
     width = _check_size("n_in", n_in)

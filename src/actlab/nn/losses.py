@@ -15,7 +15,23 @@ from numpy.typing import ArrayLike, NDArray
 
 import actlab
 
+from ._checks import class_labels
+
 Array = NDArray[Any]
+
+OUTPUTS = ("softmax", "identity")
+
+
+def _logits(logits: ArrayLike, what: str) -> Array:
+    """A 2-d, non-empty batch of real logits (integers are taken as float64)."""
+    z = np.asarray(logits)
+    if z.dtype.kind not in "biuf":
+        raise ValueError(f"{what}: logits must hold real numbers, got dtype {z.dtype}")
+    if z.ndim != 2:
+        raise ValueError(f"{what}: logits must be 2-d (samples, outputs), got shape {z.shape}")
+    if z.shape[0] == 0:
+        raise ValueError(f"{what}: logits has no rows: the mean loss of an empty batch is undefined")
+    return z if z.dtype.kind == "f" else z.astype(np.float64)
 
 
 class SoftmaxCrossEntropy:
@@ -26,61 +42,80 @@ class SoftmaxCrossEntropy:
     def __init__(self) -> None:
         self._lsm = actlab.get("log_softmax")
 
-    def _onehot(self, logits: Array, y: ArrayLike, fill: float = 1.0) -> Array:
-        labels = np.asarray(y)
-        if labels.ndim != 1 or labels.shape[0] != logits.shape[0]:
-            raise ValueError(f"y must be 1-d labels of length {logits.shape[0]}, got shape {labels.shape}")
-        if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
-            raise ValueError(f"labels must be in [0, {logits.shape[1]}), got {labels.min()}..{labels.max()}")
-        onehot = np.zeros(logits.shape, dtype=logits.dtype)
-        onehot[np.arange(labels.shape[0]), labels.astype(np.intp)] = fill
-        return onehot
+    def _check(self, logits: ArrayLike, y: ArrayLike) -> tuple[Array, NDArray[np.intp]]:
+        z = _logits(logits, "SoftmaxCrossEntropy")
+        labels = class_labels(y, what="SoftmaxCrossEntropy", n=z.shape[0], n_classes=z.shape[1])
+        return z, labels
 
-    def value(self, logits: Array, y: ArrayLike) -> float:
-        onehot = self._onehot(logits, y)
-        return float(-np.sum(self._lsm(logits) * onehot) / logits.shape[0])
+    def value(self, logits: ArrayLike, y: ArrayLike) -> float:
+        z, labels = self._check(logits, y)
+        # Pick each row's target entry: a sum against one-hot would form -inf·0 = NaN for a
+        # -inf logit of another class.
+        return float(-np.mean(self._lsm(z)[np.arange(z.shape[0]), labels]))
 
-    def gradient(self, logits: Array, y: ArrayLike) -> Array:
+    def gradient(self, logits: ArrayLike, y: ArrayLike) -> Array:
         return self.value_and_gradient(logits, y)[1]
 
-    def value_and_gradient(self, logits: Array, y: ArrayLike) -> tuple[float, Array]:
+    def value_and_gradient(self, logits: ArrayLike, y: ArrayLike) -> tuple[float, Array]:
         """Both at the cost of one log_softmax (its saved output feeds the backward pass)."""
-        g = self._onehot(logits, y, fill=-1.0 / logits.shape[0])
-        lsm = self._lsm(logits)
-        value = float(np.sum(lsm * g))
-        grad = self._lsm.backward(logits, g, y=lsm)
-        return value, grad.astype(logits.dtype, copy=False)
+        z, labels = self._check(logits, y)
+        rows = np.arange(z.shape[0])
+        g = np.zeros(z.shape, dtype=z.dtype)
+        g[rows, labels] = -1.0 / z.shape[0]
+        lsm = self._lsm(z)
+        value = float(-np.mean(lsm[rows, labels]))
+        grad = self._lsm.backward(z, g, y=lsm)
+        return value, grad.astype(z.dtype, copy=False)
 
 
 class MeanSquaredError:
-    """Mean squared error of an identity output."""
+    """Mean squared error of an identity output.
+
+    A difference too large for the dtype gives an infinite loss (its true value rounds to
+    inf), not a warning.
+    """
 
     output = "identity"
 
     @staticmethod
-    def _target(logits: Array, y: ArrayLike) -> Array:
-        t = np.asarray(y, dtype=logits.dtype)
-        if t.ndim == 1:
+    def _diff(logits: ArrayLike, y: ArrayLike) -> Array:
+        """z - y, y of shape (n, m) or, for one output, (n,)."""
+        z = _logits(logits, "MeanSquaredError")
+        t = np.asarray(y)
+        if t.dtype.kind not in "biuf":
+            raise ValueError(f"MeanSquaredError: y must be real numbers, got dtype {t.dtype}")
+        if t.ndim == 1 and z.shape[1] == 1:
             t = t[:, None]
-        if t.shape != logits.shape:
-            raise ValueError(f"y has shape {np.shape(y)}, expected {logits.shape} or ({logits.shape[0]},)")
-        return t
+        if t.shape != z.shape:
+            expected = f"({z.shape[0]},) or {z.shape}" if z.shape[1] == 1 else f"{z.shape}"
+            raise ValueError(f"MeanSquaredError: y has shape {np.shape(y)}, expected {expected} "
+                             f"for logits of shape {z.shape}")
+        with np.errstate(over="ignore"):
+            return z - t.astype(z.dtype, copy=False)
 
-    def value(self, logits: Array, y: ArrayLike) -> float:
-        d = logits - self._target(logits, y)
-        return float(np.mean(d * d))
+    def value(self, logits: ArrayLike, y: ArrayLike) -> float:
+        d = self._diff(logits, y)
+        with np.errstate(over="ignore"):
+            return float(np.mean(d * d))
 
-    def gradient(self, logits: Array, y: ArrayLike) -> Array:
-        d = logits - self._target(logits, y)
-        d *= 2 / d.size
+    def gradient(self, logits: ArrayLike, y: ArrayLike) -> Array:
+        d = self._diff(logits, y)
+        with np.errstate(over="ignore"):
+            d *= 2 / d.size
         return d
 
-    def value_and_gradient(self, logits: Array, y: ArrayLike) -> tuple[float, Array]:
-        d = logits - self._target(logits, y)
-        value = float(np.mean(d * d))
-        d *= 2 / d.size
+    def value_and_gradient(self, logits: ArrayLike, y: ArrayLike) -> tuple[float, Array]:
+        d = self._diff(logits, y)
+        with np.errstate(over="ignore"):
+            value = float(np.mean(d * d))
+            d *= 2 / d.size
         return value, d
 
 
 def loss_for(output: str) -> SoftmaxCrossEntropy | MeanSquaredError:
-    return SoftmaxCrossEntropy() if output == "softmax" else MeanSquaredError()
+    """The loss fused with ``output``: SoftmaxCrossEntropy for "softmax", MeanSquaredError for "identity"."""
+    if output == "softmax":
+        return SoftmaxCrossEntropy()
+    if output == "identity":
+        return MeanSquaredError()
+    raise ValueError(f"output must be one of {', '.join(map(repr, OUTPUTS))}, got {output!r}")

@@ -12,19 +12,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._checks import positive_number as _positive
+from ._checks import unit_interval as _unit
+
 Pairs = list[tuple[NDArray[Any], NDArray[Any]]]
-
-
-def _positive(name: str, value: float) -> float:
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return float(value)
-
-
-def _unit(name: str, value: float) -> float:
-    if not (0 <= value < 1):
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-    return float(value)
 
 
 class SGD:

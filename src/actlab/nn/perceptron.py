@@ -15,17 +15,17 @@ from numpy.typing import ArrayLike, NDArray
 
 import actlab
 
+from ._checks import features, positive_int, positive_number, seed_int
+from .layers import check_dtype
+
 
 class Perceptron:
     """A single layer of ``n_out`` step units over ``n_in`` inputs."""
 
     def __init__(self, n_in: int, n_out: int = 1, *, lr: float = 1.0, dtype: Any = np.float64) -> None:
-        for what, v in (("n_in", n_in), ("n_out", n_out)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{what} must be a positive integer, got {v!r}")
-        if not np.isfinite(lr) or lr <= 0:
-            raise ValueError(f"lr must be a positive number, got {lr!r}")
-        self.n_in, self.n_out, self.lr = int(n_in), int(n_out), float(lr)
+        self.n_in, self.n_out = positive_int("n_in", n_in), positive_int("n_out", n_out)
+        self.lr = positive_number("lr", lr)
+        dtype = check_dtype(dtype)
         self.W: NDArray[Any] = np.zeros((self.n_in, self.n_out), dtype=dtype)
         self.b: NDArray[Any] = np.zeros(self.n_out, dtype=dtype)
         self._step = actlab.get("step")
@@ -34,6 +34,8 @@ class Perceptron:
 
     def _targets(self, y: ArrayLike, n: int) -> NDArray[Any]:
         t = np.asarray(y)
+        if t.dtype.kind not in "biuf":
+            raise ValueError(f"perceptron targets must be 0 or 1, got dtype {t.dtype}")
         if t.ndim == 1:
             t = t[:, None]
         if t.shape != (n, self.n_out):
@@ -42,9 +44,12 @@ class Perceptron:
             raise ValueError("perceptron targets must be 0 or 1")
         return t.astype(self.W.dtype)
 
+    def _input(self, X: ArrayLike, what: str) -> NDArray[Any]:
+        return features(X, dtype=self.W.dtype, what=what, n_features=self.n_in)
+
     def predict(self, X: ArrayLike) -> NDArray[Any]:
-        """step(X W + b), 0/1 per unit (1-d for a single unit)."""
-        out = self._step(np.asarray(X, dtype=self.W.dtype) @ self.W + self.b)
+        """step(X W + b), 0/1 per unit (1-d for a single unit); X finite, of shape (n, n_in)."""
+        out = self._step(self._input(X, "Perceptron.predict") @ self.W + self.b)
         return out[:, 0] if self.n_out == 1 else out
 
     def fit(self, X: ArrayLike, y: ArrayLike, *, epochs: int = 100, seed: int = 0) -> "Perceptron":
@@ -52,11 +57,10 @@ class Perceptron:
 
         ``errors`` records the mistakes per pass and ``converged`` whether a pass was clean.
         """
-        Xa = np.asarray(X, dtype=self.W.dtype)
-        if Xa.ndim != 2 or Xa.shape[1] != self.n_in:
-            raise ValueError(f"X has shape {Xa.shape}, expected (n, {self.n_in})")
+        epochs = positive_int("epochs", epochs)
+        rng = np.random.default_rng(seed_int("seed", seed))
+        Xa = self._input(X, "Perceptron.fit")
         t = self._targets(y, Xa.shape[0])
-        rng = np.random.default_rng(seed)
         self.errors, self.converged = [], False
         for _ in range(epochs):
             mistakes = 0

@@ -7,14 +7,17 @@ dtype give the same weights bit for bit.
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._checks import class_labels, features, fraction, is_real, positive_int, seed_int
 from .layers import Sequential, ZeroGradientError
 from .losses import MeanSquaredError, SoftmaxCrossEntropy
 
@@ -37,13 +40,24 @@ class History:
         return len(self.loss)
 
 
+class DivergenceError(ValueError, FloatingPointError):
+    """Training overflowed: the loss, the gradients or the weights became inf or NaN."""
+
+
 def score(model: Sequential, X: ArrayLike, y: ArrayLike) -> float:
     """Accuracy for a softmax model; R² = 1 - Σ(y-ŷ)²/Σ(y-ȳ)² for an identity model."""
-    pred = model.predict(X)
-    t = np.asarray(y)
+    Xa, ya = _check_xy(model, X, y, "score")
+    return _score(model, Xa, ya)
+
+
+def _score(model: Sequential, Xa: NDArray[Any], ya: NDArray[Any]) -> float:
+    """:func:`score` of arguments already checked by ``_check_xy``."""
+    pred = model._predict(Xa)
     if model.output == "softmax":
-        return float(np.mean(pred == t))
-    t = t.astype(np.float64).reshape(pred.shape)
+        return float(np.mean(pred == ya))
+    if ya.shape != pred.shape and not (pred.ndim == 1 and ya.shape == (pred.shape[0], 1)):
+        raise ValueError(f"score: y has shape {ya.shape}, expected {pred.shape} (the model's output)")
+    t = ya.astype(np.float64).reshape(pred.shape)
     ss_res = float(np.sum((t - pred) ** 2))
     ss_tot = float(np.sum((t - t.mean(axis=0)) ** 2))
     return 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0
@@ -58,36 +72,57 @@ def _check_step(model: Sequential) -> None:
         )
 
 
+def _check_loss(model: Sequential, loss: Any, what: str) -> None:
+    """``loss`` a loss object whose output activation is the model's."""
+    if not all(callable(getattr(loss, m, None)) for m in ("value", "gradient", "value_and_gradient")):
+        raise TypeError(f"{what}: loss must be a loss object such as SoftmaxCrossEntropy() or "
+                        f"MeanSquaredError(), got {loss!r}")
+    if getattr(loss, "output", model.output) != model.output:
+        raise ValueError(f"loss {type(loss).__name__} does not match the model's {model.output!r} output")
+
+
+def _n_outputs(model: Sequential) -> int | None:
+    dense = model.dense_layers
+    return dense[-1].n_out if dense else None
+
+
 def _check_xy(model: Sequential, X: ArrayLike, y: ArrayLike, what: str) -> tuple[NDArray[Any], NDArray[Any]]:
-    Xa = np.asarray(X)
+    """X (finite, 2-d, at least one row) in the model's dtype, and y: class labels as intp for
+    a softmax model, finite real targets for an identity one."""
+    Xa = features(X, dtype=model.dtype, what=what)
+    if Xa.shape[0] == 0:
+        raise ValueError(f"{what}: X has no rows")
     ya = np.asarray(y)
-    if Xa.ndim != 2:
-        raise ValueError(f"{what}: X must be 2-d, got shape {Xa.shape}")
-    if ya.shape[0] != Xa.shape[0]:
-        raise ValueError(f"{what}: X has {Xa.shape[0]} rows but y has {ya.shape[0]}")
-    if not np.all(np.isfinite(Xa)):
-        raise ValueError(f"{what}: X contains NaN or infinity")
+    if ya.ndim == 0 or ya.shape[0] != Xa.shape[0]:
+        raise ValueError(f"{what}: X has {Xa.shape[0]} rows but y has "
+                         f"{'shape ()' if ya.ndim == 0 else ya.shape[0]}")
     if model.output == "softmax":
-        _check_labels(ya, what)
+        ya = class_labels(ya, what=what, n_classes=_n_outputs(model))
     elif ya.dtype.kind not in "biuf":
         raise ValueError(f"{what}: y must be real numbers, got dtype {ya.dtype}")
     elif not np.all(np.isfinite(ya)):
         raise ValueError(f"{what}: y contains NaN or infinity")
-    return Xa.astype(model.dtype, copy=False), ya
+    return Xa, ya
 
 
-def _check_labels(y: NDArray[Any], what: str) -> None:
-    """Class labels: a 1-d array of whole numbers (their range is the loss's to check),
-    so that 1.5 is refused rather than truncated to class 1."""
-    if y.ndim != 1:
-        raise ValueError(f"{what}: y must be 1-d class labels, got shape {y.shape}")
-    if y.dtype.kind in "biu":
-        return
-    if y.dtype.kind != "f":
-        raise ValueError(f"{what}: y must be whole-number class labels, got dtype {y.dtype}")
-    bad = ~np.isfinite(y) | (y != np.round(y))
-    if bad.any():
-        raise ValueError(f"{what}: y must be whole-number class labels, got {y[bad][0].item()!r}")
+@contextmanager
+def _diverging(epoch: int, optimizer: Any) -> Iterator[None]:
+    """Floating-point overflow or invalid operations during an epoch raise a DivergenceError."""
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            yield
+    except FloatingPointError as exc:
+        if isinstance(exc, DivergenceError):
+            raise
+        raise _diverged(epoch, optimizer, f"NumPy: {exc}") from None
+
+
+def _diverged(epoch: int, optimizer: Any, why: str) -> DivergenceError:
+    lr = getattr(optimizer, "lr", None)
+    return DivergenceError(
+        f"fit: training diverged in epoch {epoch} ({why}): the loss or the weights overflowed; "
+        f"try a smaller learning rate{f' than lr={lr!r}' if lr is not None else ''}, or standardise X and y"
+    )
 
 
 def fit(
@@ -109,29 +144,37 @@ def fit(
     ``validation`` is (X_val, y_val) or a fraction of the training rows held out (seeded).
     ``early_stopping=p`` stops after p epochs without a lower validation loss and restores
     the best weights.  ``callback(epoch, model)`` runs after each epoch (epoch from 1), and
-    its time is not counted in ``epoch_time``.
+    its time is not counted in ``epoch_time``.  A run whose loss or weights overflow raises
+    :class:`DivergenceError` naming the epoch (the weights are left as they were then).
     """
     _check_step(model)
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if early_stopping is not None and (not isinstance(early_stopping, int) or early_stopping < 1):
-        raise ValueError(f"early_stopping must be a positive integer patience, got {early_stopping!r}")
-    if getattr(loss, "output", model.output) != model.output:
-        raise ValueError(f"loss {type(loss).__name__} does not match the model's {model.output!r} output")
+    epochs = positive_int("epochs", epochs)
+    batch_size = positive_int("batch_size", batch_size)
+    if early_stopping is not None:
+        early_stopping = positive_int("early_stopping", early_stopping)
+    seed = seed_int("seed", seed)
+    _check_loss(model, loss, "fit")
+    if not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"fit: optimizer must be an optimizer such as Adam() or SGD(), got {optimizer!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"fit: callback must be callable, got {callback!r}")
     Xa, ya = _check_xy(model, X, y, "fit")
     rng = np.random.default_rng(seed)
     Xv = yv = None
-    if isinstance(validation, float):
-        if not 0 < validation < 1:
-            raise ValueError(f"validation fraction must be in (0, 1), got {validation!r}")
+    if is_real(validation):
+        frac = fraction("validation", validation)
         order = rng.permutation(Xa.shape[0])
-        n_val = max(1, int(round(validation * Xa.shape[0])))
+        n_val = max(1, int(round(frac * Xa.shape[0])))
+        if n_val >= Xa.shape[0]:
+            raise ValueError(f"fit: validation={validation!r} leaves no training rows (X has {Xa.shape[0]})")
         Xv, yv = Xa[order[:n_val]], ya[order[:n_val]]
         Xa, ya = Xa[order[n_val:]], ya[order[n_val:]]
-    elif validation is not None:
+    elif isinstance(validation, (tuple, list)) and len(validation) == 2:
         Xv, yv = _check_xy(model, validation[0], validation[1], "validation")
+    elif validation is not None:
+        got = (f"a {type(validation).__name__} of length {len(validation)}"
+               if isinstance(validation, (tuple, list)) else repr(validation))
+        raise ValueError(f"validation must be a fraction in (0, 1) or a pair (X_val, y_val), got {got}")
     if early_stopping is not None and Xv is None:
         raise ValueError("early_stopping needs validation data (validation=...)")
 
@@ -145,25 +188,30 @@ def fit(
         start = time.perf_counter()
         order = rng.permutation(n)
         total = 0.0
-        for lo in range(0, n, batch_size):
-            idx = order[lo : lo + batch_size]
-            xb, yb = Xa[idx], ya[idx]
-            value, grad = loss.value_and_gradient(model.forward(xb), yb)
-            total += value * len(idx)
-            model.backward(grad)
-            optimizer.step(pairs)
-        history.epoch_time.append(time.perf_counter() - start)
-        history.loss.append(total / n)
-        if Xv is not None:
-            vl = loss.value(model.forward(Xv, train=False), yv)
-            history.val_loss.append(vl)
-            history.val_accuracy.append(score(model, Xv, yv))
-            if vl < best:
-                best, since_best, history.best_epoch = vl, 0, epoch
-                if early_stopping is not None:
-                    best_weights = [p.copy() for p, _ in pairs]
-            else:
-                since_best += 1
+        with _diverging(epoch, optimizer):
+            for lo in range(0, n, batch_size):
+                idx = order[lo : lo + batch_size]
+                xb, yb = Xa[idx], ya[idx]
+                value, grad = loss.value_and_gradient(model._run(xb, train=True), yb)
+                if not math.isfinite(value):
+                    raise _diverged(epoch, optimizer, f"the batch loss is {value}")
+                total += value * len(idx)
+                model.backward(grad)
+                optimizer.step(pairs)
+            history.epoch_time.append(time.perf_counter() - start)
+            history.loss.append(total / n)
+            if Xv is not None:
+                vl = loss.value(model._run(Xv, train=False), yv)
+                if not math.isfinite(vl):
+                    raise _diverged(epoch, optimizer, f"the validation loss is {vl}")
+                history.val_loss.append(vl)
+                history.val_accuracy.append(_score(model, Xv, yv))
+                if vl < best:
+                    best, since_best, history.best_epoch = vl, 0, epoch
+                    if early_stopping is not None:
+                        best_weights = [p.copy() for p, _ in pairs]
+                else:
+                    since_best += 1
         if callback is not None:
             callback(epoch, model)
         if early_stopping is not None and since_best >= early_stopping:
@@ -178,7 +226,8 @@ def fit(
 def gradient_norms(model: Sequential, X: ArrayLike, y: ArrayLike, loss: Loss) -> list[float]:
     """‖∂L/∂W‖ (Frobenius) of each Dense layer on one batch (X, y), input to output."""
     _check_step(model)
+    _check_loss(model, loss, "gradient_norms")
     Xa, ya = _check_xy(model, X, y, "gradient_norms")
-    logits = model.forward(Xa)
+    logits = model._run(Xa, train=True)
     model.backward(loss.gradient(logits, ya))
     return [float(np.linalg.norm(layer.grad_W)) for layer in model.dense_layers]
