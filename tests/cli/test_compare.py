@@ -30,6 +30,16 @@ def test_compare_results_best_first() -> None:
         assert 0 <= r.dead_fraction <= 1 and r.grad_ratio > 0 and r.time_per_epoch > 0
 
 
+def test_a_diverging_run_is_a_row_not_the_end() -> None:
+    """At an absurd learning rate the regression's loss overflows in the first epoch: that
+    function's row says so, and the comparison goes on (no warning, no exception)."""
+    results = compare(dataset="diabetes", activations=["relu", "tanh"], hidden=(8,), epochs=2, lr=1e300)
+    assert sorted(r.activation for r in results) == ["relu", "tanh"]
+    for r in results:
+        assert r.error is not None and "diverged" in r.error and "lr=1e+300" in r.error
+        assert r.runs == []
+
+
 def test_regression_uses_r2() -> None:
     (r,) = compare(dataset="diabetes", activations=["tanh"], hidden=(8,), epochs=2, target=0.0)
     assert r.metric == "r2"

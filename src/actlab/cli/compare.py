@@ -124,7 +124,7 @@ def run(args: Any) -> int:
                   f"∇₁/∇_L: first layer's weight-gradient norm over the last's")
     for r in results:
         if r.error:
-            console.print(f"{r.activation}: {r.error} (use actlab.nn.Perceptron for step units)")
+            console.print(f"{r.activation}: {r.error}")
     if json_path is not None:
         payload = {
             "dataset": args.dataset, "hidden": hidden, "epochs": args.epochs, "lr": args.lr,

@@ -164,10 +164,14 @@ def compare(
                 cb = (lambda e, _n=name, _s=s: on_epoch(_n, _s, e)) if on_epoch else None
                 res.runs.append(run_one(datas[s], name, hidden=widths, epochs=epochs, lr=lr,
                                         batch_size=batch_size, seed=s, target=target, dtype=dtype, on_epoch=cb))
-        except nn.ZeroGradientError as exc:
-            res.error = f"not trainable by backprop: {name}'s derivative is 0, so every gradient is zero"
+        except nn.ZeroGradientError:
+            res.error = (f"not trainable by backprop: {name}'s derivative is 0, so every gradient is "
+                         f"zero (use actlab.nn.Perceptron for step units)")
             res.runs = []
-            del exc
+        except nn.DivergenceError:
+            # one function's run blowing up is a finding about it, not the end of the comparison
+            res.error = f"diverged: the loss overflowed at lr={lr:g}; try a smaller learning rate"
+            res.runs = []
         if res.runs:
             runs = res.runs
             res.score, res.score_sd = float(np.mean([r.score for r in runs])), _sd([r.score for r in runs])
