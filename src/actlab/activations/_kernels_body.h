@@ -211,7 +211,7 @@ static inline void FN(f_selu)(double x, int hi, double prm, double *f, double *d
     }                                                                                     \
     static inline void FN(f_leaky_relu_##sfx)(T x, T prm, T *f, T *d)                     \
     {                                                                                     \
-        /* with a = 0, a x is -0 for every x < 0; so at -inf too, not 0 * -inf = NaN */    \
+        /* with a = 0, a x is -0 for every x < 0; so at -inf too, not 0 * -inf = NaN */   \
         T neg = (prm == (T)0 && x < (T)0) ? -prm : x * prm;                               \
         *f = x >= (T)0 ? x : neg;                                                         \
         *d = x >= (T)0 ? (T)1 : (x == x ? prm : x);                                       \
