@@ -174,11 +174,14 @@ def test_large_init_saturates_sigmoid_and_tanh() -> None:
 
 
 def test_saturation_edges_match_the_threshold() -> None:
+    # edges[name] is (below, above): the flat region is z < below and z > above.
     edges = quick("saturation").data["edges"]
-    for name, edge in edges.items():
+    for name, (below, above) in edges.items():
         act = actlab.get(name)
-        assert math.isclose(float(act.derivative(edge)), 0.1 * act.max_derivative, rel_tol=1e-9)
-    assert 3.6 < edges["sigmoid"] < 3.7 and 1.8 < edges["tanh"] < 1.9
+        for edge in (below, above):
+            assert math.isclose(float(act.derivative(edge)), 0.1 * act.max_derivative, rel_tol=1e-9)
+        assert below == -above
+    assert 3.6 < edges["sigmoid"][1] < 3.7 and 1.8 < edges["tanh"][1] < 1.9
 
 
 def test_saturation_refuses_functions_without_a_flat_region() -> None:

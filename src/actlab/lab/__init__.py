@@ -20,6 +20,7 @@ True
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,8 +70,13 @@ def experiment(name: str, *, title: str, claim: str) -> Callable[[Callable[..., 
     def register(run: Callable[..., ExperimentResult]) -> Callable[..., ExperimentResult]:
         if name in EXPERIMENTS:
             raise ValueError(f"experiment {name!r} is registered twice")
-        EXPERIMENTS[name] = Experiment(name=name, title=title, claim=claim, run=run)
-        return run
+
+        @functools.wraps(run)
+        def checked(*args: Any, **settings: Any) -> ExperimentResult:
+            return run(*args, **_common_settings(settings))
+
+        EXPERIMENTS[name] = Experiment(name=name, title=title, claim=claim, run=checked)
+        return checked
 
     return register
 
@@ -89,8 +95,24 @@ def experiment_names() -> list[str]:
     return list(EXPERIMENTS)
 
 
+def _common_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` with ``seed`` (an int in [0, 2**32 - 1]) and ``quick`` (a bool) checked,
+    the settings every experiment takes; the rest is checked by the experiment itself."""
+    from . import _checks
+
+    out = dict(settings)
+    if "seed" in out:
+        out["seed"] = _checks.seed(out["seed"])
+    if "quick" in out:
+        out["quick"] = _checks.flag("quick", out["quick"])
+    return out
+
+
 def get_experiment(name: str) -> Experiment:
-    """The experiment called ``name``; ValueError naming the closest one if there is none."""
+    """The experiment called ``name``; ValueError naming the closest one if there is none
+    (TypeError if ``name`` is not a str)."""
+    if not isinstance(name, str):
+        raise TypeError(f"experiment name must be a str, got {name!r}")
     _load()
     if name in EXPERIMENTS:
         return EXPERIMENTS[name]
@@ -100,8 +122,11 @@ def get_experiment(name: str) -> Experiment:
 
 
 def run_experiment(name: str, **settings: Any) -> ExperimentResult:
-    """Run the experiment called ``name`` with keyword ``settings`` (``seed``, ``quick``, ...)."""
-    return get_experiment(name).run(**settings)
+    """Run the experiment called ``name`` with keyword ``settings`` (``seed``, ``quick``, ...).
+
+    ``seed`` must be an int in [0, 2**32 - 1] and ``quick`` a bool; both are checked first."""
+    experiment_ = get_experiment(name)
+    return experiment_.run(**_common_settings(settings))
 
 
 __all__ = [

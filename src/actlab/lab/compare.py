@@ -20,6 +20,8 @@ import numpy as np
 import actlab
 from actlab import nn
 
+from . import _checks
+
 GRAD_BATCH = 256
 
 
@@ -72,12 +74,6 @@ class CompareResult:
 
 def _sd(values: Sequence[float]) -> float:
     return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-
-
-def _check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def run_one(
@@ -138,21 +134,20 @@ def compare(
 
     Returns one :class:`CompareResult` per activation, best first (highest mean score;
     untrainable ones last).  ``on_epoch(activation, seed, epoch)`` reports progress.
+    Every setting is checked first: ``seed`` in [0, 2**32 - 1] with ``seed + seeds - 1``
+    too; hidden widths ≤ 100000, epochs and seeds ≤ 100000, batch_size ≤ 1000000.
     """
-    names = default_activations() if activations is None else [actlab.canonical_name(a) for a in activations]
-    if not names:
-        raise ValueError("no activations to compare")
-    for a in names:
-        actlab.get(a)
-    widths = [_check_positive_int("hidden width", h) for h in hidden]
-    if not widths:
-        raise ValueError("hidden must have at least one layer width")
-    _check_positive_int("epochs", epochs)
-    _check_positive_int("batch_size", batch_size)
-    _check_positive_int("seeds", seeds)
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if not (isinstance(target, (int, float)) and math.isfinite(target) and target <= 1):
+    names = _checks.activations(activations, default_activations())
+    widths = _checks.hidden_widths(hidden)
+    epochs = _checks.count("epochs", epochs, maximum=_checks.MAX_STEPS)
+    batch_size = _checks.count("batch_size", batch_size, maximum=_checks.MAX_SAMPLES)
+    seed = _checks.seed(seed)
+    seeds = _checks.count("seeds", seeds, maximum=_checks.MAX_STEPS)
+    if seed + seeds - 1 > _checks.SEED_MAX:  # the runs use seeds seed, seed + 1, ...
+        raise ValueError(f"seeds: the last seed, seed + seeds - 1 = {seed + seeds - 1}, is above {_checks.SEED_MAX}")
+    lr = _checks.positive("lr", lr)
+    target = _checks.real("target", target)
+    if target > 1:
         raise ValueError(f"target must be a number at most 1, got {target!r}")
     datas = {s: nn.datasets.load(dataset, seed=s) for s in range(seed, seed + seeds)}
     metric = "accuracy" if datas[seed].task == "classification" else "r2"

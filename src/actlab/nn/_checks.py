@@ -25,10 +25,16 @@ def positive_int(name: str, value: Any) -> int:
     return int(value)
 
 
+#: The largest seed: NumPy's legacy seeding and scikit-learn take unsigned 32-bit integers.
+SEED_MAX = 2**32 - 1
+
+
 def seed_int(name: str, value: Any) -> int:
-    """A seed: an int >= 0 (NumPy integers accepted, bools refused)."""
+    """A seed: an int in [0, :data:`SEED_MAX`] (NumPy integers accepted, bools refused)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer seed, got {value!r}")
+    if value > SEED_MAX:
+        raise ValueError(f"{name} must be an integer seed in [0, {SEED_MAX}] (2**32 - 1), got {value!r}")
     return int(value)
 
 

@@ -16,6 +16,8 @@ import numpy as np
 
 from actlab.lab import ExperimentResult
 
+from ._save import save_figure
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -187,16 +189,21 @@ def _saturation(result: ExperimentResult) -> "Figure":
 
     d = result.data
     names, scales, curves, thr = d["activations"], d["scales"], d["curves"], d["threshold"]
+    inits = d.get("inits", {})
     fig = _figure(4.8 * (len(names) + 1), 4.2)
     axes = fig.subplots(1, len(names) + 1, squeeze=False)[0]
     ax = axes[0]
-    z = np.linspace(-8, 8, 801)
+    reach = 8.0
+    z = np.linspace(-reach, reach, 801)
     for name in names:
         act = actlab.get(name)
         ax.plot(z, act.derivative(z) / act.max_derivative, lw=1.8, color=_color(names, name), label=name)
-        edge = d["edges"][name]
-        ax.axvspan(edge, 8, color=_color(names, name), alpha=0.08)
-        ax.axvspan(-8, -edge, color=_color(names, name), alpha=0.08)
+        below, above = d["edges"][name]  # -inf / inf: that side is never flat
+        if below > -reach:
+            ax.axvspan(-reach, below, color=_color(names, name), alpha=0.08)
+        if above < reach:
+            ax.axvspan(above, reach, color=_color(names, name), alpha=0.08)
+    ax.set_xlim(-reach, reach)
     ax.axhline(thr, color="black", lw=0.8, ls=":", label=f"threshold {thr:g}")
     ax.set_title("f'(z) / max f': the flat region (shaded)")
     ax.set_xlabel("z")
@@ -208,7 +215,7 @@ def _saturation(result: ExperimentResult) -> "Figure":
         for i, scale in enumerate(scales):
             frac = 100 * np.asarray(curves[name][scale], dtype=float)
             ax.plot(np.arange(len(frac)), frac, lw=1.8, ls=styles[i % len(styles)], color=_color(names, name),
-                    label=f"glorot weights ×{scale}")
+                    label=f"{inits.get(name, 'default')} weights ×{scale}")
         ax.set_ylim(0, 100)
         ax.set_title(f"{name}: saturated units through training")
         ax.set_xlabel("epoch (0 = initialisation)")
@@ -216,7 +223,7 @@ def _saturation(result: ExperimentResult) -> "Figure":
         ax.set_ylabel(f"% of (sample, unit) with f' < {thr:g}·max f'")
         ax.legend(loc="best", fontsize=8)
         _grid(ax)
-    fig.suptitle("Saturation of sigmoid and tanh units on the test set, by initial weight scale")
+    fig.suptitle(f"Saturation of {', '.join(names)} units on the test set, by initial weight scale")
     return fig
 
 
@@ -289,8 +296,8 @@ def plot_experiment(result: ExperimentResult, out_dir: str | Path) -> list[Path]
     out.mkdir(parents=True, exist_ok=True)
     fig = experiment_figure(result)
     paths = [out / f"{result.name}.png", out / f"{result.name}.svg"]
-    fig.savefig(paths[0], dpi=DPI, metadata={"Software": None})
+    save_figure(fig, paths[0], fmt="png", dpi=DPI)
     # The constrained layout is solved by the first save; keep it rather than solve it again.
     fig.set_layout_engine("none")
-    fig.savefig(paths[1], metadata={"Date": None})
+    save_figure(fig, paths[1], fmt="svg", dpi=DPI)
     return paths

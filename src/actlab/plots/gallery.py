@@ -32,6 +32,8 @@ from numpy.typing import NDArray
 import actlab
 from actlab.activations import Activation
 
+from ._save import save_figure
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -263,7 +265,12 @@ def _new_figure(size: tuple[float, float]) -> "Figure":
 
 
 def _resolve(names: Iterable[str | Activation] | None) -> list[Activation]:
-    """Activations for ``names`` (default: all registered), aliases resolved, no repeats."""
+    """Activations for ``names`` (default: all registered), aliases resolved, no repeats.
+
+    ``names`` must be a list (or tuple): a single str or Activation is refused, not iterated.
+    """
+    if names is not None and (isinstance(names, (str, bytes, Activation)) or not isinstance(names, Iterable)):
+        raise ValueError(f"names must be a list of activation names such as ['relu'], got {names!r}")
     chosen = actlab.names() if names is None else list(names)
     acts: list[Activation] = []
     seen: set[str] = set()
@@ -273,7 +280,7 @@ def _resolve(names: Iterable[str | Activation] | None) -> list[Activation]:
             seen.add(act.name)
             acts.append(act)
     if not acts:
-        raise ValueError("no activation to plot")
+        raise ValueError("names must not be empty: give a list of activation names such as ['relu'], or None for all")
     return acts
 
 
@@ -358,10 +365,5 @@ def plot_gallery(
         )
     fig = gallery_figure(names)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format=suffix[1:], dpi=DPI, metadata=_metadata(suffix))
+    save_figure(fig, path, fmt=suffix[1:], dpi=DPI)  # the same gallery gives the same bytes
     return path
-
-
-def _metadata(suffix: str) -> dict[str, Any]:
-    # No creation date in SVG output, so the same gallery gives the same file.
-    return {"Date": None} if suffix == ".svg" else {}

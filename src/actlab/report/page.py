@@ -515,17 +515,22 @@ def build_report(
 ) -> Path:
     """Run the experiments and write ``out_dir/index.html``; return its path.
 
-    ``experiments`` picks experiments by name (default: every registered one; an unknown
-    name raises ValueError before anything runs).  ``progress``, if given, is called with
-    a line of text as each experiment starts and ends.  The experiments' figures are also
+    ``experiments`` picks experiments by name: a list (default: every registered one; an
+    empty list for a page of the functions only; an unknown name raises ValueError before
+    anything runs).  ``seed`` must be an int in [0, 2**32 - 1] and ``quick`` a bool.
+    ``progress``, if given, is called with a line of text as each experiment starts and
+    ends.  The experiments' figures are also
     written to ``out_dir/figures``.  If an experiment raises, its section shows the error,
     the rest of the page is written, and :class:`ReportError` is raised at the end.
     """
     from actlab import lab
+    from actlab.lab import _checks
 
     started = _dt.datetime.now(_dt.timezone.utc)
     t0 = time.perf_counter()
-    names = lab.experiment_names() if experiments is None else list(experiments)
+    seed = _checks.seed(seed)  # before any work: a bad seed would fail every experiment
+    quick = _checks.flag("quick", quick)
+    names = lab.experiment_names() if experiments is None else _checks.experiment_names(experiments)
     for name in names:
         lab.get_experiment(name)  # ValueError with the closest name, before any work
     out = Path(out_dir)

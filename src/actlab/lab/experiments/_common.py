@@ -1,10 +1,11 @@
-"""Helpers the experiments share: which functions to run, pre-activations, number formats."""
+"""Helpers the experiments share: one BLAS thread, pre-activations, number formats.
+
+The settings' checks are in :mod:`actlab.lab._checks`."""
 
 from __future__ import annotations
 
 import functools
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
@@ -36,28 +37,6 @@ def one_blas_thread(run: F) -> F:
             return run(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
-
-
-def check_names(names: Sequence[str] | None, default: list[str]) -> list[str]:
-    """Canonical activation names (ValueError for an unknown one); ``default`` if None."""
-    if names is None:
-        return list(default)
-    out = [actlab.canonical_name(n) for n in names]
-    if not out:
-        raise ValueError("no activations given")
-    return out
-
-
-def positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def positive_float(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return float(value)
 
 
 def pre_activations(model: nn.Sequential, X: Any) -> list[tuple[actlab.Activation, NDArray[Any]]]:

@@ -9,6 +9,9 @@ after every epoch, on the held-out test split, a hidden unit is counted
 
 For relu the two are the same.  leaky_relu (slope 0.1) and selu have a non-zero
 derivative everywhere, so their units may sit on the negative side but stay trainable.
+A maxout unit passes the gradient to its largest piece with slope 1, so it is never dead;
+it is never positive when its output (the largest piece) is below 0 on every sample.
+The data set must be a classification one (the score is the test accuracy).
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from typing import Any
 
 import numpy as np
 
+import actlab
 from actlab import nn
 from actlab.lab import ExperimentResult, experiment
 
-from ._common import check_names, one_blas_thread, positive_float, positive_int, pre_activations, sig
+from .. import _checks
+from ._common import one_blas_thread, sig
 
 NAME = "dead-units"
 TITLE = "Dead ReLU units at a large learning rate"
@@ -31,11 +36,21 @@ CLAIM = ("Trained at a large learning rate, many ReLU units end up with a negati
 
 def unit_fractions(model: nn.Sequential, X: Any) -> tuple[float, float]:
     """(dead, never positive): fractions of hidden units over the rows of X (see the module doc)."""
+    h = np.asarray(X, dtype=model.dtype)
     dead = never = total = 0
-    for act, z in pre_activations(model, X):
-        dead += int(np.sum(np.all(act.derivative(z) == 0, axis=0)))
-        never += int(np.sum(np.all(z < 0, axis=0)))
-        total += z.shape[1]
+    for layer in model.layers:
+        out = layer.forward(h, train=False)
+        if isinstance(layer, nn.Maxout):
+            # out is each unit's largest piece; the gradient reaches that piece with slope 1
+            never += int(np.sum(np.all(out < 0, axis=0)))
+            total += out.shape[1]
+        elif isinstance(layer, nn.Activation):
+            dead += int(np.sum(np.all(layer.act.derivative(h) == 0, axis=0)))
+            never += int(np.sum(np.all(h < 0, axis=0)))
+            total += h.shape[1]
+        h = out
+    if total == 0:
+        raise ValueError("the model has no hidden units to count")
     return dead / total, never / total
 
 
@@ -52,13 +67,24 @@ def run(
     batch_size: int = 32,
     dataset: str = "digits",
 ) -> ExperimentResult:
-    """Dead and never-positive unit fractions per epoch, per activation and learning rate."""
-    names = check_names(activations, ["relu", "leaky_relu", "selu"])
-    lrs = [positive_float("lr", lr) for lr in (lrs or ((0.05,) if quick else (0.001, 0.05)))]
-    hidden = [positive_int("hidden width", h) for h in hidden]
-    epochs = positive_int("epochs", epochs if epochs is not None else (4 if quick else 10))
-    batch_size = positive_int("batch_size", batch_size)
-    data = nn.datasets.load(dataset, seed=seed)
+    """Dead and never-positive unit fractions per epoch, per activation and learning rate.
+
+    ``activations`` are elementwise hidden-layer functions with a non-zero derivative
+    somewhere, or maxout.  Bounds: hidden widths ≤ 100000, epochs ≤ 100000,
+    batch_size ≤ 1000000.
+    """
+    names = _checks.activations(activations, ["relu", "leaky_relu", "selu"])
+    for n in names:
+        act = actlab.get(n)
+        if n != "maxout" and (not act.elementwise or not act.max_derivative > 0):
+            raise ValueError(f"{NAME}: activations has {n!r}: dead units are defined for elementwise "
+                             "functions with a non-zero derivative somewhere, and for maxout")
+    lrs = _checks.positives("lrs", lrs if lrs is not None else ((0.05,) if quick else (0.001, 0.05)),
+                            what="learning rates such as [0.001, 0.05]")
+    hidden = _checks.hidden_widths(hidden)
+    epochs = _checks.count("epochs", epochs if epochs is not None else (4 if quick else 10), maximum=_checks.MAX_STEPS)
+    batch_size = _checks.count("batch_size", batch_size, maximum=_checks.MAX_SAMPLES)
+    data = _checks.classification_data(NAME, dataset, seed)
     loss = nn.loss_for("softmax" if data.task == "classification" else "identity")
 
     curves: dict[str, dict[str, dict[str, list[float]]]] = {}

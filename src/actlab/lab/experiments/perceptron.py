@@ -22,7 +22,8 @@ import actlab
 from actlab import nn
 from actlab.lab import ExperimentResult, experiment
 
-from ._common import one_blas_thread, positive_float, positive_int, sig
+from .. import _checks
+from ._common import one_blas_thread, sig
 
 NAME = "perceptron"
 TITLE = "The perceptron: gradient descent cannot train a step unit"
@@ -107,11 +108,15 @@ def run(
     lr: float = 0.5,
     grid: int | None = None,
 ) -> ExperimentResult:
-    """Train a step unit by gradient descent and by the perceptron rule, and a sigmoid unit."""
-    n = positive_int("n", n if n is not None else (100 if quick else 200))
-    epochs = positive_int("epochs", epochs if epochs is not None else (30 if quick else 100))
-    lr = positive_float("lr", lr)
-    grid = positive_int("grid", grid if grid is not None else (60 if quick else 150))
+    """Train a step unit by gradient descent and by the perceptron rule, and a sigmoid unit.
+
+    Bounds: n ≤ 1000000 points, epochs ≤ 100000, grid ≤ 2000 (grid² points are predicted).
+    """
+    n = _checks.count("n", n if n is not None else (100 if quick else 200), maximum=_checks.MAX_SAMPLES)
+    epochs = _checks.count("epochs", epochs if epochs is not None else (30 if quick else 100),
+                           maximum=_checks.MAX_STEPS)
+    lr = _checks.positive("lr", lr)
+    grid = _checks.count("grid", grid if grid is not None else (60 if quick else 150), maximum=_checks.MAX_GRID)
     sets = {"separable": separable(n, seed), "XOR": xor(n, seed)}
 
     rows: list[list[Any]] = []

@@ -29,7 +29,8 @@ import numpy as np
 import actlab
 from actlab.lab import ExperimentResult, experiment
 
-from ._common import check_names, one_blas_thread, positive_int, sig
+from .. import _checks
+from ._common import one_blas_thread, sig
 
 NAME = "self-normalization"
 TITLE = "SELU keeps activations normalised"
@@ -108,11 +109,19 @@ def run(
     samples: int | None = None,
     activations: Sequence[str] | None = None,
 ) -> ExperimentResult:
-    """Mean and variance through ``layers`` LeCun-normal layers per activation; α, λ solved."""
-    layers = positive_int("layers", layers)
-    width = positive_int("width", width if width is not None else (256 if quick else 512))
-    samples = positive_int("samples", samples if samples is not None else (256 if quick else 500))
-    names = check_names(activations, ["selu", "relu", "tanh"])
+    """Mean and variance through ``layers`` LeCun-normal layers per activation; α, λ solved.
+
+    Bounds: layers ≤ 100000, width ≤ 10000 (each layer holds width² weights),
+    samples ≤ 1000000, samples × width ≤ 100000000.
+    """
+    layers = _checks.count("layers", layers, maximum=_checks.MAX_STEPS)
+    width = _checks.count("width", width if width is not None else (256 if quick else 512), maximum=_checks.MAX_SQUARE)
+    samples = _checks.count("samples", samples if samples is not None else (256 if quick else 500),
+                            maximum=_checks.MAX_SAMPLES)
+    if samples * width > _checks.MAX_CELLS:
+        raise ValueError(f"samples × width must be at most {_checks.MAX_CELLS} (one float64 array of that many "
+                         f"values per layer), got samples={samples}, width={width}")
+    names = _checks.activations(activations, ["selu", "relu", "tanh"])
     for n in names:
         if not actlab.get(n).elementwise:
             raise ValueError(f"{NAME}: {n} is not elementwise; choose elementwise activations")

@@ -21,7 +21,8 @@ import actlab
 from actlab import nn
 from actlab.lab import ExperimentResult, experiment
 
-from ._common import one_blas_thread, positive_float, positive_int, sig
+from .. import _checks
+from ._common import one_blas_thread, sig
 
 NAME = "softmax"
 TITLE = "Softmax outputs: a probability distribution, and how far to trust it"
@@ -45,6 +46,16 @@ def reliability(proba: np.ndarray, y: np.ndarray, bins: int) -> dict[str, Any]:
     return {"edges": edges, "count": count, "confidence": mean_conf, "accuracy": acc, "ece": ece}
 
 
+def bin_labels(edges: np.ndarray) -> list[str]:
+    """"lo–hi" per bin, with the fewest decimals (at least 1) that keep every edge distinct,
+    so that no two bins share a label: 1 decimal for 10 bins, 2 for 20."""
+    for digits in range(1, 17):
+        text = [f"{e:.{digits}f}" for e in edges]
+        if len(set(text)) == len(text):
+            break
+    return [f"{lo}–{hi}" for lo, hi in zip(text[:-1], text[1:])]
+
+
 @experiment(NAME, title=TITLE, claim=CLAIM)
 @one_blas_thread
 def run(
@@ -59,15 +70,19 @@ def run(
     bins: int = 10,
     dataset: str = "digits",
 ) -> ExperimentResult:
-    """Train a classifier; row sums, reliability diagram, ECE and the top-probability histogram."""
-    hidden = [positive_int("hidden width", h) for h in hidden]
-    epochs = positive_int("epochs", epochs if epochs is not None else (5 if quick else 20))
-    lr = positive_float("lr", lr)
-    bins = positive_int("bins", bins)
-    name = actlab.canonical_name(activation)
-    data = nn.datasets.load(dataset, seed=seed)
-    if data.task != "classification":
-        raise ValueError(f"{NAME} needs a classification data set, got {dataset!r}")
+    """Train a classifier; row sums, reliability diagram, ECE and the top-probability histogram.
+
+    Bounds: hidden widths ≤ 100000, epochs ≤ 100000, batch_size ≤ 1000000, bins ≤ 1000.
+    """
+    hidden = _checks.hidden_widths(hidden)
+    epochs = _checks.count("epochs", epochs if epochs is not None else (5 if quick else 20), maximum=_checks.MAX_STEPS)
+    lr = _checks.positive("lr", lr)
+    batch_size = _checks.count("batch_size", batch_size, maximum=_checks.MAX_SAMPLES)
+    bins = _checks.count("bins", bins, maximum=_checks.MAX_BINS)
+    name = _checks.activation("activation", activation)
+    if not actlab.get(name).max_derivative > 0:
+        raise ValueError(f"{NAME}: activation={name!r} has derivative 0 everywhere, so backprop cannot train it")
+    data = _checks.classification_data(NAME, dataset, seed)
     model = nn.build_mlp(data.n_features, hidden, data.n_classes, activation=name, seed=seed)
     history = nn.fit(model, data.X_train, data.y_train, loss=nn.SoftmaxCrossEntropy(), optimizer=nn.Adam(lr=lr),
                      epochs=epochs, batch_size=batch_size, seed=seed)
@@ -82,10 +97,11 @@ def run(
     accuracy = float(np.mean(proba.argmax(axis=1) == data.y_test))
     hist, hist_edges = np.histogram(top, bins=20, range=(0.0, 1.0))
 
+    labels = bin_labels(rel["edges"])
     rows: list[list[Any]] = []
     for i in range(bins):
         if rel["count"][i]:
-            rows.append([f"{rel['edges'][i]:.1f}–{rel['edges'][i + 1]:.1f}", int(rel["count"][i]),
+            rows.append([labels[i], int(rel["count"][i]),
                          float(rel["confidence"][i]), float(rel["accuracy"][i]),
                          float(rel["accuracy"][i] - rel["confidence"][i])])
     findings = [

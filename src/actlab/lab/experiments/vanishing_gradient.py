@@ -25,9 +25,11 @@ import numpy as np
 import actlab
 from actlab import nn
 from actlab.lab import ExperimentResult, experiment
+from actlab.nn.init import check_init
 
 from ..compare import default_activations
-from ._common import check_names, one_blas_thread, positive_int, sig
+from .. import _checks
+from ._common import one_blas_thread, sig
 
 #: A layer gradient norm above this at initialisation is reported as exploding.
 EXPLODING = 1e3
@@ -63,18 +65,28 @@ def run(
     dataset: str = "digits",
     init: str | None = None,
 ) -> ExperimentResult:
-    """Gradient norm per layer, per activation and depth, at init and after training."""
-    depths = [positive_int("depth", d) for d in (depths or ((10,) if quick else (10, 30)))]
-    width = positive_int("width", width)
-    epochs = positive_int("epochs", epochs if epochs is not None else (1 if quick else 3))
-    batches = positive_int("batches", batches)
-    batch = positive_int("batch", batch)
-    names = check_names(activations, default_activations(trainable=True))
-    skipped = [n for n in names if actlab.get(n).max_derivative == 0]
-    names = [n for n in names if n not in skipped]
-    data = nn.datasets.load(dataset, seed=seed)
-    if data.task != "classification":
-        raise ValueError(f"{NAME} needs a classification data set, got {dataset!r}")
+    """Gradient norm per layer, per activation and depth, at init and after training.
+
+    ``init`` None gives each activation its default scheme and the output layer glorot;
+    a scheme applies to every layer.  Bounds: depths ≤ 1000, width ≤ 100000, epochs ≤ 100000,
+    batches ≤ 100000, batch ≤ 1000000.
+    """
+    depths = _checks.counts("depths", depths if depths is not None else ((10,) if quick else (10, 30)),
+                            maximum=_checks.MAX_DEPTH, what="network depths such as [10, 30]")
+    width = _checks.count("width", width, maximum=_checks.MAX_WIDTH)
+    epochs = _checks.count("epochs", epochs if epochs is not None else (1 if quick else 3), maximum=_checks.MAX_STEPS)
+    lr = _checks.positive("lr", lr)
+    batches = _checks.count("batches", batches, maximum=_checks.MAX_STEPS)
+    batch = _checks.count("batch", batch, maximum=_checks.MAX_SAMPLES)
+    if init is not None:
+        init = check_init(_checks.text("init", init))
+    requested = _checks.activations(activations, default_activations(trainable=True))
+    skipped = [n for n in requested if actlab.get(n).max_derivative == 0]
+    names = [n for n in requested if n not in skipped]
+    if not names:
+        raise ValueError(f"{NAME}: no trainable activation left in activations={requested!r}: "
+                         f"{', '.join(skipped)} ha{'s' if len(skipped) == 1 else 've'} derivative 0 everywhere")
+    data = _checks.classification_data(NAME, dataset, seed)
     loss = nn.SoftmaxCrossEntropy()
 
     norms: dict[int, dict[str, dict[str, list[float]]]] = {}
@@ -126,6 +138,7 @@ def run(
         rows=rows,
         data={"depths": depths, "activations": names, "norms": norms, "epochs": epochs},
         findings=findings,
-        settings={"seed": seed, "quick": quick, "depths": depths, "width": width, "activations": names,
-                  "epochs": epochs, "lr": lr, "batches": batches, "batch": batch, "dataset": dataset},
+        settings={"seed": seed, "quick": quick, "depths": depths, "width": width, "activations": requested,
+                  "epochs": epochs, "lr": lr, "batches": batches, "batch": batch, "dataset": dataset,
+                  "init": init},
     )
