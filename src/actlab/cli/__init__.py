@@ -16,6 +16,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from actlab.nn._checks import SEED_MAX  # the largest seed, as the library checks it
+
 # Subcommand name -> module under actlab.cli defining add_parser(subparsers) and run(args).
 # Modules are imported only when needed, so `actlab list` never loads matplotlib.
 COMMANDS: dict[str, str] = {
@@ -30,10 +32,6 @@ COMMANDS: dict[str, str] = {
 
 class UsageError(Exception):
     """A bad command line: reported as one line on stderr, exit status 2."""
-
-
-#: The largest seed NumPy and scikit-learn accept (seeds are unsigned 32-bit integers).
-SEED_MAX = 2**32 - 1
 
 
 class _NegativeNumber:

@@ -8,8 +8,7 @@ import math
 from typing import Any
 
 from actlab.cli import SEED_MAX, UsageError, check_writable, int_in, parse_seed
-
-MAX_WIDTH = 100_000  # per hidden layer: wider is a typo, and would only run out of memory
+from actlab.lab._checks import MAX_WIDTH  # per hidden layer, as the library bounds it
 
 
 def add_parser(sub: Any, command: str) -> None:
