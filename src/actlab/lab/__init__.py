@@ -124,9 +124,9 @@ def get_experiment(name: str) -> Experiment:
 def run_experiment(name: str, **settings: Any) -> ExperimentResult:
     """Run the experiment called ``name`` with keyword ``settings`` (``seed``, ``quick``, ...).
 
-    ``seed`` must be an int in [0, 2**32 - 1] and ``quick`` a bool; both are checked first."""
-    experiment_ = get_experiment(name)
-    return experiment_.run(**_common_settings(settings))
+    ``seed`` must be an int in [0, 2**32 - 1] and ``quick`` a bool; both are checked first
+    (by the wrapper :func:`experiment` puts around every registered ``run``)."""
+    return get_experiment(name).run(**settings)
 
 
 __all__ = [

@@ -33,9 +33,6 @@ def check_dtype(dtype: Any) -> np.dtype[Any]:
     return dt
 
 
-_check_size = positive_int
-
-
 class ZeroGradientError(ValueError):
     """Backprop through a function whose derivative is 0 everywhere (the step function)."""
 
@@ -71,8 +68,8 @@ class Dense(Layer):
         dtype: Any = np.float64,
         activation: str | actlab.Activation | None = None,
     ) -> None:
-        self.n_in = _check_size("n_in", n_in)
-        self.n_out = _check_size("n_out", n_out)
+        self.n_in = positive_int("n_in", n_in)
+        self.n_out = positive_int("n_out", n_out)
         self.dtype = check_dtype(dtype)
         self.init = check_init(init) if init is not None else default_init(activation)
         if not (rng is None or isinstance(rng, (np.random.Generator, np.random.BitGenerator,
@@ -179,7 +176,7 @@ class Maxout(Dense):
         rng: np.random.Generator | int | None = None,
         dtype: Any = np.float64,
     ) -> None:
-        self.pieces = _check_size("pieces", pieces)
+        self.pieces = positive_int("pieces", pieces)
         self.act = actlab.get("maxout", pieces=self.pieces)
         super().__init__(n_in, n_out, init=init, rng=rng, dtype=dtype, activation="maxout")
         self._z: Array | None = None
@@ -341,12 +338,12 @@ def build_mlp(
     if (isinstance(hidden, (str, bytes)) or not isinstance(hidden, Iterable)
             or (isinstance(hidden, np.ndarray) and hidden.ndim != 1)):
         raise ValueError(f"hidden must be a list of layer widths such as [64, 64], got {hidden!r}")
-    widths = [_check_size("hidden width", h) for h in hidden]
-    pieces = _check_size("pieces", pieces)
+    widths = [positive_int("hidden width", h) for h in hidden]
+    pieces = positive_int("pieces", pieces)
     rng = np.random.default_rng(seed_int("seed", seed))
     act = actlab.get(activation)
     layers: list[Layer] = []
-    width = _check_size("n_in", n_in)
+    width = positive_int("n_in", n_in)
     for h in widths:
         if act.name == "maxout":
             layers.append(Maxout(width, h, pieces=pieces, init=init, rng=rng, dtype=dtype))
@@ -354,5 +351,5 @@ def build_mlp(
             layers.append(Dense(width, h, init=init, rng=rng, dtype=dtype, activation=act.name))
             layers.append(Activation(act))
         width = h
-    layers.append(Dense(width, _check_size("n_out", n_out), init="glorot" if init is None else init, rng=rng, dtype=dtype))
+    layers.append(Dense(width, positive_int("n_out", n_out), init="glorot" if init is None else init, rng=rng, dtype=dtype))
     return Sequential(layers, output=output)

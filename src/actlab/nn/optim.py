@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import positive_number as _positive
-from ._checks import unit_interval as _unit
+from ._checks import positive_number, unit_interval
 
 Pairs = list[tuple[NDArray[Any], NDArray[Any]]]
 
@@ -22,8 +21,8 @@ class SGD:
     """Stochastic gradient descent with (heavy-ball) momentum."""
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
-        self.lr = _positive("lr", lr)
-        self.momentum = _unit("momentum", momentum)
+        self.lr = positive_number("lr", lr)
+        self.momentum = unit_interval("momentum", momentum)
         self._v: list[NDArray[Any]] | None = None
 
     def step(self, pairs: Pairs) -> None:
@@ -39,10 +38,10 @@ class Adam:
     """Adam with bias correction."""
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
-        self.lr = _positive("lr", lr)
-        self.beta1 = _unit("beta1", beta1)
-        self.beta2 = _unit("beta2", beta2)
-        self.eps = _positive("eps", eps)
+        self.lr = positive_number("lr", lr)
+        self.beta1 = unit_interval("beta1", beta1)
+        self.beta2 = unit_interval("beta2", beta2)
+        self.eps = positive_number("eps", eps)
         self.t = 0
         self._m: list[NDArray[Any]] | None = None
         self._v: list[NDArray[Any]] | None = None
