@@ -9,6 +9,8 @@ True
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
 from typing import Any
 
 from numpy.typing import ArrayLike
@@ -36,3 +38,28 @@ for _name in names():
 del _name
 
 __all__ = ["Activation", "Kink", "Param", "aliases", "canonical_name", "get", "names", *names()]
+
+#: Subpackages imported on first access, so that ``import actlab`` stays cheap; each maps
+#: to the submodules its documented entry points live in (``actlab.plots.experiments``).
+_SUBPACKAGES: dict[str, tuple[str, ...]] = {
+    "nn": (),
+    "lab": (),
+    "plots": ("experiments", "gallery"),
+    "report": (),
+}
+
+
+def __getattr__(name: str) -> ModuleType:
+    """``actlab.nn``, ``actlab.lab``, ``actlab.plots`` and ``actlab.report``, imported on
+    first access (after which they are ordinary attributes)."""
+    if name not in _SUBPACKAGES:
+        raise AttributeError(f"module 'actlab' has no attribute {name!r}")
+    module = importlib.import_module(f".{name}", __name__)
+    for sub in _SUBPACKAGES[name]:
+        importlib.import_module(f".{name}.{sub}", __name__)
+    globals()[name] = module
+    return module
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SUBPACKAGES})
