@@ -12,6 +12,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -510,26 +511,81 @@ static int run_split(task_t *proto, Py_ssize_t n, int threads, Py_ssize_t align,
 }
 #endif
 
-/* ------------------------------------------------------------------ buffers */
-/* A C-contiguous float32 ("f") or float64 ("d") buffer in native byte order; 0 if the
- * object is not one (the caller falls back to NumPy), -1 on error. */
-static int get_buffer(PyObject *obj, Py_buffer *view, int writable, int *is64)
+/* ------------------------------------------------------------------ arguments */
+/* Every entry point checks each of its arguments before it touches memory: a wrong type is
+ * a TypeError, a value out of range a ValueError, each naming the argument.  A well-formed
+ * call whose buffers have a layout the loops do not take (not C-contiguous, a read-only
+ * output, outputs overlapping inputs in part) returns False and writes nothing: the caller
+ * then falls back to NumPy, whose own checks name the problem. */
+
+/* An int argument in [lo, hi]; bools are refused as not meant. 0 ok, -1 error set. */
+static int int_argument(const char *fn, const char *name, PyObject *obj, long long lo,
+                        long long hi, long long *value)
 {
-    int flags = PyBUF_FORMAT | PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, view, flags) != 0) {
+    if (!PyLong_Check(obj) || PyBool_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s: %s must be an int, not %.100s", fn, name,
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    if (overflow != 0 || v < lo || v > hi) {
+        PyErr_Format(PyExc_ValueError, "%s: %s must be in [%lld, %lld], got %R", fn, name, lo,
+                     hi, obj);
+        return -1;
+    }
+    *value = v;
+    return 0;
+}
+
+/* A thread count: an int in [1, INT_MAX] (run_split uses at most MAX_THREADS of them). */
+static int threads_argument(const char *fn, PyObject *obj, int *threads)
+{
+    long long v;
+    if (int_argument(fn, "threads", obj, 1, INT_MAX, &v) < 0)
+        return -1;
+    *threads = (int)v;
+    return 0;
+}
+
+/* A float32 ("f") or float64 ("d") buffer in native byte order, any layout.  1 and the
+ * buffer held when it is C-contiguous (and writable, for an output); 0 (released) when it is
+ * not; -1 with a TypeError when the object is not such a buffer at all. */
+static int get_buffer(const char *fn, const char *name, PyObject *obj, Py_buffer *view,
+                      int writable, int *is64)
+{
+    if (obj == Py_None) {
+        PyErr_Format(PyExc_TypeError, "%s: %s must be a float32 or float64 buffer, not None",
+                     fn, name);
+        return -1;
+    }
+    if (PyObject_GetBuffer(obj, view, PyBUF_RECORDS_RO) != 0) {
         PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s: %s must be a float32 or float64 buffer, not %.100s",
+                     fn, name, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    const char *fmt = view->format != NULL ? view->format : "B";
+    if (fmt[0] == '=' || fmt[0] == '@')
+        fmt++;
+    int f64 = fmt[0] == 'd' && fmt[1] == '\0' && view->itemsize == 8;
+    int f32 = fmt[0] == 'f' && fmt[1] == '\0' && view->itemsize == 4;
+    if (!f64 && !f32) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s: %s must hold float32 or float64 in native byte order, got format "
+                     "'%.20s' of %zd bytes", fn, name, view->format != NULL ? view->format : "B",
+                     view->itemsize);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    *is64 = f64;
+    if (!PyBuffer_IsContiguous(view, 'C') || (writable && view->readonly)) {
+        PyBuffer_Release(view);
         return 0;
     }
-    const char *fmt = view->format;
-    if (fmt != NULL && (fmt[0] == '=' || fmt[0] == '@'))
-        fmt++;
-    if (fmt != NULL && fmt[1] == '\0' && (fmt[0] == 'f' || fmt[0] == 'd')) {
-        *is64 = fmt[0] == 'd';
-        if (view->itemsize == (*is64 ? 8 : 4))
-            return 1;
-    }
-    PyBuffer_Release(view);
-    return 0;
+    return 1;
 }
 
 /* Two buffers may be the same memory (in place) or apart; a partial overlap is refused. */
@@ -547,6 +603,7 @@ static int overlap_ok(const Py_buffer *a, const Py_buffer *b)
 typedef struct {
     Py_buffer v[NBUF];
     int held[NBUF];
+    Py_ssize_t n[NBUF]; /* elements */
 } buffers_t;
 
 static void release_all(buffers_t *b)
@@ -556,36 +613,44 @@ static void release_all(buffers_t *b)
             PyBuffer_Release(&b->v[i]);
 }
 
-/* Acquire objs[0..k): all the same dtype and length, outputs (index >= first_out)
- * writable, no partial overlaps. 1 ok, 0 unsuitable (released). */
-static int acquire(buffers_t *b, PyObject *const *objs, int k, int first_out, int *is64)
+/* Acquire objs[i] for each i with use[i] (the others are not looked at): all of one dtype,
+ * those with i >= first_out outputs.  1 ok (held), 0 unsuitable layout, -1 error (both
+ * released).  Lengths are the caller's to check. */
+static int acquire(const char *fn, const char *const *names, buffers_t *b,
+                   PyObject *const *objs, const int *use, int k, int first_out, int *is64)
 {
     memset(b, 0, sizeof *b);
-    int dt = -1;
+    int dt = -1, first = -1, declined = 0;
     for (int i = 0; i < k; i++) {
-        if (objs[i] == Py_None)
+        if (!use[i])
             continue;
         int this64;
-        if (!get_buffer(objs[i], &b->v[i], i >= first_out, &this64)) {
+        int got = get_buffer(fn, names[i], objs[i], &b->v[i], i >= first_out, &this64);
+        if (got < 0) {
             release_all(b);
-            return 0;
+            return -1;
+        }
+        if (dt != -1 && dt != this64) {
+            if (got)
+                PyBuffer_Release(&b->v[i]);
+            release_all(b);
+            PyErr_Format(PyExc_TypeError, "%s: %s is %s but %s is %s", fn, names[i],
+                         this64 ? "float64" : "float32", names[first],
+                         dt ? "float64" : "float32");
+            return -1;
+        }
+        if (dt == -1) {
+            dt = this64;
+            first = i;
+        }
+        if (!got) {
+            declined = 1; /* the others are still checked for errors */
+            continue;
         }
         b->held[i] = 1;
-        if ((dt != -1 && dt != this64) || (i > 0 && b->v[i].len != b->v[0].len)) {
-            release_all(b);
-            return 0;
-        }
-        dt = this64;
+        b->n[i] = b->v[i].len / b->v[i].itemsize;
     }
-    for (int i = first_out; i < k; i++)
-        for (int j = 0; j < k; j++)
-            if (j != i && b->held[i] && b->held[j] && !overlap_ok(&b->v[i], &b->v[j])) {
-                release_all(b);
-                return 0;
-            }
-    /* two outputs must be apart */
-    if (k - first_out == 2 && b->held[first_out] && b->held[first_out + 1] &&
-        b->v[first_out].buf == b->v[first_out + 1].buf) {
+    if (declined) {
         release_all(b);
         return 0;
     }
@@ -593,40 +658,79 @@ static int acquire(buffers_t *b, PyObject *const *objs, int k, int first_out, in
     return 1;
 }
 
+/* Outputs (index >= first_out) apart from, or the same as, every other buffer; two outputs
+ * never the same. */
+static int overlaps_ok(const buffers_t *b, int k, int first_out)
+{
+    for (int i = first_out; i < k; i++)
+        for (int j = 0; j < k; j++) {
+            if (j == i || !b->held[i] || !b->held[j])
+                continue;
+            if (!overlap_ok(&b->v[i], &b->v[j]))
+                return 0;
+            if (j >= first_out && b->v[i].len > 0 && b->v[i].buf == b->v[j].buf)
+                return 0;
+        }
+    return 1;
+}
+
+static int length_error(const char *fn, const char *name, Py_ssize_t got, Py_ssize_t want,
+                        const char *what)
+{
+    PyErr_Format(PyExc_ValueError, "%s: %s has %zd elements, expected %zd (%s)", fn, name, got,
+                 want, what);
+    return -1;
+}
+
 /* ------------------------------------------------------------------ module functions */
 /* elementwise(kernel, mode, x, g, out, out2, param, threads) -> bool
  * mode 0: out = f(x); 1: out = f'(x); 2: out = g f'(x); 3: out = f(x), out2 = f'(x).
- * False (nothing written) when a buffer is not a C-contiguous float32/float64 array of the
- * same dtype and length as x, or outputs partially overlap inputs. */
+ * g is used by mode 2 only and out2 by mode 3 only (otherwise ignored).  The buffers are
+ * float32 or float64 of x's dtype and length; param is a float, threads an int >= 1.
+ * False (nothing written): a buffer is not C-contiguous, an output is read-only, or an
+ * output overlaps another buffer in part (or out2 is out). */
 static PyObject *elementwise(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
+    static const char *const names[4] = {"x", "g", "out", "out2"};
     if (nargs != 8) {
-        PyErr_SetString(PyExc_TypeError, "elementwise takes 8 arguments");
+        PyErr_Format(PyExc_TypeError, "elementwise takes 8 arguments (%zd given)", nargs);
         return NULL;
     }
-    long kid = PyLong_AsLong(args[0]);
-    long mode = PyLong_AsLong(args[1]);
+    long long kid, mode;
+    int threads;
+    if (int_argument("elementwise", "kernel", args[0], 0, K_COUNT - 1, &kid) < 0 ||
+        int_argument("elementwise", "mode", args[1], MODE_FWD, MODE_FWD_DER, &mode) < 0 ||
+        threads_argument("elementwise", args[7], &threads) < 0)
+        return NULL;
+    if (!PyFloat_Check(args[6]) && !PyLong_Check(args[6])) {
+        PyErr_Format(PyExc_TypeError, "elementwise: param must be a float, not %.100s",
+                     Py_TYPE(args[6])->tp_name);
+        return NULL;
+    }
     double prm = PyFloat_AsDouble(args[6]);
-    long threads = PyLong_AsLong(args[7]);
-    if (PyErr_Occurred())
+    if (prm == -1.0 && PyErr_Occurred())
         return NULL;
-    if (kid < 0 || kid >= K_COUNT || mode < MODE_FWD || mode > MODE_FWD_DER) {
-        PyErr_SetString(PyExc_ValueError, "bad kernel or mode");
-        return NULL;
-    }
-    PyObject *objs[4] = {args[2], mode == MODE_BWD ? args[3] : Py_None, args[4],
-                         mode == MODE_FWD_DER ? args[5] : Py_None};
-    if (objs[0] == Py_None || objs[2] == Py_None ||
-        (mode == MODE_BWD && objs[1] == Py_None) || (mode == MODE_FWD_DER && objs[3] == Py_None)) {
-        PyErr_SetString(PyExc_ValueError, "missing buffer");
-        return NULL;
-    }
+    PyObject *objs[4] = {args[2], args[3], args[4], args[5]};
+    const int use[4] = {1, mode == MODE_BWD, 1, mode == MODE_FWD_DER};
     buffers_t b;
     int is64;
-    if (!acquire(&b, objs, 4, 2, &is64))
+    int got = acquire("elementwise", names, &b, objs, use, 4, 2, &is64);
+    if (got < 0)
+        return NULL;
+    if (got == 0)
         Py_RETURN_FALSE;
-    Py_ssize_t n = b.v[0].len / (is64 ? 8 : 4);
+    Py_ssize_t n = b.n[0];
+    for (int i = 1; i < 4; i++)
+        if (b.held[i] && b.n[i] != n) {
+            length_error("elementwise", names[i], b.n[i], n, "the length of x");
+            release_all(&b);
+            return NULL;
+        }
+    if (!overlaps_ok(&b, 4, 2)) {
+        release_all(&b);
+        Py_RETURN_FALSE;
+    }
     task_t t = {0};
     t.kind = 0;
     t.loop = LOOPS[kid][is64];
@@ -644,33 +748,58 @@ static PyObject *elementwise(PyObject *self, PyObject *const *args, Py_ssize_t n
         run_task(&t); /* small: no GIL dance, no threads */
     } else {
         Py_BEGIN_ALLOW_THREADS
-        run_split(&t, n, (int)threads, 64, 1);
+        run_split(&t, n, threads, 64, 1);
         Py_END_ALLOW_THREADS
     }
     release_all(&b);
     Py_RETURN_TRUE;
 }
 
-/* softmax(x, g, y, out, m, threads) -> bool: softmax over rows of length m (g None), or
- * its backward y (g - sum g y) with y = softmax(x) when y is None. */
+/* softmax(x, g, y, out, m, threads) -> bool: softmax over rows of length m (g and y None),
+ * or its backward y (g - sum g y), with y = softmax(x) when y is None.  x, g, y and out are
+ * float32 or float64 of one dtype and length, a multiple of m >= 1.  False (nothing
+ * written) as for elementwise; out may be x, g or y itself. */
 static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
+    static const char *const names[4] = {"x", "g", "y", "out"};
     if (nargs != 6) {
-        PyErr_SetString(PyExc_TypeError, "softmax takes 6 arguments");
+        PyErr_Format(PyExc_TypeError, "softmax takes 6 arguments (%zd given)", nargs);
         return NULL;
     }
-    Py_ssize_t m = PyLong_AsSsize_t(args[4]);
-    long threads = PyLong_AsLong(args[5]);
-    if (PyErr_Occurred())
+    long long m;
+    int threads;
+    if (int_argument("softmax", "m (the row length)", args[4], 1, PY_SSIZE_T_MAX, &m) < 0 ||
+        threads_argument("softmax", args[5], &threads) < 0)
         return NULL;
+    if (args[1] == Py_None && args[2] != Py_None) {
+        PyErr_SetString(PyExc_ValueError, "softmax: y (the saved output) is for the backward "
+                        "only: g is None");
+        return NULL;
+    }
     PyObject *objs[4] = {args[0], args[1], args[2], args[3]};
+    const int use[4] = {1, args[1] != Py_None, args[2] != Py_None, 1};
     buffers_t b;
     int is64;
-    if (m <= 0 || !acquire(&b, objs, 4, 3, &is64))
+    int got = acquire("softmax", names, &b, objs, use, 4, 3, &is64);
+    if (got < 0)
+        return NULL;
+    if (got == 0)
         Py_RETURN_FALSE;
-    Py_ssize_t n = b.v[0].len / (is64 ? 8 : 4);
+    Py_ssize_t n = b.n[0];
+    for (int i = 1; i < 4; i++)
+        if (b.held[i] && b.n[i] != n) {
+            length_error("softmax", names[i], b.n[i], n, "the length of x");
+            release_all(&b);
+            return NULL;
+        }
     if (n % m != 0) {
+        PyErr_Format(PyExc_ValueError, "softmax: m must divide the length of x (%zd), got %lld",
+                     n, m);
+        release_all(&b);
+        return NULL;
+    }
+    if (!overlaps_ok(&b, 4, 3)) {
         release_all(&b);
         Py_RETURN_FALSE;
     }
@@ -681,9 +810,9 @@ static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     t.g = b.held[1] ? b.v[1].buf : NULL;
     t.y = b.held[2] ? b.v[2].buf : NULL;
     t.o = b.v[3].buf;
-    t.m = m;
+    t.m = (Py_ssize_t)m;
     t.stream = HAVE_STREAM && b.v[3].len >= stream_at;
-    Py_ssize_t rows = n / m;
+    Py_ssize_t rows = n / t.m;
     int failed;
     if (n < SOFTMAX_SPLIT_AT || threads <= 1 || rows < 2) {
         t.lo = 0;
@@ -692,7 +821,7 @@ static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs
         failed = t.failed;
     } else {
         Py_BEGIN_ALLOW_THREADS
-        failed = run_split(&t, rows, (int)threads, 1, m);
+        failed = run_split(&t, rows, threads, 1, t.m);
         Py_END_ALLOW_THREADS
     }
     release_all(&b);
@@ -701,76 +830,82 @@ static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     Py_RETURN_TRUE;
 }
 
-/* maxout(x, g, out, k, threads) -> bool: the maximum of each group of k consecutive
- * entries (g None; out has len(x)/k entries), or the backward step (out has len(x)). */
+/* maxout(x, g, out, k, threads) -> bool: the maximum of each group of k >= 1 consecutive
+ * entries (g None; out has len(x)/k entries), or the backward step (g has len(x)/k entries,
+ * out len(x)).  False (nothing written) as for elementwise; out may not be x or g. */
 static PyObject *maxout(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
+    static const char *const names[3] = {"x", "g", "out"};
     if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "maxout takes 5 arguments");
+        PyErr_Format(PyExc_TypeError, "maxout takes 5 arguments (%zd given)", nargs);
         return NULL;
     }
-    Py_ssize_t k = PyLong_AsSsize_t(args[3]);
-    long threads = PyLong_AsLong(args[4]);
-    if (PyErr_Occurred())
+    long long k;
+    int threads;
+    if (int_argument("maxout", "k (the group size)", args[3], 1, PY_SSIZE_T_MAX, &k) < 0 ||
+        threads_argument("maxout", args[4], &threads) < 0)
         return NULL;
     int backward = args[1] != Py_None;
-    Py_buffer v[3];
-    int held[3] = {0, 0, 0}, dt = -1, ok = k > 0;
     PyObject *objs[3] = {args[0], args[1], args[2]};
-    for (int i = 0; i < 3 && ok; i++) {
-        int is64;
-        if (objs[i] == Py_None)
-            continue;
-        if (!get_buffer(objs[i], &v[i], i == 2, &is64)) {
-            ok = 0;
-            break;
-        }
-        held[i] = 1;
-        ok = dt == -1 || dt == is64;
-        dt = is64;
+    const int use[3] = {1, backward, 1};
+    buffers_t b;
+    int dt;
+    int got = acquire("maxout", names, &b, objs, use, 3, 2, &dt);
+    if (got < 0)
+        return NULL;
+    if (got == 0)
+        Py_RETURN_FALSE;
+    Py_ssize_t n = b.n[0];
+    int bad;
+    if (n % k != 0)
+        bad = (PyErr_Format(PyExc_ValueError,
+                            "maxout: k must divide the length of x (%zd), got %lld", n, k),
+               -1);
+    else if (b.n[2] != (backward ? n : n / k))
+        bad = length_error("maxout", "out", b.n[2], backward ? n : n / k,
+                           backward ? "the length of x" : "the length of x over k");
+    else if (backward && b.n[1] != n / k)
+        bad = length_error("maxout", "g", b.n[1], n / k, "the length of x over k");
+    else
+        bad = 0;
+    if (bad != 0) {
+        release_all(&b);
+        return NULL;
     }
-    Py_ssize_t size = dt == 1 ? 8 : 4;
-    if (ok) {
-        Py_ssize_t n = v[0].len / size;
-        ok = n % k == 0 && v[2].len / size == (backward ? n : n / k) &&
-             (!backward || v[1].len / size == n / k) && overlap_ok(&v[2], &v[0]) &&
-             v[2].buf != v[0].buf && (!backward || (overlap_ok(&v[2], &v[1]) &&
-                                                    v[2].buf != v[1].buf));
-    }
-    if (!ok) {
-        for (int i = 0; i < 3; i++)
-            if (held[i])
-                PyBuffer_Release(&v[i]);
+    /* out is written while x (and g) are still read: no overlap at all */
+    int apart = overlap_ok(&b.v[2], &b.v[0]) && (b.v[2].len == 0 || b.v[2].buf != b.v[0].buf) &&
+                (!backward || (overlap_ok(&b.v[2], &b.v[1]) &&
+                               (b.v[2].len == 0 || b.v[2].buf != b.v[1].buf)));
+    if (!apart) {
+        release_all(&b);
         Py_RETURN_FALSE;
     }
-    Py_ssize_t groups = v[0].len / size / k;
+    Py_ssize_t groups = n / (Py_ssize_t)k;
     task_t t = {0};
     t.kind = 2;
     t.mloop = MAXOUT[dt];
-    t.x = v[0].buf;
-    t.g = backward ? v[1].buf : NULL;
-    t.o = v[2].buf;
-    t.m = k;
-    if (groups * k < (1 << 16) || threads <= 1 || groups < 2) {
+    t.x = b.v[0].buf;
+    t.g = backward ? b.v[1].buf : NULL;
+    t.o = b.v[2].buf;
+    t.m = (Py_ssize_t)k;
+    if (n < (1 << 16) || threads <= 1 || groups < 2) {
         t.lo = 0;
         t.hi = groups;
         run_task(&t);
     } else {
         Py_BEGIN_ALLOW_THREADS
-        run_split(&t, groups, (int)threads, 16, k);
+        run_split(&t, groups, threads, 16, t.m);
         Py_END_ALLOW_THREADS
     }
-    for (int i = 0; i < 3; i++)
-        if (held[i])
-            PyBuffer_Release(&v[i]);
+    release_all(&b);
     Py_RETURN_TRUE;
 }
 
-/* The optional argument of a setting's getter-setter: 1 and *value when given (an int
- * >= 0), 0 when not, -1 with an exception set when it is bad. */
+/* The optional argument of a setting's getter-setter: 1 and *value when given (an int in
+ * [0, hi]), 0 when not, -1 with an exception set when it is bad. */
 static int setting_argument(const char *name, PyObject *const *args, Py_ssize_t nargs,
-                            Py_ssize_t *value)
+                            long long hi, Py_ssize_t *value)
 {
     if (nargs > 1) {
         PyErr_Format(PyExc_TypeError, "%s takes at most 1 argument", name);
@@ -778,15 +913,19 @@ static int setting_argument(const char *name, PyObject *const *args, Py_ssize_t 
     }
     if (nargs == 0)
         return 0;
-    *value = PyLong_AsSsize_t(args[0]);
-    if (*value == -1 && PyErr_Occurred())
+    long long v;
+    if (int_argument(name, "its argument", args[0], LLONG_MIN, LLONG_MAX, &v) < 0)
         return -1;
-    if (*value < 0) {
-        PyErr_Format(PyExc_ValueError, "%s must be >= 0", name);
+    if (v < 0 || v > hi) {
+        PyErr_Format(PyExc_ValueError, "%s must be >= 0 and <= %lld, got %lld", name, hi, v);
         return -1;
     }
+    *value = (Py_ssize_t)v;
     return 1;
 }
+
+/* The longest poll a helper may be told to make: 10 s. */
+#define SPIN_NS_MAX 10000000000LL
 
 /* spin_ns([ns]) -> int: how long pool helpers poll for a job before they sleep; with an
  * argument, sets it first (for benchmarks and tests). */
@@ -794,7 +933,7 @@ static PyObject *spin_ns_fn(PyObject *self, PyObject *const *args, Py_ssize_t na
 {
     (void)self;
     Py_ssize_t v;
-    int given = setting_argument("spin_ns", args, nargs, &v);
+    int given = setting_argument("spin_ns", args, nargs, SPIN_NS_MAX, &v);
     if (given < 0)
         return NULL;
 #if HAVE_PTHREADS && !defined(__STDC_NO_ATOMICS__)
@@ -812,7 +951,7 @@ static PyObject *stream_at_fn(PyObject *self, PyObject *const *args, Py_ssize_t 
 {
     (void)self;
     Py_ssize_t v;
-    int given = setting_argument("stream_at", args, nargs, &v);
+    int given = setting_argument("stream_at", args, nargs, PY_SSIZE_T_MAX, &v);
     if (given < 0)
         return NULL;
     if (given)
