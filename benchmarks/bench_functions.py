@@ -17,17 +17,18 @@ this times, interleaved and repeated:
 - ``copy``: ``np.copyto`` into a preallocated array of the same size and dtype, the
   memory-bandwidth ceiling for a function that reads one array and writes one.
 
-It prints ns per element (median of the repeats), the ratio to PyTorch (below 1: faster
+It prints the CPU model and its instruction set (AVX2, FMA, AVX-512 flags), then for each
+configuration ns per element (median of the repeats), the ratio to PyTorch (below 1: faster
 than PyTorch) and the fraction of the copy ceiling reached (copy time / time; 1.0 is the
 ceiling, 0.8 is "within 1.25x of the copy").  Both ratios are medians of the ratios within
 each repeat, so that a drift of the machine's speed between repeats cancels.  Peers that
-are not installed are skipped.
+are not installed are skipped.  Nothing is written unless ``--json PATH`` is given.
 
-    python benchmarks/bench_functions.py                      # everything (several minutes)
+    python benchmarks/bench_functions.py                      # everything (about 10 minutes)
     python benchmarks/bench_functions.py --quick              # < 1 minute
     python benchmarks/bench_functions.py --functions sigmoid,relu --sizes 1e7 \\
         --dtypes float32 --directions forward --modes out --repeats 9
-    python benchmarks/bench_functions.py --markdown           # also print the README table
+    python benchmarks/bench_functions.py --markdown --json run.json  # README tables, a file
 
 Softmax runs over rows of 1,000 (shape (n/1000, 1000)); maxout over groups of 2.
 
@@ -35,13 +36,10 @@ Every timing starts on a quiet machine, with the runner's own threads awake: the
 sleeps ``--settle`` seconds (default 0.025), then calls the runner once untimed.
 PyTorch's OpenMP workers spin for several milliseconds after an op before they sleep (JAX's
 pool spins too), and a timing started inside that window shares a core with a spinning
-thread.  Measured (float32 softmax, 1e7, 2 threads each): actlab's call took 1.32 ns per
-element right after a PyTorch op, 1.08 after 2 ms of sleep, 1.03 after 5 ms, 0.90-0.91
-after 10 ms or more.  The other way round, a worker thread that has slept for 0.1 s or
-more is slow to wake on this virtual machine (its vCPU is halted), and a call of several
-milliseconds may run on the calling thread alone: actlab's float32 sigmoid at 1e7 took
-1.21 ns per element after 0.1 s of sleep against 0.70 after 25 ms or none.  The untimed
-call wakes the runner's threads, as the previous op of a training loop would have.
+thread.  The other way round, a worker thread that has slept for 0.1 s or more is slow to
+wake on a virtual machine (its vCPU is halted), and a call of several milliseconds may run
+on the calling thread alone.  The untimed call wakes the runner's threads, as the previous
+op of a training loop would have.
 """
 
 from __future__ import annotations
@@ -62,6 +60,10 @@ import numpy as np
 
 import actlab
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import (Parser, cpu_model, isa, machine_line, non_negative_float,  # noqa: E402
+                      positive_float, positive_int, writable_path)
+
 FUNCTIONS = ("step", "sigmoid", "tanh", "arctan", "relu", "leaky_relu", "selu", "identity",
              "softmax", "maxout")
 SLOPE = 0.1  # actlab's leaky_relu default; every peer gets the same slope
@@ -69,7 +71,7 @@ LAM = 1.0507009873554804934193349852946
 ALPHA = 1.6732632423543772848170429916717
 ROW = 1000  # softmax row length
 PIECES = 2  # maxout group size
-DEFAULT_JSON = Path(__file__).parent / "results" / "functions.json"
+PEERS = ("numpy", "scipy", "torch", "jax")
 #: Seconds of sleep before each timing, so that no runner starts while another library's
 #: worker threads still spin (they spin for up to about 10 ms; see the module docstring).
 SETTLE = 0.025
@@ -338,26 +340,6 @@ def paired_ratio(samples: dict[str, list[float]], num: str, den: str) -> float:
     return statistics.median(a / b for a, b in zip(samples[num], samples[den]))
 
 
-def time_shuffled(runners: dict[str, Runner], repeats: int, *, flush: Runner,
-                  order: np.random.Generator, settle: float = SETTLE) -> dict[str, float]:
-    """Median seconds of one call of each runner, for calls long enough to time alone
-    (large arrays): the runners in a new random order in every repeat, and before each
-    timing ``flush`` (a whole-array copy, so that none finds its arrays in cache), then
-    ``settle`` seconds of sleep (so that none starts while PyTorch's workers spin), then
-    one untimed call, which wakes the runner's own worker threads and leaves the cache as
-    its previous call would (the arrays are larger than the cache: their start is out)."""
-    samples: dict[str, list[float]] = {k: [] for k in runners}
-    for _ in range(repeats):
-        for key in order.permutation(list(runners)):
-            flush()
-            time.sleep(settle)
-            runners[key]()
-            start = time.perf_counter()
-            runners[key]()
-            samples[key].append(time.perf_counter() - start)
-    return {k: statistics.median(v) for k, v in samples.items()}
-
-
 def bench_one(fn: str, dtype: Any, n: int, direction: str, out: bool, peers: list[str],
               repeats: int, min_time: float, settle: float = SETTLE) -> dict[str, list[float]]:
     d = make_inputs(fn, n, dtype)
@@ -465,61 +447,91 @@ def summary(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def parse_list(text: str, allowed: tuple[str, ...] | None = None) -> list[str]:
+MAX_SIZE = 10**8  #: elements; a float64 run of this size holds about 5 GB of arrays
+
+
+def parse_list(text: str, allowed: tuple[str, ...]) -> list[str]:
+    """Comma-separated names, each one of ``allowed``, at least one."""
     items = [s.strip() for s in text.split(",") if s.strip()]
-    if allowed is not None:
-        bad = [s for s in items if s not in allowed]
-        if bad:
-            raise SystemExit(f"unknown: {', '.join(bad)} (choose from {', '.join(allowed)})")
+    if not items:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    bad = [s for s in items if s not in allowed]
+    if bad:
+        raise argparse.ArgumentTypeError(
+            f"unknown {', '.join(map(repr, bad))} (choose from {', '.join(allowed)})")
     return items
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--functions", default=None, help="comma-separated (default: all)")
-    ap.add_argument("--dtypes", default="float32,float64")
-    ap.add_argument("--sizes", default=None, help="default 1e3,1e5,1e7")
-    ap.add_argument("--directions", default="forward,backward")
-    ap.add_argument("--modes", default="out,new", help="out (preallocated), new (fresh output)")
-    ap.add_argument("--peers", default="numpy,scipy,torch,jax")
-    ap.add_argument("--repeats", type=int, default=None, help="default 7")
-    ap.add_argument("--min-time", type=float, default=None,
+def parse_sizes(text: str) -> list[int]:
+    """Comma-separated element counts such as ``1e3,1e7``: whole numbers in [1, MAX_SIZE]."""
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    sizes = []
+    for item in items:
+        try:
+            value = float(item)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number of elements, got {item!r}") from None
+        if not (1 <= value <= MAX_SIZE) or value != int(value):
+            raise argparse.ArgumentTypeError(
+                f"a size is a whole number from 1 to {MAX_SIZE:.0e}, got {item!r}")
+        sizes.append(int(value))
+    return sizes
+
+
+def check_shapes(functions: list[str], sizes: list[int]) -> str | None:
+    """Why a size does not fit a function's grouping (softmax rows, maxout groups), or None."""
+    for n in sizes:
+        if "softmax" in functions and n > ROW and n % ROW:
+            return f"softmax runs over rows of {ROW}: a size above {ROW} must be a multiple of it, got {n}"
+        if "maxout" in functions and n % PIECES:
+            return f"maxout runs over groups of {PIECES}: a size must be a multiple of it, got {n}"
+    return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = Parser(description=__doc__.splitlines()[0])
+    ap.add_argument("--functions", type=lambda t: parse_list(t, FUNCTIONS), default=None,
+                    help="comma-separated (default: all)")
+    ap.add_argument("--dtypes", type=lambda t: parse_list(t, ("float32", "float64")),
+                    default=["float32", "float64"])
+    ap.add_argument("--sizes", type=parse_sizes, default=None, help="default 1e3,1e5,1e7")
+    ap.add_argument("--directions", type=lambda t: parse_list(t, ("forward", "backward")),
+                    default=["forward", "backward"])
+    ap.add_argument("--modes", type=lambda t: parse_list(t, ("out", "new")), default=["out", "new"],
+                    help="out (preallocated), new (fresh output)")
+    ap.add_argument("--peers", type=lambda t: parse_list(t, PEERS), default=list(PEERS))
+    ap.add_argument("--repeats", type=positive_int, default=None, help="default 7")
+    ap.add_argument("--min-time", type=positive_float, default=None,
                     help="seconds per timing, calls repeated to fill it (default 0.02)")
-    ap.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
-    ap.add_argument("--settle", type=float, default=SETTLE,
+    ap.add_argument("--threads", type=positive_int, default=2, help="PyTorch intra-op threads")
+    ap.add_argument("--settle", type=non_negative_float, default=SETTLE,
                     help=f"seconds of sleep before each timing (default {SETTLE}), so that "
                          "none starts while PyTorch's worker threads spin; 0: no sleep")
     ap.add_argument("--quick", action="store_true",
                     help="defaults sigmoid,relu,softmax; sizes 1e3,1e6; 3 repeats (< 1 minute)")
-    ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help="write results here")
-    ap.add_argument("--no-json", action="store_true")
-    ap.add_argument("--markdown", action="store_true", help="print the README table too")
-    ap.add_argument("--report", type=Path, default=None,
-                    help="print the tables of an earlier run's JSON and exit")
+    ap.add_argument("--json", type=writable_path, default=None, metavar="PATH",
+                    help="also write the results and the machine to PATH (default: no file)")
+    ap.add_argument("--markdown", action="store_true", help="print the README tables too")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = build_parser()
     args = ap.parse_args(argv)
-    if args.settle < 0:
-        ap.error(f"--settle must be >= 0 seconds, got {args.settle}")
-    if args.report is not None:
-        data = json.loads(args.report.read_text())
-        records = data["results"]
-        print(f"{data['meta']['date']}, {data['meta']['processor']}, "
-              f"{data['meta']['versions'].get('actlab_fast')}\n")
-        print(summary(records))
-        print(markdown(records, sorted({r["n"] for r in records})))
-        return 0
-    quick = {"functions": "sigmoid,relu,softmax", "sizes": "1e3,1e6", "repeats": 3,
+    quick = {"functions": ["sigmoid", "relu", "softmax"], "sizes": [10**3, 10**6], "repeats": 3,
              "min_time": 0.01}
-    full = {"functions": ",".join(FUNCTIONS), "sizes": "1e3,1e5,1e7", "repeats": 7,
+    full = {"functions": list(FUNCTIONS), "sizes": [10**3, 10**5, 10**7], "repeats": 7,
             "min_time": 0.02}
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    functions = parse_list(args.functions, FUNCTIONS)
-    dtypes = parse_list(args.dtypes, ("float32", "float64"))
-    sizes = [int(float(s)) for s in parse_list(args.sizes)]
-    directions = parse_list(args.directions, ("forward", "backward"))
-    modes = parse_list(args.modes, ("out", "new"))
-    peers = parse_list(args.peers, ("numpy", "scipy", "torch", "jax"))
+    problem = check_shapes(args.functions, args.sizes)
+    if problem:
+        ap.error(problem)
+    functions, dtypes, sizes = args.functions, args.dtypes, args.sizes
+    directions, modes, peers = args.directions, args.modes, args.peers
 
     versions: dict[str, str] = {"numpy": np.__version__, "actlab_fast": str(fast_status())}
     try:
@@ -534,7 +546,8 @@ def main(argv: list[str] | None = None) -> int:
             versions[mod] = __import__(mod).__version__
         except ImportError:
             peers = [p for p in peers if p != mod]
-    print(f"actlab fast kernels: {versions['actlab_fast']}; peers: {', '.join(peers)} "
+    print(machine_line())
+    print(f"actlab fast kernels: {versions['actlab_fast']}; peers: {', '.join(peers) or 'none'} "
           f"({', '.join(f'{k} {v}' for k, v in versions.items() if k != 'actlab_fast')}); "
           f"torch threads {args.threads}; median of {args.repeats} interleaved repeats, "
           f"{args.settle} s of sleep before each")
@@ -562,12 +575,13 @@ def main(argv: list[str] | None = None) -> int:
                         records.append(rec)
                         print(fmt_row(rec, names), flush=True)
     if args.markdown:
+        print()
+        print(machine_line())
         print(summary(records))
         print(markdown(records, sizes))
-    if not args.no_json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
+    if args.json is not None:
         meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "machine": platform.machine(), "processor": _cpu_name(),
+                "machine": platform.machine(), "processor": cpu_model(), "isa": isa(),
                 "cpus": os.cpu_count(), "python": sys.version.split()[0],
                 "versions": versions, "torch_threads": args.threads,
                 "repeats": args.repeats, "min_time": args.min_time, "settle": args.settle}
@@ -582,16 +596,6 @@ def fast_status() -> Any:
     except ImportError:
         return "unavailable"
     return _fast.status() if hasattr(_fast, "status") else "available"
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 if __name__ == "__main__":

@@ -1,21 +1,25 @@
 """Train the same MLP with actlab, scikit-learn's MLPClassifier and (if installed) PyTorch.
 
 Digits, hidden (64, 64), Adam lr 1e-3, batch 32, no L2, the same number of epochs and the
-same number of BLAS/intra-op threads for all.  Each configuration runs ``--repeats`` times,
-interleaved (actlab, sklearn, torch, actlab, ...), and the medians are printed: seconds per
-epoch (wall time of the whole fit / epochs) and test accuracy, with ratios against actlab
-in the same dtype.  Then every seed activation is trained with actlab (MLPClassifier offers
-only identity, logistic, tanh and relu).
+same number of BLAS/intra-op threads for all.  It prints the CPU model and its instruction
+set first.  Each configuration runs ``--repeats`` times, interleaved (actlab, sklearn,
+torch, actlab, ...), repeat r with seed r, and the medians are printed: seconds per epoch
+(wall time of the whole fit / epochs) and test accuracy, with each peer's time over
+actlab's in the same dtype (the median of that ratio within each repeat, so that a drift
+of the machine's speed between repeats cancels).  Then every seed activation is trained
+with actlab, the activations interleaved in each repeat, medians again (MLPClassifier
+offers only identity, logistic, tanh and relu).  Nothing is written to disk.
 
     python benchmarks/bench_nn.py [--epochs 30] [--repeats 3] [--threads 1]
 """
 
 from __future__ import annotations
 
-import argparse
 import statistics
+import sys
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +27,9 @@ from threadpoolctl import threadpool_limits
 
 from actlab import nn
 from actlab.lab.compare import default_activations
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import Parser, machine_line, positive_int  # noqa: E402
 
 HIDDEN = (64, 64)
 LR = 1e-3
@@ -87,12 +94,22 @@ def run_torch(data: nn.Dataset, act: str, epochs: int, dtype: Any, seed: int) ->
     return per_epoch, float(np.mean(pred == data.y_test))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=30)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
+def build_parser() -> Parser:
+    ap = Parser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=positive_int, default=30)
+    ap.add_argument("--repeats", type=positive_int, default=3)
+    ap.add_argument("--threads", type=positive_int, default=1,
+                    help="BLAS / PyTorch intra-op threads for every runner")
+    return ap
+
+
+def paired_ratio(num: list[float], den: list[float]) -> float:
+    """The median over repeats of num's time / den's time in the same repeat."""
+    return statistics.median(a / b for a, b in zip(num, den))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         import torch
 
@@ -101,8 +118,10 @@ def main() -> None:
     except ImportError:
         have_torch = False
     data = nn.datasets.load("digits", seed=0)
+    print(machine_line())
     print(f"digits: {len(data.y_train)} train / {len(data.y_test)} test, hidden {HIDDEN}, Adam lr {LR}, "
-          f"batch {BATCH}, {args.epochs} epochs, {args.threads} thread(s), median of {args.repeats} interleaved runs")
+          f"batch {BATCH}, {args.epochs} epochs, {args.threads} thread(s), median of {args.repeats} "
+          f"interleaved runs")
     with threadpool_limits(limits=args.threads):
         print(f"\n{'activation':<10} {'runner':<16} {'ms/epoch':>9} {'accuracy':>9} {'time vs actlab':>15}")
         for act in ("relu", "sigmoid", "tanh"):
@@ -123,17 +142,33 @@ def main() -> None:
                     accs[key].append(a)
             for key in runners:
                 t = statistics.median(times[key])
-                base = statistics.median(times["actlab " + key.split()[-1]])
-                ratio = "" if key.startswith("actlab") else f"{t / base:.2f}x"
+                base = times["actlab " + key.split()[-1]]
+                ratio = "" if key.startswith("actlab") else f"{paired_ratio(times[key], base):.2f}x"
                 print(f"{act:<10} {key:<16} {1000 * t:>9.1f} {statistics.median(accs[key]):>9.4f} {ratio:>15}")
-        print("\nevery seed hidden-layer activation, actlab float64 (seed 0):")
-        for act in default_activations():
-            try:
-                t, a = run_actlab(data, act, args.epochs, np.float64, 0)
-                print(f"  {act:<12} {1000 * t:7.1f} ms/epoch   accuracy {a:.4f}")
-            except nn.ZeroGradientError:
+        print(f"\nevery seed hidden-layer activation, actlab float64, median of {args.repeats}:")
+        acts = list(default_activations())
+        every_t: dict[str, list[float]] = {a: [] for a in acts}
+        every_acc: dict[str, list[float]] = {a: [] for a in acts}
+        refused: set[str] = set()
+        for rep in range(args.repeats):
+            for act in acts:
+                if act in refused:
+                    continue
+                try:
+                    t, a = run_actlab(data, act, args.epochs, np.float64, rep)
+                except nn.ZeroGradientError:
+                    refused.add(act)
+                    continue
+                every_t[act].append(t)
+                every_acc[act].append(a)
+        for act in acts:
+            if act in refused:
                 print(f"  {act:<12} not trainable by backprop (derivative 0): use actlab.nn.Perceptron")
+            else:
+                print(f"  {act:<12} {1000 * statistics.median(every_t[act]):7.1f} ms/epoch   "
+                      f"accuracy {statistics.median(every_acc[act]):.4f}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
