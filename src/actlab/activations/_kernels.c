@@ -13,6 +13,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <limits.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -105,6 +106,8 @@ static const double PIO2_HI = 0x1.921fb54442d18p0;
 static const double PIO2_LO = 0x1.1a62633145c07p-54;
 static const double PIO4_HI = 0x1.921fb54442d18p-1;
 static const double PIO4_LO = 0x1.1a62633145c07p-55;
+/* e^-500, correctly rounded: the step of exp_product's product of normal factors */
+static const double EXP_M500 = 0x1.9265e78d4438dp-722;
 static const double SELU_LAMBDA = 1.0507009873554804934193349852946;
 static const double SELU_LAMBDA_ALPHA = 1.7580993408473768599402175208123;
 

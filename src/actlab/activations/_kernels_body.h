@@ -119,7 +119,7 @@ static inline void FN(f_sigmoid)(double x, int hi, double prm, double *f, double
         double p = FN(expm1_reduced)(xc, 0, &sbig);
         double e = fma(sbig, p, sbig), den = e + 1.0;
         *f = e / den;
-        *d = e / (den * den);
+        *d = fabs(x) == INFINITY ? 0.0 : e / (den * den); /* the clamp made e > 0 there */
         return;
     }
     double eb = FN(exp_big_le0)(neg_abs(x), hi);  /* e^{-|x|} / SCALE */
@@ -136,7 +136,8 @@ static inline void FN(f_tanh)(double x, int hi, double prm, double *f, double *d
     FN(exp_expm1_le0)(neg_abs(2.0 * x), hi, &eb, &em);  /* e^{-2|x|} / SCALE, e^{-2|x|} - 1 */
     *f = copysign(-em / (em + 2.0), x);
     double den = eb * SCALE(hi) + 1.0;
-    *d = ((eb / (den * den)) * 4.0) * SCALE(hi);
+    /* f'(±inf) = 0 exactly, not the clamped exponential's tiny value */
+    *d = fabs(x) == INFINITY ? 0.0 : ((eb / (den * den)) * 4.0) * SCALE(hi);
 }
 
 static inline void FN(f_arctan)(double x, int hi, double prm, double *f, double *d)
@@ -192,7 +193,63 @@ static inline void FN(f_selu)(double x, int hi, double prm, double *f, double *d
     FN(exp_expm1_le0)(neg, hi, &eb, &em);
     int pos = x >= 0.0;
     *f = pos ? x * SELU_LAMBDA : em * SELU_LAMBDA_ALPHA;
-    *d = pos ? SELU_LAMBDA : (eb * SELU_LAMBDA_ALPHA) * SCALE(hi);
+    *d = pos ? SELU_LAMBDA : (x == -INFINITY ? 0.0 : (eb * SELU_LAMBDA_ALPHA) * SCALE(hi));
+}
+
+/* ------------------------------------------------------------------ backward in the tails */
+/* backward is g f'(x) rounded once.  For float64 results f'(x) itself may be subnormal or 0
+ * (the sigmoid's for |x| > 708) while g f'(x) is not, or g is ±inf: then d g loses digits or
+ * gives inf 0 = NaN.  There the product is formed as below.  (For float32 results the
+ * double f'(x), and the clamps, leave room for every float32 g.) */
+
+/* c g e^z for z <= -700 and finite g, as exp_product in _stable.py: e^z taken as e^-500
+ * ... e^-500 e^r, r in [-700, 0], from g down; every factor normal.  ±inf and NaN g as
+ * they are (e^z > 0). */
+static inline double FN(exp_product)(double g, double z, double c)
+{
+    if (!(fabs(g) <= DBL_MAX))
+        return g;
+    double p = (g * EXP_M500) * c, r = z + 500.0;
+    for (int k = 0; k < 4 && r < -700.0 && p != 0.0; k++) {
+        p *= EXP_M500;
+        r += 500.0;
+    }
+    return p * FN(exp_le0)(r, 1);
+}
+
+/* in_tail_NAME(x): f'(x) may be below the smallest normal double (and is > 0: x finite);
+ * tail_NAME(x, g, d): g f'(x) there, d the f'(x) computed as usual */
+static inline int FN(in_tail_sigmoid)(double x)
+{
+    return fabs(x) > 700.0 && fabs(x) < INFINITY;
+}
+static inline double FN(tail_sigmoid)(double x, double g, double d)
+{
+    return d >= DBL_MIN ? d * g : FN(exp_product)(g, -fabs(x), 1.0);
+}
+static inline int FN(in_tail_tanh)(double x)
+{
+    return fabs(x) > 350.0 && fabs(x) < INFINITY;
+}
+static inline double FN(tail_tanh)(double x, double g, double d)
+{
+    return d >= DBL_MIN ? d * g : FN(exp_product)(g, -(fabs(x) + fabs(x)), 4.0);
+}
+static inline int FN(in_tail_selu)(double x)
+{
+    return x < -700.0 && x > -INFINITY;
+}
+static inline double FN(tail_selu)(double x, double g, double d)
+{
+    return d >= DBL_MIN ? d * g : FN(exp_product)(g, x, SELU_LAMBDA_ALPHA);
+}
+static inline int FN(in_tail_arctan)(double x)
+{
+    return fabs(x) > 1e153 && fabs(x) < INFINITY;
+}
+static inline double FN(tail_arctan)(double x, double g, double d)
+{
+    return d >= DBL_MIN ? d * g : (g / x) / x; /* 1/(1 + x^2) = 1/x^2 there */
 }
 
 /* The exact functions are computed in their own dtype T (float or double). */
@@ -231,6 +288,9 @@ EXACT_FUNCTIONS(double, f64)
  * In place (o == x, o == g) is fine: each element is read before it is written. */
 
 /* Computed in double, rounded once to T. */
+#ifndef TAIL_BLOCK
+#define TAIL_BLOCK 512
+#endif
 #define DOUBLE_LOOPS(name, T, hi)                                                         \
     static void FN(name##_##T)(int mode, const T *restrict_x, const T *g, T *o, T *o2,   \
                                double prm, Py_ssize_t lo, Py_ssize_t hi_)                 \
@@ -253,6 +313,35 @@ EXACT_FUNCTIONS(double, f64)
             }                                                                             \
             break;                                                                        \
         case MODE_BWD:                                                                    \
+            if (hi) { /* blocks with a tail entry take the tail's product (above): found  \
+                       * while the block is written, or before when o is x or g */        \
+                const int in_place = (const void *)o == (const void *)x ||                \
+                                     (const void *)o == (const void *)g;                  \
+                for (Py_ssize_t b = lo; b < hi_; b += TAIL_BLOCK) {                       \
+                    Py_ssize_t e = hi_ - b < TAIL_BLOCK ? hi_ : b + TAIL_BLOCK;           \
+                    int tail = 0;                                                         \
+                    if (in_place)                                                         \
+                        for (i = b; i < e; i++)                                           \
+                            tail |= FN(in_tail_##name)((double)x[i]);                     \
+                    if (!in_place || !tail) {                                             \
+                        for (i = b; i < e; i++) {                                         \
+                            double f, d, xv = (double)x[i];                               \
+                            FN(f_##name)(xv, hi, prm, &f, &d);                            \
+                            o[i] = (T)(d * (double)g[i]);                                 \
+                            tail |= FN(in_tail_##name)(xv);                               \
+                        }                                                                 \
+                        if (!tail)                                                        \
+                            continue;                                                     \
+                    }                                                                     \
+                    for (i = b; i < e; i++) {                                             \
+                        double f, d, xv = (double)x[i], gv = (double)g[i];                \
+                        FN(f_##name)(xv, hi, prm, &f, &d);                                \
+                        o[i] = (T)(FN(in_tail_##name)(xv) ? FN(tail_##name)(xv, gv, d)    \
+                                                          : d * gv);                      \
+                    }                                                                     \
+                }                                                                         \
+                break;                                                                    \
+            }                                                                             \
             for (i = lo; i < hi_; i++) {                                                  \
                 double f, d;                                                              \
                 FN(f_##name)((double)x[i], hi, prm, &f, &d);                              \
@@ -370,6 +459,12 @@ static inline void store4_narrow(float *p, __m256d v)
 #define SIGN_BIT _mm256_set1_pd(-0.0)
 #define ONE _mm256_set1_pd(1.0)
 
+/* all ones where x is ±inf: f' is 0 there, where the clamped exponential is not */
+static inline __m256d is_inf4(__m256d x)
+{
+    return _mm256_cmp_pd(_mm256_andnot_pd(SIGN_BIT, x), _mm256_set1_pd(INFINITY), _CMP_EQ_OQ);
+}
+
 /* e / (1 + e)^2, as f_sigmoid rounds it */
 static inline __m256d bell4(__m256d e)
 {
@@ -387,7 +482,7 @@ static inline __m256d sigmoid4(int mode, const float *x, const float *g, Py_ssiz
     __m256d e = _mm256_fmadd_pd(s, p, s);
     if (mode == MODE_FWD)
         return _mm256_div_pd(e, _mm256_add_pd(e, ONE));
-    return _mm256_mul_pd(bell4(e), load4_widen(g + i));
+    return _mm256_mul_pd(_mm256_andnot_pd(is_inf4(xv), bell4(e)), load4_widen(g + i));
 }
 
 /* NAME_float_avx2_fwd_bwd: the forward and backward by NAME4, four independent vectors per
@@ -443,7 +538,8 @@ static inline __m256d tanh4(int mode, const float *x, const float *g, Py_ssize_t
     __m256d p = expm1_reduced4_lo_scaled(a, &s, 2);
     __m256d e4 = _mm256_fmadd_pd(s, p, s); /* 4 e^{-2|x|} */
     __m256d den = _mm256_fmadd_pd(e4, _mm256_set1_pd(0.25), ONE);
-    return _mm256_mul_pd(_mm256_div_pd(e4, _mm256_mul_pd(den, den)), load4_widen(g + i));
+    __m256d d = _mm256_andnot_pd(is_inf4(xv), _mm256_div_pd(e4, _mm256_mul_pd(den, den)));
+    return _mm256_mul_pd(d, load4_widen(g + i));
 }
 
 AVX2_FLOAT_LOOP(tanh)
@@ -465,7 +561,8 @@ static inline __m256d selu4(int mode, const float *x, const float *g, Py_ssize_t
     __m256d e = _mm256_fmadd_pd(s, p, s);
     __m256d d = _mm256_blendv_pd(_mm256_mul_pd(e, _mm256_set1_pd(SELU_LAMBDA_ALPHA)),
                                  _mm256_set1_pd(SELU_LAMBDA), pos);
-    return _mm256_mul_pd(d, load4_widen(g + i));
+    __m256d minus_inf = _mm256_cmp_pd(xv, _mm256_set1_pd(-INFINITY), _CMP_EQ_OQ);
+    return _mm256_mul_pd(_mm256_andnot_pd(minus_inf, d), load4_widen(g + i));
 }
 
 AVX2_FLOAT_LOOP(selu)
@@ -902,6 +999,7 @@ static const softmax_loop FN(SOFTMAX)[2] = {(softmax_loop)FN(softmax_rows_float)
 #undef SCALE
 #undef UNSCALE
 #undef DOUBLE_LOOPS
+#undef TAIL_BLOCK
 #undef EXACT_LOOPS
 #undef EXACT_FUNCTIONS
 #undef SOFTMAX_ROW

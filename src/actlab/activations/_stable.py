@@ -90,3 +90,40 @@ def sech2(x: Array, scale: float = 1.0) -> Array:
     np.divide(e, d, out=d)
     d *= 4.0 * scale
     return exp_subnormal_tail(d, e, z, 4.0 * scale)
+
+
+def exp_product(g: Array, z: Array, c: float) -> Array:
+    """c·g·e^z for z <= -700, where e^z alone is subnormal or 0, with every factor normal.
+
+    e^z is taken as e^{-500}·e^{-500}··· e^{r} with r in [-700, 0] (each split exact), and
+    the product is formed from g down, so that it stops only where it is 0 anyway.  A
+    handful of roundings, each relative: a few ULP at most, where g·c·e^z is normal.
+    ±inf and NaN in g come out as they are: e^z > 0 for every z > -inf.
+    """
+    step = z.dtype.type(-500.0)
+    e_step = np.exp(step)
+    p = (g * e_step) * z.dtype.type(c)
+    r = z - step
+    for _ in range(64):  # float64 needs at most 3 steps; the long double format dozens
+        more = (r < -700.0) & (p != 0) & np.isfinite(p)
+        if not more.any():
+            break
+        p = np.where(more, p * e_step, p)
+        r = np.where(more, r - step, r)
+    with np.errstate(under="ignore"):
+        result = p * np.exp(np.maximum(r, -7.0e4))
+    return np.where(np.isfinite(g), result, g)
+
+
+def backward_product(d: Array, g: Array, tail: Array, z: Array | None = None,
+                     c: float = 1.0) -> Array:
+    """g·f'(x) from d = f'(x) in the working dtype: d·g, except where d is below the
+    smallest normal and ``tail`` says f'(x) = c·e^z > 0 there: then c·g·e^z from
+    exp_product, so that the product keeps its digits (a huge g) and an infinite g gives
+    ±inf rather than inf·0 = NaN.  ``z`` may be a callable of the tail's mask."""
+    result = d * g
+    redo = tail & (d < np.finfo(d.dtype).smallest_normal)
+    if redo.any():
+        zt = z(redo) if callable(z) else z[redo]
+        result[redo] = exp_product(g[redo], zt, c)
+    return result

@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from ._registry import Kink, Param, activation, unit_interval
 from ._stable import (
+    backward_product,
     exp_neg_abs,
     keep_nan,
     logistic,
@@ -119,6 +120,13 @@ def _sigmoid_derivative(x: Array, y: Array | None) -> Array:
     return logistic_derivative(x)
 
 
+@sigmoid.backward_rule
+def _sigmoid_backward(x: Array, g: Array, y: Array | None) -> Array:
+    # σ'(x) = e^{-|x|} where it is below the smallest normal (the denominator is 1 there)
+    a = np.abs(x)
+    return backward_product(logistic_derivative(x), g, np.isfinite(x), lambda m: -a[m])
+
+
 @sigmoid.second_derivative_rule
 def _sigmoid_second_derivative(x: Array) -> Array:
     # 1 - 2σ(x) = -tanh(x/2), which keeps its digits where σ is near 1/2 or 1.
@@ -159,6 +167,18 @@ def tanh(x: Array) -> Array:
 @tanh.derivative_rule
 def _tanh_derivative(x: Array, y: Array | None) -> Array:
     return sech2(x)
+
+
+@tanh.backward_rule
+def _tanh_backward(x: Array, g: Array, y: Array | None) -> Array:
+    # sech²(x) = 4e^{-2|x|} where it is below the smallest normal
+    a = np.abs(x)
+
+    def z(m: Array) -> Array:
+        with np.errstate(over="ignore"):  # -inf past max/2: e^-inf = 0, the limit
+            return -(a[m] + a[m])
+
+    return backward_product(sech2(x), g, np.isfinite(x), z, 4.0)
 
 
 @tanh.second_derivative_rule
@@ -221,6 +241,18 @@ def arctan(x: Array) -> Array:
 @arctan.derivative_rule
 def _arctan_derivative(x: Array, y: Array | None) -> Array:
     return _arctan_derivative_parts(x)[0]
+
+
+@arctan.backward_rule
+def _arctan_backward(x: Array, g: Array, y: Array | None) -> Array:
+    # where 1/(1+x²) = 1/x² is below the smallest normal (|x| > 1.3e154): (g/x)/x
+    d = _arctan_derivative_parts(x)[0]
+    result = d * g
+    redo = np.isfinite(x) & (d < np.finfo(d.dtype).smallest_normal)
+    if redo.any():
+        xt = x[redo]
+        result[redo] = (g[redo] / xt) / xt
+    return result
 
 
 @arctan.second_derivative_rule
@@ -380,6 +412,13 @@ def _selu_derivative(x: Array, y: Array | None) -> Array:
     # λα·e^x from x, not y + λα: that sum cancels to 0 for x below about -37.
     negative = scaled_exp(np.minimum(x, 0), SELU_LAMBDA_ALPHA)
     return keep_nan(np.where(x >= 0, SELU_LAMBDA, negative), x)
+
+
+@selu.backward_rule
+def _selu_backward(x: Array, g: Array, y: Array | None) -> Array:
+    tail = np.isfinite(x) & (x < 0)
+    return backward_product(_selu_derivative(x, None), g, tail, lambda m: x[m],
+                            SELU_LAMBDA_ALPHA)
 
 
 @selu.second_derivative_rule
