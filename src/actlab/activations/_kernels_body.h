@@ -600,38 +600,52 @@ static const elementwise_loop FN(LOOPS)[K_COUNT][2] = {
  * nothing; the forward, streamed the same way, took 1.15x: it prefetches the next row's
  * output.) */
 static void stream_y_g_minus_float(const float *y, const float *g, float *o, Py_ssize_t m,
-                                   double inner)
+                                   double inner, Py_ssize_t k, double dom)
 {
     Py_ssize_t j = 0;
     for (; j < m && ((uintptr_t)(o + j) & 15); j++)
-        o[j] = (float)((double)y[j] * ((double)g[j] - inner));
+        o[j] = (float)(j == k ? dom : (double)y[j] * ((double)g[j] - inner));
     const __m256d in = _mm256_set1_pd(inner);
     for (; j + 4 <= m; j += 4) {
         __m256d d = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(g + j)), in);
-        _mm_stream_ps(o + j, _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(y + j)), d)));
+        __m128 v = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(y + j)), d));
+        if ((size_t)(k - j) < 4) { /* the dominant entry, computed apart */
+            float lanes[4];
+            _mm_storeu_ps(lanes, v);
+            lanes[k - j] = (float)dom;
+            v = _mm_loadu_ps(lanes);
+        }
+        _mm_stream_ps(o + j, v);
     }
     for (; j < m; j++)
-        o[j] = (float)((double)y[j] * ((double)g[j] - inner));
+        o[j] = (float)(j == k ? dom : (double)y[j] * ((double)g[j] - inner));
 }
 
 static void stream_y_g_minus_double(const double *y, const double *g, double *o,
-                                    Py_ssize_t m, double inner)
+                                    Py_ssize_t m, double inner, Py_ssize_t k, double dom)
 {
     Py_ssize_t j = 0;
     for (; j < m && ((uintptr_t)(o + j) & 31); j++)
-        o[j] = y[j] * (g[j] - inner);
+        o[j] = j == k ? dom : y[j] * (g[j] - inner);
     const __m256d in = _mm256_set1_pd(inner);
     for (; j + 4 <= m; j += 4) {
         __m256d d = _mm256_sub_pd(_mm256_loadu_pd(g + j), in);
-        _mm256_stream_pd(o + j, _mm256_mul_pd(_mm256_loadu_pd(y + j), d));
+        __m256d v = _mm256_mul_pd(_mm256_loadu_pd(y + j), d);
+        if ((size_t)(k - j) < 4) {
+            double lanes[4];
+            _mm256_storeu_pd(lanes, v);
+            lanes[k - j] = dom;
+            v = _mm256_loadu_pd(lanes);
+        }
+        _mm256_stream_pd(o + j, v);
     }
     for (; j < m; j++)
-        o[j] = y[j] * (g[j] - inner);
+        o[j] = j == k ? dom : y[j] * (g[j] - inner);
 }
-#define STREAM_Y_G_MINUS(T, stream, y, g, o, m, inner) \
-    ((stream) ? (stream_y_g_minus_##T(y, g, o, m, inner), 1) : 0)
+#define STREAM_Y_G_MINUS(T, stream, y, g, o, m, inner, k, dom) \
+    ((stream) ? (stream_y_g_minus_##T(y, g, o, m, inner, k, dom), 1) : 0)
 #else
-#define STREAM_Y_G_MINUS(T, stream, y, g, o, m, inner) 0
+#define STREAM_Y_G_MINUS(T, stream, y, g, o, m, inner, k, dom) 0
 #endif
 
 /* ------------------------------------------------------------------ softmax rows */
@@ -882,7 +896,8 @@ static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan, double *
                 s[j] *= inv;                                                              \
         }                                                                                 \
     }                                                                                     \
-    /* rows [lo, hi_): forward (g == NULL) into o, or backward y (g - sum g y); stream:   \
+    /* rows [lo, hi_): forward (g == NULL) into o, or backward y (g - sum g y), its largest \
+     * y_k's entry as y_k sum_{j != k} (g_k - g_j) y_j, which does not cancel; stream:   \
      * the backward from the saved output writes o with non-temporal stores */            \
     static void FN(softmax_rows_##T)(const T *x, const T *g, const T *y, T *o,           \
                                      Py_ssize_t m, double *s, double *gs,                 \
@@ -912,18 +927,34 @@ static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan, double *
             if (y != NULL) { /* from the saved output, read where it is: no copies */     \
                 const T *yr = y + row * m;                                                \
                 double inner = FN(pairwise_dot_##T)(gr, yr, m);                           \
-                if (STREAM_Y_G_MINUS(T, stream, yr, gr, orow, m, inner))                  \
+                Py_ssize_t k = 0; /* the first largest y: g_k - inner may cancel */       \
+                for (Py_ssize_t j = 1; j < m; j++)                                        \
+                    k = yr[j] > yr[k] ? j : k;                                            \
+                for (Py_ssize_t j = 0; j < m; j++)                                        \
+                    gs[j] = ((double)gr[k] - (double)gr[j]) * (double)yr[j];              \
+                gs[k] = 0.0;                                                              \
+                double dom = (double)yr[k] * FN(pairwise_sum)(gs, m);                     \
+                if (STREAM_Y_G_MINUS(T, stream, yr, gr, orow, m, inner, k, dom))          \
                     continue;                                                             \
                 for (Py_ssize_t j = 0; j < m; j++)                                        \
                     orow[j] = (T)((double)yr[j] * ((double)gr[j] - inner));               \
+                orow[k] = (T)dom;                                                         \
                 continue;                                                                 \
             }                                                                             \
             FN(softmax_scale_##T)(s, m, FN(softmax_row_##T)(xr, s, m, hi, NULL, NULL));   \
             for (Py_ssize_t j = 0; j < m; j++)                                            \
                 gs[j] = (double)gr[j] * s[j];                                             \
             double inner = FN(pairwise_sum)(gs, m);                                       \
+            Py_ssize_t k = 0;                                                             \
+            for (Py_ssize_t j = 1; j < m; j++)                                            \
+                k = s[j] > s[k] ? j : k;                                                  \
+            for (Py_ssize_t j = 0; j < m; j++)                                            \
+                gs[j] = ((double)gr[k] - (double)gr[j]) * s[j];                           \
+            gs[k] = 0.0;                                                                  \
+            double dom = s[k] * FN(pairwise_sum)(gs, m);                                  \
             for (Py_ssize_t j = 0; j < m; j++)                                            \
                 orow[j] = (T)(s[j] * ((double)gr[j] - inner));                            \
+            orow[k] = (T)dom;                                                             \
         }                                                                                 \
     }
 

@@ -114,7 +114,19 @@ def _softmax_backward(x: Array, grad: Array, y: Array | None, *, axis: int) -> A
         raise ValueError(f"softmax: the saved output y has shape {y.shape}, expected {x.shape}")
     s = softmax.forward_kernel(x, axis=axis) if y is None else y
     inner = np.sum(grad * s, axis=axis, keepdims=True)
-    return s * (grad - inner)
+    result = s * (grad - inner)
+    if s.shape[axis] == 0:
+        return result
+    # The slice's largest y_k may round to 1, and g_k - Σ g y then cancels to nothing:
+    # there g_k - Σ g y = Σ_{j≠k} (g_k - g_j) y_j, with no cancellation (its terms are exact
+    # differences times the small y_j).
+    k = np.argmax(s, axis=axis, keepdims=True)
+    gk = np.take_along_axis(grad, k, axis=axis)
+    terms = (gk - grad) * s
+    np.put_along_axis(terms, k, 0.0, axis=axis)  # j = k is not in the sum (inf - inf)
+    dominant = np.take_along_axis(s, k, axis=axis) * np.sum(terms, axis=axis, keepdims=True)
+    np.put_along_axis(result, k, dominant, axis=axis)
+    return result
 
 
 @softmax.jacobian_rule
@@ -172,7 +184,22 @@ def _log_softmax_backward(x: Array, grad: Array, y: Array | None, *, axis: int) 
             f"log_softmax: the saved output y has shape {y.shape}, expected {x.shape}"
         )
     s = softmax.forward_kernel(x, axis=axis) if y is None else np.exp(y)
-    return grad - s * np.sum(grad, axis=axis, keepdims=True)
+    result = grad - s * np.sum(grad, axis=axis, keepdims=True)
+    if s.shape[axis] == 0:
+        return result
+    # For the largest softmax_k, near 1, g_k - s_k Σg cancels: it is written as
+    # g_k (1 - s_k) - s_k Σ_{j≠k} g_j with 1 - s_k = Σ_{j≠k} s_j, both sums without g_k.
+    k = np.argmax(s, axis=axis, keepdims=True)
+    others_s = s.copy()
+    np.put_along_axis(others_s, k, 0.0, axis=axis)
+    others_g = grad.copy()
+    np.put_along_axis(others_g, k, 0.0, axis=axis)
+    gk = np.take_along_axis(grad, k, axis=axis)
+    sk = np.take_along_axis(s, k, axis=axis)
+    dominant = (gk * np.sum(others_s, axis=axis, keepdims=True)
+                - sk * np.sum(others_g, axis=axis, keepdims=True))
+    np.put_along_axis(result, k, dominant, axis=axis)
+    return result
 
 
 @log_softmax.jacobian_rule
