@@ -708,6 +708,43 @@ static double FN(pairwise_sum)(const double *a, Py_ssize_t n)
 PAIRWISE_DOT(float)
 PAIRWISE_DOT(double)
 
+/* pairwise_sum of t_j = (gk - g[j]) y[j], with t_k = 0 (k is an index into a, b), in the
+ * same order: softmax's largest entry, without an array of the terms */
+#define TERM(j) ((j) == k ? 0.0 : (gk - (double)g[j]) * (double)y[j])
+#define PAIRWISE_TERMS(NAME, TG, TY)                                                      \
+    static double FN(NAME)(const TG *g, const TY *y, double gk, Py_ssize_t k, Py_ssize_t n) \
+    {                                                                                     \
+        if (n < 8) {                                                                      \
+            double res = 0.0;                                                             \
+            for (Py_ssize_t i = 0; i < n; i++)                                            \
+                res += TERM(i);                                                           \
+            return res;                                                                   \
+        }                                                                                 \
+        if (n <= 128) {                                                                   \
+            double r[8];                                                                  \
+            Py_ssize_t i;                                                                 \
+            for (int j = 0; j < 8; j++)                                                   \
+                r[j] = TERM(j);                                                           \
+            for (i = 8; i < n - (n % 8); i += 8)                                          \
+                for (int j = 0; j < 8; j++)                                               \
+                    r[j] += TERM(i + j);                                                  \
+            double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7])); \
+            for (; i < n; i++)                                                            \
+                res += TERM(i);                                                           \
+            return res;                                                                   \
+        }                                                                                 \
+        Py_ssize_t n2 = n / 2;                                                            \
+        n2 -= n2 % 8;                                                                     \
+        return FN(NAME)(g, y, gk, k, n2) + FN(NAME)(g + n2, y + n2, gk, k - n2, n - n2);  \
+    }
+PAIRWISE_TERMS(terms_float_float, float, float)
+PAIRWISE_TERMS(terms_double_double, double, double)
+PAIRWISE_TERMS(terms_float_s, float, double)
+PAIRWISE_TERMS(terms_double_s, double, double)
+#undef PAIRWISE_TERMS
+#undef TERM
+
+
 /* The row's maximum and whether it holds a NaN (float64 rows; float32 rows have their own
  * below, which also gives the row's minimum).  Two lanes of 4 running maxima and of
  * v - v (0, or NaN for NaN and ±inf), written with GCC vector types because the vectoriser
@@ -927,38 +964,49 @@ static double FN(row_max_float)(const float *x, Py_ssize_t m, int *nan, double *
             if (y != NULL) { /* from the saved output, read where it is: no copies */     \
                 const T *yr = y + row * m;                                                \
                 double inner = FN(pairwise_dot_##T)(gr, yr, m);                           \
-                Py_ssize_t k = 0; /* the first largest y: g_k - inner may cancel */       \
-                for (Py_ssize_t j = 1; j < m; j++)                                        \
-                    k = yr[j] > yr[k] ? j : k;                                            \
-                for (Py_ssize_t j = 0; j < m; j++)                                        \
-                    gs[j] = ((double)gr[k] - (double)gr[j]) * (double)yr[j];              \
-                gs[k] = 0.0;                                                              \
-                double dom = (double)yr[k] * FN(pairwise_sum)(gs, m);                     \
+                Py_ssize_t k = FN(dominant_##T)(yr, m);                                   \
+                double dom = k < 0 ? 0.0 : (double)yr[k] *                                \
+                    FN(terms_##T##_##T)(gr, yr, (double)gr[k], k, m);                     \
                 if (STREAM_Y_G_MINUS(T, stream, yr, gr, orow, m, inner, k, dom))          \
                     continue;                                                             \
                 for (Py_ssize_t j = 0; j < m; j++)                                        \
                     orow[j] = (T)((double)yr[j] * ((double)gr[j] - inner));               \
-                orow[k] = (T)dom;                                                         \
+                if (k >= 0)                                                               \
+                    orow[k] = (T)dom;                                                     \
                 continue;                                                                 \
             }                                                                             \
             FN(softmax_scale_##T)(s, m, FN(softmax_row_##T)(xr, s, m, hi, NULL, NULL));   \
             for (Py_ssize_t j = 0; j < m; j++)                                            \
                 gs[j] = (double)gr[j] * s[j];                                             \
             double inner = FN(pairwise_sum)(gs, m);                                       \
-            Py_ssize_t k = 0;                                                             \
-            for (Py_ssize_t j = 1; j < m; j++)                                            \
-                k = s[j] > s[k] ? j : k;                                                  \
-            for (Py_ssize_t j = 0; j < m; j++)                                            \
-                gs[j] = ((double)gr[k] - (double)gr[j]) * s[j];                           \
-            gs[k] = 0.0;                                                                  \
-            double dom = s[k] * FN(pairwise_sum)(gs, m);                                  \
+            Py_ssize_t k = FN(dominant_double)(s, m);                                     \
+            double dom = k < 0 ? 0.0 : s[k] * FN(terms_##T##_s)(gr, s, (double)gr[k], k, m); \
             for (Py_ssize_t j = 0; j < m; j++)                                            \
                 orow[j] = (T)(s[j] * ((double)gr[j] - inner));                            \
-            orow[k] = (T)dom;                                                             \
+            if (k >= 0)                                                                   \
+                orow[k] = (T)dom;                                                         \
         }                                                                                 \
     }
 
 ROW_MAX(double)
+/* The index of the first largest entry when it is above 1/2 (its g_k - sum g y would
+ * cancel), else -1; -1 for a row holding a NaN too, which is NaN either way. */
+#define DOMINANT(T)                                                                       \
+    static Py_ssize_t FN(dominant_##T)(const T *y, Py_ssize_t m)                          \
+    {                                                                                     \
+        int nan;                                                                          \
+        double mn, mx = FN(row_max_##T)(y, m, &nan, &mn);                                 \
+        if (nan || !(mx > 0.5))                                                           \
+            return -1;                                                                    \
+        Py_ssize_t k = 0;                                                                 \
+        while (k < m - 1 && !((double)y[k] == mx))                                        \
+            k++;                                                                          \
+        return k;                                                                         \
+    }
+DOMINANT(float)
+DOMINANT(double)
+#undef DOMINANT
+
 SOFTMAX_ROW(float)
 SOFTMAX_ROW(double)
 

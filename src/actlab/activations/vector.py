@@ -117,15 +117,21 @@ def _softmax_backward(x: Array, grad: Array, y: Array | None, *, axis: int) -> A
     result = s * (grad - inner)
     if s.shape[axis] == 0:
         return result
-    # The slice's largest y_k may round to 1, and g_k - Σ g y then cancels to nothing:
-    # there g_k - Σ g y = Σ_{j≠k} (g_k - g_j) y_j, with no cancellation (its terms are exact
-    # differences times the small y_j).
+    # A slice's largest y_k above 1/2 may round to 1, and g_k - Σ g y then cancels to
+    # nothing: there g_k - Σ g y = Σ_{j≠k} (g_k - g_j) y_j, with no cancellation (its terms
+    # are differences times the small y_j).  (The compiled kernel does the same, in the
+    # same order.)
+    top = np.max(s, axis=axis, keepdims=True)
+    dominated = top > 0.5
+    if not dominated.any():
+        return result
     k = np.argmax(s, axis=axis, keepdims=True)
     gk = np.take_along_axis(grad, k, axis=axis)
     terms = (gk - grad) * s
     np.put_along_axis(terms, k, 0.0, axis=axis)  # j = k is not in the sum (inf - inf)
     dominant = np.take_along_axis(s, k, axis=axis) * np.sum(terms, axis=axis, keepdims=True)
-    np.put_along_axis(result, k, dominant, axis=axis)
+    current = np.take_along_axis(result, k, axis=axis)
+    np.put_along_axis(result, k, np.where(dominated, dominant, current), axis=axis)
     return result
 
 
