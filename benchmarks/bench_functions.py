@@ -18,8 +18,8 @@ this times, interleaved and repeated:
   memory-bandwidth ceiling for a function that reads one array and writes one.
 
 It prints the CPU model and its instruction set (AVX2, FMA, AVX-512 flags), then for each
-configuration ns per element (median of the repeats), the ratio to PyTorch (below 1: faster
-than PyTorch) and the fraction of the copy ceiling reached (copy time / time; 1.0 is the
+configuration ns per element (median of the repeats), the ratios to PyTorch and to NumPy
+(below 1: faster than the peer) and the fraction of the copy ceiling reached (copy time / time; 1.0 is the
 ceiling, 0.8 is "within 1.25x of the copy").  Both ratios are medians of the ratios within
 each repeat, so that a drift of the machine's speed between repeats cancels.  Peers that
 are not installed are skipped.  Nothing is written unless ``--json PATH`` is given.
@@ -369,9 +369,10 @@ def fmt_row(rec: dict[str, Any], names: list[str]) -> str:
             continue
         cells.append(f"{1e9 * t[name] / n:8.3f}")
     ratio = f"{rec['ratio_to_torch']:6.2f}" if "ratio_to_torch" in rec else f"{'-':>6}"
+    vs_np = f"{rec['ratio_to_numpy']:6.2f}" if "ratio_to_numpy" in rec else f"{'-':>6}"
     frac = f"{rec['fraction_of_copy']:5.2f}"
     return (f"{rec['function']:<11}{rec['dtype']:<8}{n:>9.0e} {rec['direction']:<9}"
-            f"{'out' if rec['out'] else 'new':<4}" + "".join(cells) + f"  {ratio} {frac}")
+            f"{'out' if rec['out'] else 'new':<4}" + "".join(cells) + f"  {ratio}   {vs_np} {frac}")
 
 
 def markdown(records: list[dict[str, Any]], sizes: list[int]) -> str:
@@ -419,10 +420,10 @@ def summary(records: list[dict[str, Any]]) -> str:
         return next((r for r in records if r["function"] == fn and r["dtype"] == dt
                      and r["n"] == n and r["direction"] == direction and r["out"]), None)
 
-    def ratio(r: dict[str, Any] | None) -> str:
-        if r is None or "ratio_to_torch" not in r:
+    def ratio(r: dict[str, Any] | None, key: str = "ratio_to_torch") -> str:
+        if r is None or key not in r:
             return ""
-        return f"{r['ratio_to_torch']:.2f}"
+        return f"{r[key]:.2f}"
 
     def ns(r: dict[str, Any] | None) -> str:
         return "" if r is None else f"{1e9 * r['seconds']['actlab'] / r['n']:.2f}"
@@ -432,8 +433,8 @@ def summary(records: list[dict[str, Any]]) -> str:
 
     lines = [f"| function | {big:.0e} fwd f32: ns, vs torch, of copy | bwd f32: ns, vs torch "
              f"| fwd f64: ns, vs torch, of copy | bwd f64: ns, vs torch "
-             f"| {small:.0e} fwd vs torch f32 / f64 |",
-             "|---|---|---|---|---|---|"]
+             f"| {small:.0e} fwd vs torch f32 / f64 | {big:.0e} fwd vs numpy f32 / f64 |",
+             "|---|---|---|---|---|---|---|"]
     fns = [f for f in FUNCTIONS if any(r["function"] == f for r in records)]
     for fn in fns:
         cells = [f"`{fn}`"]
@@ -443,6 +444,8 @@ def summary(records: list[dict[str, Any]]) -> str:
             cells.append(f"{ns(b)}, {ratio(b)}" if b else "")
         cells.append(f"{ratio(rec(fn, 'float32', small, 'forward'))} / "
                      f"{ratio(rec(fn, 'float64', small, 'forward'))}")
+        cells.append(f"{ratio(rec(fn, 'float32', big, 'forward'), 'ratio_to_numpy')} / "
+                     f"{ratio(rec(fn, 'float64', big, 'forward'), 'ratio_to_numpy')}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -553,8 +556,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.settle} s of sleep before each")
     names = ["actlab", *peers, "copy"]
     header = (f"{'function':<11}{'dtype':<8}{'n':>9} {'direction':<9}{'out':<4}"
-              + "".join(f"{k:>8}" for k in names) + "  vs_torch of_copy")
-    print("ns per element; vs_torch = actlab / torch (<1: faster); of_copy = copy / actlab")
+              + "".join(f"{k:>8}" for k in names) + "  vs_torch vs_numpy of_copy")
+    print("ns per element; vs_torch = actlab / torch, vs_numpy = actlab / numpy (<1: faster); "
+          "of_copy = copy / actlab")
     print(header)
     records: list[dict[str, Any]] = []
     for fn in functions:
@@ -571,6 +575,8 @@ def main(argv: list[str] | None = None) -> int:
                                "ns_per_element": {k: 1e9 * v / n for k, v in secs.items()}}
                         if "torch" in secs:
                             rec["ratio_to_torch"] = paired_ratio(samples, "actlab", "torch")
+                        if "numpy" in secs:
+                            rec["ratio_to_numpy"] = paired_ratio(samples, "actlab", "numpy")
                         rec["fraction_of_copy"] = paired_ratio(samples, "copy", "actlab")
                         records.append(rec)
                         print(fmt_row(rec, names), flush=True)

@@ -78,6 +78,7 @@ def test_json_path_gets_the_results_and_the_machine(tmp_path: Path) -> None:
     assert (rec["function"], rec["dtype"], rec["n"], rec["direction"], rec["out"]) == (
         "relu", "float32", 1000, "forward", True)
     assert rec["ratio_to_torch"] > 0 and rec["fraction_of_copy"] > 0
+    assert rec["ratio_to_numpy"] > 0  # NumPy is a peer of this run: its ratio is stored
 
 
 def test_paired_ratio_is_the_median_of_the_ratios_within_each_repeat() -> None:
