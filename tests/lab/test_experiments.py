@@ -204,3 +204,27 @@ def test_softmax_rows_sum_to_one_and_reliability_is_consistent() -> None:
     assert np.all((rel["confidence"][has] >= rel["edges"][:-1][has]) & (rel["confidence"][has] <= rel["edges"][1:][has]))
     assert d["accuracy"] > 0.8
     assert sum(row[1] for row in r.rows) == n
+
+
+def test_dead_unit_findings_give_each_accuracy_and_name_a_failure_without_dead_units() -> None:
+    # The full configuration: at Adam lr 0.05 selu keeps every unit alive and still fails.
+    r = lab.run_experiment("dead-units", seed=0)
+    n_classes = actlab.nn.datasets.load("digits", seed=0).n_classes
+    best = max(row[5] for row in r.rows)
+    bar = (1 / n_classes + best) / 2  # halfway from chance to the best of the run
+    for lr in r.settings["lrs"]:
+        (dead_line,) = [f for f in r.findings if f.startswith(f"Adam lr {lr:g}, ") and "dead units" in f]
+        for name, row_lr, _, dead, _, acc in r.rows:
+            if row_lr == lr:
+                assert f"{name} {100 * dead:.1f}% dead (test accuracy {acc:.3g})" in dead_line, (name, dead_line)
+        failed = [(name, acc) for name, row_lr, _, dead, _, acc in r.rows if row_lr == lr and dead == 0 and acc < bar]
+        alive_but_failed = [f for f in r.findings if f.startswith(f"Adam lr {lr:g}: ") and "failed to train" in f]
+        if failed:
+            (line,) = alive_but_failed
+            for name, acc in failed:
+                assert f"{name} (test accuracy {acc:.3g})" in line and "no dead units" in line, line
+        else:
+            assert not alive_but_failed
+    selu = [row for row in r.rows if row[0] == "selu" and row[1] == 0.05][0]
+    assert selu[3] == 0 and selu[5] < bar  # the case the finding must not pass over
+    assert any("selu (test accuracy" in f and "failed to train" in f for f in r.findings)

@@ -12,6 +12,12 @@ derivative everywhere, so their units may sit on the negative side but stay trai
 A maxout unit passes the gradient to its largest piece with slope 1, so it is never dead;
 it is never positive when its output (the largest piece) is below 0 on every sample.
 The data set must be a classification one (the score is the test accuracy).
+
+A unit with no dead units can still fail to learn (a large rate can throw selu's weights
+where every unit sits in its flat negative tail).  The findings give each function's test
+accuracy beside its dead-unit count, and name a function with no dead units as having
+failed to train when its accuracy is below the midpoint between chance (1 / classes) and
+the best accuracy of the run.
 """
 
 from __future__ import annotations
@@ -52,6 +58,39 @@ def unit_fractions(model: nn.Sequential, X: Any) -> tuple[float, float]:
     if total == 0:
         raise ValueError("the model has no hidden units to count")
     return dead / total, never / total
+
+
+def _findings(names: list[str], lrs: Sequence[float], epochs: int,
+              curves: dict[str, dict[str, dict[str, list[float]]]], rows: list[list[Any]], *,
+              chance: float) -> list[str]:
+    """Per learning rate: dead units with each test accuracy, units that sit negative but
+    still get a gradient, and functions with no dead units that still failed to train."""
+    best = max(r[5] for r in rows)
+    bar = (chance + best) / 2
+    findings = []
+    for lr in lrs:
+        c = curves[f"{lr:g}"]
+        acc = {r[0]: r[5] for r in rows if r[1] == lr}
+        parts = [f"{n} {100 * c[n]['dead'][-1]:.1f}% dead (test accuracy {sig(acc[n])})" for n in names]
+        findings.append(f"Adam lr {lr:g}, after {epochs} epochs, dead units (f' = 0 on every test sample): "
+                        + ", ".join(parts))
+        parts = [f"{n} {100 * c[n]['never_positive'][-1]:.1f}%" for n in names
+                 if c[n]['never_positive'][-1] > c[n]['dead'][-1]]
+        if parts:
+            findings.append(f"Adam lr {lr:g}: units with a negative input on every test sample that still get a "
+                            "gradient: " + ", ".join(parts))
+        failed = [n for n in names if c[n]["dead"][-1] == 0 and acc[n] < bar]
+        if failed:
+            others = [f"{n} {sig(acc[n])} with {100 * c[n]['dead'][-1]:.1f}% dead" for n in names
+                      if n not in failed and acc[n] < bar]
+            findings.append(
+                f"Adam lr {lr:g}: no dead units, yet failed to train: "
+                + ", ".join(f"{n} (test accuracy {sig(acc[n])})" for n in failed)
+                + (f", as low as {', '.join(others)}" if others else "")
+                + f"; the best of this run is {sig(best)}, chance {sig(chance)}: "
+                "having no dead units does not make a rate safe")
+    findings.append("test accuracy: " + ", ".join(f"{r[0]} {sig(r[5])} (lr {r[1]:g})" for r in rows))
+    return findings
 
 
 @experiment(NAME, title=TITLE, claim=CLAIM)
@@ -109,17 +148,7 @@ def run(
             curves[key][name] = {"dead": dead, "never_positive": never}
             rows.append([name, lr, dead[0], dead[-1], never[-1], score])
 
-    findings = []
-    for lr in lrs:
-        c = curves[f"{lr:g}"]
-        parts = [f"{n} {100 * c[n]['dead'][-1]:.1f}%" for n in names]
-        findings.append(f"Adam lr {lr:g}, after {epochs} epochs, dead units (f' = 0 on every test sample): "
-                        + ", ".join(parts))
-        parts = [f"{n} {100 * c[n]['never_positive'][-1]:.1f}%" for n in names if c[n]['never_positive'][-1] > c[n]['dead'][-1]]
-        if parts:
-            findings.append(f"Adam lr {lr:g}: units with a negative input on every test sample that still get a "
-                            "gradient: " + ", ".join(parts))
-    findings.append("test accuracy: " + ", ".join(f"{r[0]} {sig(r[5])} (lr {r[1]:g})" for r in rows))
+    findings = _findings(names, lrs, epochs, curves, rows, chance=1 / data.n_classes)
     return ExperimentResult(
         name=NAME, title=TITLE, claim=CLAIM,
         columns=["activation", "Adam lr", "dead at init", "dead after", "never positive after", "test acc"],
