@@ -1,15 +1,20 @@
 """Save and load models as .npz: architecture as JSON text, weights as arrays.
 
-Read with ``np.load(..., allow_pickle=False)``: a file can hold no code.  The round trip is
-exact (same layers, parameters, dtype and bits).
+The round trip is exact (same layers, parameters, dtype and bits).  :func:`load` treats
+the file as untrusted: it holds no code (no pickles are read), and every size is checked
+against the header before anything is read, so that a small file cannot make it read,
+allocate or wait without bound.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import stat
 import zipfile
-from typing import Any
+from dataclasses import dataclass
+from typing import IO, Any
 
 import numpy as np
 
@@ -17,6 +22,26 @@ from ._checks import positive_int
 from .layers import Activation, Dense, Layer, Maxout, Sequential
 
 FORMAT = "actlab.nn/1"
+#: The most weight bytes :func:`load` reads: all arrays of a model together, 1 GiB.
+MAX_MODEL_BYTES = 2**30
+#: The largest header (the JSON text describing the layers) :func:`load` reads: 1 MiB.
+MAX_HEADER_BYTES = 2**20
+
+_HEADER = "__actlab__.npy"
+_MARK = "not a valid actlab model file"
+# An .npy member starts with its magic string, version, header length and a header dict
+# (NumPy writes at most a few hundred bytes and reads at most 10000).
+_NPY_PREAMBLE_MAX = 10_000 + 12
+_FLOAT_DTYPES = ("float16", "float32", "float64")
+
+
+def _check_path(path: Any) -> str | os.PathLike[str]:
+    """``path`` itself if it is a str or os.PathLike; TypeError naming it otherwise (before
+    anything is opened, so that a caller's file descriptor is never used or closed)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {path!r} ({type(path).__name__}); "
+                        f"file objects and descriptors are not accepted")
+    return path
 
 
 def _spec(layer: Layer) -> dict[str, Any]:
@@ -30,7 +55,8 @@ def _spec(layer: Layer) -> dict[str, Any]:
 
 
 def save(model: Sequential, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` to ``path`` (an .npz file)."""
+    """Write ``model`` to ``path`` (an .npz file; a str or os.PathLike, not a file object)."""
+    _check_path(path)
     meta = {
         "format": FORMAT,
         "dtype": model.dtype.name,
@@ -46,63 +72,212 @@ def save(model: Sequential, path: str | os.PathLike[str]) -> None:
 
 
 def _bad(path: Any, why: str) -> ValueError:
-    return ValueError(f"{os.fspath(path)!s}: not a valid actlab model file ({why})")
+    return ValueError(f"{os.fspath(path)!s}: {_MARK} ({why})")
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a file"
+
+
+def _open_regular(path: str | os.PathLike[str]) -> IO[bytes]:
+    """``path`` opened for reading if it is a regular file; ValueError for a FIFO, a device
+    or a directory, which could block or never end.  Stat before opening (so that no device
+    is opened), and once more after (the path may have changed in between); O_NONBLOCK keeps
+    the open itself from waiting on a FIFO."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise _bad(path, f"{_kind(st.st_mode)}, not a regular file")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _bad(path, f"{_kind(st.st_mode)}, not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+@dataclass
+class _Array:
+    """One .npy member: its zip entry and what its own header declares."""
+
+    info: zipfile.ZipInfo
+    shape: tuple[int, ...]
+    fortran: bool
+    dtype: np.dtype[Any]
+    offset: int  # bytes before the data
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
+
+
+def _npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Any) -> _Array:
+    """Read only the .npy preamble of ``info``: shape, order and dtype."""
+    if info.flag_bits & 0x1:
+        raise _bad(path, f"member {info.filename!r} is encrypted")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _bad(path, f"member {info.filename!r} uses compression method {info.compress_type} "
+                         f"(an .npz is stored or deflated)")
+    with zf.open(info) as fh:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+        else:
+            raise _bad(path, f"member {info.filename!r} has .npy version {version}")
+        offset = fh.tell()
+    if dtype.hasobject:
+        raise _bad(path, f"member {info.filename!r} holds Python objects; a model holds numbers only")
+    arr = _Array(info, tuple(shape), bool(fortran), dtype, offset)
+    if info.file_size != offset + arr.nbytes:
+        raise _bad(path, f"member {info.filename!r} is {info.file_size} bytes; its shape {arr.shape} "
+                         f"and dtype {dtype} take {offset + arr.nbytes}")
+    return arr
+
+
+def _npy_data(zf: zipfile.ZipFile, arr: _Array, path: Any) -> np.ndarray[Any, Any]:
+    """The array of a member whose header :func:`_npy_header` has checked."""
+    with zf.open(arr.info) as fh:
+        fh.read(arr.offset)
+        data = fh.read(arr.nbytes)
+        if len(data) != arr.nbytes or fh.read(1):  # reading to the end checks the CRC too
+            raise _bad(path, f"member {arr.info.filename!r} does not hold the {arr.nbytes} bytes it declares")
+    if arr.fortran:
+        return np.frombuffer(data, dtype=arr.dtype).reshape(arr.shape[::-1]).T
+    return np.frombuffer(data, dtype=arr.dtype).reshape(arr.shape)
 
 
 def load(path: str | os.PathLike[str]) -> Sequential:
-    """Read a model written by :func:`save`; a corrupt, truncated or foreign file raises ValueError."""
-    # np.load takes anything that is not .npy/.npz for a pickle and then advises loading
-    # it "unsafely": say what the file is not, instead.
-    with open(path, "rb") as fh:
+    """Read a model written by :func:`save` from ``path``.
+
+    ``path`` is a str or os.PathLike naming a regular file; a file object, a descriptor or
+    anything else is a TypeError (nothing is opened).  A FIFO, a device, a directory, or a
+    corrupt, truncated, foreign or inconsistent file is a ValueError naming the problem:
+
+    - the archive may hold only the header (``__actlab__.npy``, at most
+      :data:`MAX_HEADER_BYTES`) and ``W<i>.npy`` and ``b<i>.npy`` per dense layer;
+    - each array's declared size (the zip entry's and the .npy header's shape and dtype) must
+      match the layer the header describes, and all weights together may take at most
+      :data:`MAX_MODEL_BYTES` (1 GiB); both are checked before any array is read;
+    - weights must be finite: NaN or infinity names the array and the index.
+    """
+    _check_path(path)
+    with _open_regular(path) as fh:
+        # np.load takes anything that is not .npy/.npz for a pickle and then advises loading
+        # it "unsafely": say what the file is not, instead.
         if fh.read(4) != b"PK\x03\x04":
             raise _bad(path, "not an .npz archive; a model is written by actlab.nn.save")
-    try:
-        # Open the file ourselves: np.load leaks its handle when the archive is damaged.
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
-            files = {k: data[k] for k in data.files}
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, AttributeError) as exc:
-        raise _bad(path, f"{type(exc).__name__}: {exc}") from None
-    except Exception as exc:  # zlib/struct errors from a damaged archive
-        raise _bad(path, f"{type(exc).__name__}: {exc}") from None
-    if not isinstance(files, dict) or "__actlab__" not in files:
-        raise _bad(path, "no actlab header; is it a model saved by actlab.nn.save?")
-    try:
-        meta = json.loads(str(files["__actlab__"]))
-        if meta.get("format") != FORMAT:
-            raise _bad(path, f"unknown format {meta.get('format')!r}")
-        dtype = np.dtype(meta["dtype"])
-        layers: list[Layer] = []
-        k = 0
-        for spec in meta["layers"]:
-            kind = spec["type"]
-            if kind in ("Dense", "Maxout"):
-                # Check the stored arrays against the header before building (allocating) the
-                # layer: a header may claim any size.
-                n_in, n_out = positive_int("n_in", spec["n_in"]), positive_int("n_out", spec["n_out"])
-                pieces = positive_int("pieces", spec["pieces"]) if kind == "Maxout" else 1
-                W, b = files[f"W{k}"], files[f"b{k}"]
-                if (W.shape != (n_in, n_out * pieces) or b.shape != (n_out * pieces,)
-                        or W.dtype != dtype or b.dtype != dtype):
-                    raise _bad(path, f"weights of layer {k} have shape {W.shape}/{b.shape} and dtype {W.dtype}, "
-                                     f"expected {(n_in, n_out * pieces)}/{(n_out * pieces,)} and {dtype}")
-                if kind == "Dense":
-                    layer: Layer = Dense(n_in, n_out, init=spec["init"], rng=0, dtype=dtype)
-                else:
-                    layer = Maxout(n_in, n_out, pieces=pieces, init=spec["init"], rng=0, dtype=dtype)
-                layer.W[...] = W  # type: ignore[attr-defined]
-                layer.b[...] = b  # type: ignore[attr-defined]
-                k += 1
-            elif kind == "Activation":
-                layer = Activation(spec["name"], **spec["params"])
-            else:
-                raise _bad(path, f"unknown layer type {kind!r}")
-            layers.append(layer)
-        return Sequential(layers, output=meta["output"])
-    except ValueError as exc:
-        if "not a valid actlab model file" in str(exc):
+        fh.seek(0)
+        try:
+            with zipfile.ZipFile(fh) as zf:
+                return _read(zf, path)
+        except ValueError as exc:
+            if _MARK in str(exc):
+                raise
+            raise _bad(path, str(exc)) from None
+        except MemoryError:
             raise
-        raise _bad(path, str(exc)) from None
-    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+        except Exception as exc:  # zipfile/zlib/struct errors from a damaged archive
+            raise _bad(path, f"{type(exc).__name__}: {exc}") from None
+
+
+def _read(zf: zipfile.ZipFile, path: Any) -> Sequential:
+    infos = {}
+    for info in zf.infolist():
+        if info.filename in infos:
+            raise _bad(path, f"member {info.filename!r} appears twice")
+        infos[info.filename] = info
+    if _HEADER not in infos:
+        raise _bad(path, "no actlab header; is it a model saved by actlab.nn.save?")
+    if infos[_HEADER].file_size > MAX_HEADER_BYTES:
+        raise _bad(path, f"member {_HEADER!r} is {infos[_HEADER].file_size} bytes, more than the "
+                         f"{MAX_HEADER_BYTES} bytes a header may take")
+    header = _npy_header(zf, infos[_HEADER], path)
+    if header.dtype.kind != "U" or header.shape != ():
+        raise _bad(path, f"the header is a {header.dtype} array of shape {header.shape}, not a JSON text")
+    try:
+        meta = json.loads(str(_npy_data(zf, header, path)[()]))
+    except RecursionError:
+        raise _bad(path, "the header's JSON is nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise _bad(path, f"the header is not JSON: {exc}") from None
+    try:
+        return _build(zf, infos, meta, path)
+    except (KeyError, TypeError, AttributeError) as exc:
         raise _bad(path, f"{type(exc).__name__}: {exc}") from None
+
+
+def _build(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], meta: Any, path: Any) -> Sequential:
+    if not isinstance(meta, dict):
+        raise _bad(path, f"the header is a JSON {type(meta).__name__}, not an object")
+    if meta.get("format") != FORMAT:
+        raise _bad(path, f"unknown format {meta.get('format')!r}")
+    if meta.get("dtype") not in _FLOAT_DTYPES:
+        raise _bad(path, f"dtype must be float16, float32 or float64, got {meta.get('dtype')!r}")
+    dtype = np.dtype(meta["dtype"])
+    specs = meta["layers"]
+    if not isinstance(specs, list):
+        raise _bad(path, f"layers must be a list, got {type(specs).__name__}")
+    # The dense layers' shapes, from the header alone.
+    dense: list[tuple[dict[str, Any], int, int, int]] = []
+    for spec in specs:
+        if not isinstance(spec, dict):
+            raise _bad(path, f"a layer must be a JSON object, got {spec!r:.80}")
+        if spec["type"] in ("Dense", "Maxout"):
+            n_in, n_out = positive_int("n_in", spec["n_in"]), positive_int("n_out", spec["n_out"])
+            pieces = positive_int("pieces", spec["pieces"]) if spec["type"] == "Maxout" else 1
+            dense.append((spec, n_in, n_out, pieces))
+        elif spec["type"] != "Activation":
+            raise _bad(path, f"unknown layer type {spec['type']!r}")
+    members = {_HEADER} | {f"{p}{k}.npy" for k in range(len(dense)) for p in "Wb"}
+    extra = sorted(set(infos) - members)
+    if extra:
+        raise _bad(path, f"unexpected member {extra[0]!r}: a model holds {_HEADER} and W<i>.npy, b<i>.npy "
+                         f"for each of its {len(dense)} dense layers")
+    missing = [m for m in sorted(members) if m not in infos]
+    if missing:
+        raise _bad(path, f"missing member {missing[0]!r}")
+    # Each array's declared shape against its layer, then the total, before reading any.
+    stored: list[tuple[_Array, _Array]] = []
+    for k, (_, n_in, n_out, pieces) in enumerate(dense):
+        cols = n_out * pieces
+        W, b = _npy_header(zf, infos[f"W{k}.npy"], path), _npy_header(zf, infos[f"b{k}.npy"], path)
+        if W.shape != (n_in, cols) or b.shape != (cols,) or W.dtype != dtype or b.dtype != dtype:
+            raise _bad(path, f"weights of layer {k} have shape {W.shape}/{b.shape} and dtype {W.dtype}, "
+                             f"expected {(n_in, cols)}/{(cols,)} and {dtype}")
+        stored.append((W, b))
+    total = sum(W.nbytes + b.nbytes for W, b in stored)
+    if total > MAX_MODEL_BYTES:
+        raise _bad(path, f"its layers hold {total} bytes of weights, more than the {MAX_MODEL_BYTES} bytes "
+                         f"load reads (MAX_MODEL_BYTES)")
+    layers: list[Layer] = []
+    k = 0
+    for spec in specs:
+        if spec["type"] == "Activation":
+            layers.append(Activation(spec["name"], **spec["params"]))
+            continue
+        _, n_in, n_out, pieces = dense[k]
+        arrays = []
+        for name, arr in zip((f"W{k}", f"b{k}"), stored[k]):
+            values = _npy_data(zf, arr, path)
+            bad = ~np.isfinite(values)
+            if bad.any():
+                where = tuple(int(i) for i in np.argwhere(bad)[0])
+                raise _bad(path, f"{name} (dense layer {k}) holds NaN or infinity at {where}: "
+                                 f"{float(values[where])}")
+            arrays.append(values)
+        if spec["type"] == "Dense":
+            layer: Dense = Dense(n_in, n_out, init=spec["init"], rng=0, dtype=dtype)
+        else:
+            layer = Maxout(n_in, n_out, pieces=pieces, init=spec["init"], rng=0, dtype=dtype)
+        layer.W[...], layer.b[...] = arrays
+        layers.append(layer)
+        k += 1
+    return Sequential(layers, output=meta["output"])
