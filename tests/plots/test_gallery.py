@@ -10,7 +10,7 @@ import pytest
 import actlab
 from actlab.activations import _registry
 from actlab.cli import main
-from actlab.plots.gallery import curves, gallery_figure, gallery_pixel_size, plot_gallery
+from actlab.plots.gallery import curves, gallery_figure, gallery_pixel_size, plot_function, plot_gallery
 
 
 def _image(path: Path) -> np.ndarray:
@@ -137,3 +137,70 @@ def test_cli_plot_usage_errors(
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not list(tmp_path.iterdir())
+
+
+def _panel_lines(ax: object) -> dict[str, object]:
+    """The f, f' and f'' lines of one panel, by the start of their label."""
+    lines = {}
+    for line in ax.get_lines():  # type: ignore[attr-defined]
+        label = line.get_label()
+        for key in ("f''(x)", "f'(x)", "f(x)"):
+            if label.startswith(key):
+                lines.setdefault(key, line)
+                break
+    return lines
+
+
+def test_every_panel_has_axis_labels() -> None:
+    fig = gallery_figure()
+    drawn = [ax for ax in fig.axes if ax.axison]
+    assert len(drawn) == len(actlab.names())
+    for ax in drawn:
+        assert ax.get_xlabel() == "x", ax.get_title()
+        ylabel = ax.get_ylabel()
+        assert "f(x)" in ylabel and "f'(x)" in ylabel, (ax.get_title(), ylabel)
+        if "f''(x)" in _panel_lines(ax):
+            assert "f''(x)" in ylabel
+    own = plot_function("relu")
+    assert own.get_xlabel() == "x" and "f'(x)" in own.get_ylabel()
+
+
+@pytest.mark.parametrize("name", actlab.names())
+def test_coinciding_curves_are_layered_thick_solid_under_thin_dashed(name: str) -> None:
+    fig = gallery_figure([name])
+    (ax,) = [ax for ax in fig.axes if ax.axison]
+    lines = list(_panel_lines(ax).values())  # f, f', f'' (those the function has)
+    assert [ln.get_label()[:2] for ln in lines][:2] == ["f(", "f'"]
+    # Each later curve is drawn above the one before and thinner, in another line style,
+    # so where two curves coincide the lower one shows on both sides and between dashes.
+    for below, above in zip(lines, lines[1:]):
+        assert above.get_zorder() > below.get_zorder(), (below.get_label(), above.get_label())
+        assert below.get_linewidth() >= above.get_linewidth() + 0.6, (below.get_label(), above.get_label())
+    assert len({ln.get_linestyle() for ln in lines}) == len(lines)
+    assert lines[0].get_linestyle() == "-"
+    # The shared legend shows the same styles as the panels.
+    legend = {h.get_label(): h for h in fig.legends[0].legend_handles}
+    for ln in lines:
+        key = ln.get_label().split(" ")[0]
+        assert legend[key].get_linestyle() == ln.get_linestyle()
+        assert legend[key].get_linewidth() == ln.get_linewidth()
+
+
+def _colour_pixels(ax: object, hex_colour: str, x: tuple[float, float], y: tuple[float, float]) -> int:
+    """Pixels of about ``hex_colour`` inside the data rectangle x × y of the drawn ``ax``."""
+    fig = ax.figure  # type: ignore[attr-defined]
+    fig.canvas.draw()
+    img = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(float) / 255
+    (x0, y0), (x1, y1) = ax.transData.transform([(x[0], y[0]), (x[1], y[1])])  # type: ignore[attr-defined]
+    h = img.shape[0]
+    region = img[int(h - y1):int(h - y0), int(x0):int(x1)]
+    target = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+    return int((np.abs(region - target).max(axis=-1) < 0.15).sum())
+
+
+def test_step_f_shows_under_its_derivatives_where_all_three_are_zero() -> None:
+    from actlab.plots.gallery import COLOURS
+
+    ax = plot_function("step")
+    counts = {k: _colour_pixels(ax, COLOURS[k], (-4.5, -0.5), (-0.06, 0.06)) for k in ("f", "d1", "d2")}
+    assert min(counts.values()) >= 40, counts  # the old drawing showed no pixel of f there

@@ -62,6 +62,14 @@ LEGEND_BAND = 0.45
 SUFFIXES = (".png", ".svg")
 
 COLOURS = {"f": "#1f77b4", "d1": "#d62728", "d2": "#2ca02c", "kink": "#111111"}
+#: How f, f' and f'' are drawn.  Curves often coincide (step's three for x < 0, selu's f'
+#: and f'' for x < 0, relu's left half), so each is drawn above the one before, thinner and
+#: in another line style: the one below shows on both sides of it and between its dashes.
+STYLES: dict[str, dict[str, Any]] = {
+    "f": {"color": COLOURS["f"], "linewidth": 3.4, "linestyle": "-", "zorder": 2.0},
+    "d1": {"color": COLOURS["d1"], "linewidth": 2.3, "linestyle": "--", "zorder": 2.1},
+    "d2": {"color": COLOURS["d2"], "linewidth": 1.3, "linestyle": "-.", "zorder": 2.2},
+}
 _HALF_WIDTH = 5.0  # x runs over [-5, 5], widened to show every kink with a margin
 _STEPS_PER_UNIT = 100
 
@@ -198,20 +206,15 @@ def plot_function(
     own_figure = ax is None
     if ax is None:
         fig = _new_figure((PANEL_SIZE[0], PANEL_SIZE[1] + LEGEND_BAND))
-        fig.subplots_adjust(left=0.12, right=0.97, top=0.84, bottom=0.22)
+        fig.subplots_adjust(left=0.15, right=0.97, top=0.84, bottom=0.27)
         ax = fig.add_subplot(1, 1, 1)
     ax.axhline(0.0, color="#999999", linewidth=0.6, zorder=0)
     ax.axvline(0.0, color="#999999", linewidth=0.6, zorder=0)
-    ax.plot(*_broken(c.x, c.f), color=COLOURS["f"], linewidth=2.0, label="f(x)")
-    ax.plot(*_broken(c.x, c.d1), color=COLOURS["d1"], linewidth=1.6, label="f'(x)")
+    ax.plot(*_broken(c.x, c.f), **STYLES["f"], label="f(x)")
+    ax.plot(*_broken(c.x, c.d1), **STYLES["d1"], label="f'(x)")
     if c.d2 is not None:
-        ax.plot(
-            *_broken(c.x, c.d2),
-            color=COLOURS["d2"],
-            linewidth=1.3,
-            linestyle="--",
-            label="f''(x)" + (" (numerical)" if c.numerical_d2 else ""),
-        )
+        ax.plot(*_broken(c.x, c.d2), **STYLES["d2"],
+                label="f''(x)" + (" (numerical)" if c.numerical_d2 else ""))
     for i, (kx, fx, dx) in enumerate(c.kinks):
         ax.plot([kx], [fx], "o", color=COLOURS["f"], markersize=4.5, zorder=4)
         ax.plot(
@@ -231,11 +234,13 @@ def plot_function(
     ax.set_xlim(float(c.x[0]), float(c.x[-1]))
     _set_ylim(ax, c)
     ax.set_title(f"{c.title}\n{c.subtitle}", fontsize=9.5, loc="left")
+    ax.set_xlabel("x", fontsize=8.5, labelpad=1)
+    ax.set_ylabel("f(x), f'(x)" + (", f''(x)" if c.d2 is not None else ""), fontsize=8.5, labelpad=2)
     ax.tick_params(labelsize=8)
     ax.grid(True, linewidth=0.3, alpha=0.5)
     if legend and own_figure:  # below the axes, where it hides no curve
         ax.legend(
-            fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4,
+            fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=4,
             frameon=False, handlelength=1.8, columnspacing=1.0,
         )
     elif legend:
@@ -310,12 +315,12 @@ def gallery_figure(names: Sequence[str | Activation] | None = None) -> "Figure":
     fig = _new_figure((width, height))
     top = 1.0 - LEGEND_BAND / height
     fig.subplots_adjust(
-        left=0.45 / width,
+        left=0.6 / width,
         right=1.0 - 0.15 / width,
-        bottom=0.35 / height,
+        bottom=0.45 / height,
         top=top - 0.55 / height,
-        wspace=0.22,
-        hspace=0.62,
+        wspace=0.3,
+        hspace=0.7,
     )
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax, act in zip(axes.flat, acts):
@@ -330,9 +335,9 @@ def _figure_legend(fig: "Figure", top: float) -> None:
     from matplotlib.lines import Line2D
 
     handles = [
-        Line2D([], [], color=COLOURS["f"], linewidth=2.0, label="f(x)"),
-        Line2D([], [], color=COLOURS["d1"], linewidth=1.6, label="f'(x)"),
-        Line2D([], [], color=COLOURS["d2"], linewidth=1.3, linestyle="--", label="f''(x)"),
+        Line2D([], [], **STYLES["f"], label="f(x)"),
+        Line2D([], [], **STYLES["d1"], label="f'(x)"),
+        Line2D([], [], **STYLES["d2"], label="f''(x)"),
         Line2D(
             [], [], color=COLOURS["kink"], marker="o", linestyle="none", markersize=5.5,
             label="f' chosen at a kink",
