@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,8 +72,11 @@ def experiment(name: str, *, title: str, claim: str) -> Callable[[Callable[..., 
         if name in EXPERIMENTS:
             raise ValueError(f"experiment {name!r} is registered twice")
 
+        valid = _setting_names(run)
+
         @functools.wraps(run)
         def checked(*args: Any, **settings: Any) -> ExperimentResult:
+            _known_settings(name, settings, valid)
             return run(*args, **_common_settings(settings))
 
         EXPERIMENTS[name] = Experiment(name=name, title=title, claim=claim, run=checked)
@@ -93,6 +97,29 @@ def experiment_names() -> list[str]:
     """The registered experiments, in the order they are defined."""
     _load()
     return list(EXPERIMENTS)
+
+
+def _setting_names(run: Callable[..., Any]) -> list[str] | None:
+    """The keyword settings ``run`` takes, in order; None if it takes any (``**settings``)."""
+    params = inspect.signature(run).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return [p.name for p in params if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+
+
+def _known_settings(experiment: str, settings: dict[str, Any], valid: list[str] | None) -> None:
+    """ValueError naming ``experiment``, each setting it does not take (with the closest
+    valid name when one is close) and the valid ones."""
+    if valid is None:
+        return
+    unknown = sorted(k for k in settings if k not in valid)
+    if not unknown:
+        return
+    close = difflib.get_close_matches(unknown[0], valid, n=1) if len(unknown) == 1 else []
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    label = "setting" if len(unknown) == 1 else "settings"
+    raise ValueError(f"{experiment}: unknown {label} {', '.join(map(repr, unknown))}{hint} "
+                     f"(valid settings: {', '.join(valid)})")
 
 
 def _common_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +152,9 @@ def run_experiment(name: str, **settings: Any) -> ExperimentResult:
     """Run the experiment called ``name`` with keyword ``settings`` (``seed``, ``quick``, ...).
 
     ``seed`` must be an int in [0, 2**32 - 1] and ``quick`` a bool; both are checked first
-    (by the wrapper :func:`experiment` puts around every registered ``run``)."""
+    (by the wrapper :func:`experiment` puts around every registered ``run``), after the
+    names: a setting the experiment does not take is a ValueError naming it, the closest
+    valid name and all of them."""
     return get_experiment(name).run(**settings)
 
 

@@ -6,7 +6,9 @@ settings here, before any work.  A wrong type of scalar is a TypeError only for 
 (a flag) and experiment names; everything else is a ValueError naming the setting.
 
 Sizes have upper bounds, generous for real use, so that a typo fails at once with a clear
-message rather than as a MemoryError: see the ``MAX_*`` constants.
+message rather than as a MemoryError: see the ``MAX_*`` constants.  Within them a network
+can still be too large for the machine: :func:`check_memory` compares a training run's
+estimate (:func:`training_bytes`) with :func:`memory_limit` before it starts.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ MAX_GRID = 2_000
 MAX_BINS = 1_000
 #: Values in one array of activations (samples × width): 800 MB of float64.
 MAX_CELLS = 100_000_000
+#: The memory :func:`memory_limit` assumes when the system tells neither what is available
+#: nor how much there is: 8 GiB.
+DEFAULT_MEMORY = 8 * 2**30
 
 
 def seed(value: Any, name: str = "seed") -> int:
@@ -140,3 +145,45 @@ def classification_data(experiment: str, dataset: Any, seed_value: int) -> Any:
     if data.task != "classification":
         raise ValueError(f"{experiment} needs a classification data set, got dataset={dataset!r} ({data.task})")
     return data
+
+
+def training_bytes(n_in: int, hidden: Sequence[int], n_out: int, *, rows: int, itemsize: int) -> int:
+    """An estimate of the memory, in bytes, that training an MLP ``n_in -> hidden -> n_out``
+    with Adam takes, for arrays of ``itemsize`` bytes and at most ``rows`` rows at a time
+    (a batch, or a whole evaluation set).
+
+    Each parameter is held five times (the weights, their gradient, Adam's two moments and
+    its scratch array) and each hidden or output unit four times per row (its pre-activation,
+    its output and the gradients of both).  The data set itself is not counted.
+    """
+    widths = [n_in, *hidden, n_out]
+    n_params = sum(a * b + b for a, b in zip(widths, widths[1:]))
+    units = sum(widths[1:])
+    return itemsize * (5 * n_params + 4 * rows * units)
+
+
+def memory_limit() -> int:
+    """The memory a run may take, in bytes: MemAvailable from /proc/meminfo; where there is
+    none, the physical memory (``os.sysconf``); where neither is known, :data:`DEFAULT_MEMORY`."""
+    import os
+
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return DEFAULT_MEMORY
+
+
+def check_memory(what: str, need: int) -> None:
+    """ValueError, one line naming ``what``, the estimate ``need`` (bytes) and the limit,
+    when ``need`` is above :func:`memory_limit`."""
+    limit = memory_limit()
+    if need > limit:
+        raise ValueError(f"{what}: training needs about {need / 1e9:.3g} GB of memory (weights, gradients, "
+                         f"Adam's state and activations), more than the {limit / 1e9:.3g} GB available")

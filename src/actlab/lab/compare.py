@@ -135,7 +135,10 @@ def compare(
     Returns one :class:`CompareResult` per activation, best first (highest mean score;
     untrainable ones last).  ``on_epoch(activation, seed, epoch)`` reports progress.
     Every setting is checked first: ``seed`` in [0, 2**32 - 1] with ``seed + seeds - 1``
-    too; hidden widths ≤ 100000, epochs and seeds ≤ 100000, batch_size ≤ 1000000.
+    too; hidden widths ≤ 100000, epochs and seeds ≤ 100000, batch_size ≤ 1000000; and a
+    network whose training would take more memory than the machine has available
+    (:func:`actlab.lab._checks.training_bytes` against :func:`~actlab.lab._checks.memory_limit`)
+    is refused before the first run.
     """
     names = _checks.activations(activations, default_activations())
     widths = _checks.hidden_widths(hidden)
@@ -150,7 +153,11 @@ def compare(
     if target > 1:
         raise ValueError(f"target must be a number at most 1, got {target!r}")
     datas = {s: nn.datasets.load(dataset, seed=s) for s in range(seed, seed + seeds)}
-    metric = "accuracy" if datas[seed].task == "classification" else "r2"
+    first = datas[seed]
+    rows = max(batch_size, len(first.X_test), min(GRAD_BATCH, len(first.X_train)))
+    _checks.check_memory(f"hidden {widths}", _checks.training_bytes(
+        first.n_features, widths, first.n_outputs, rows=rows, itemsize=np.dtype(dtype).itemsize))
+    metric = "accuracy" if first.task == "classification" else "r2"
     results = []
     for name in names:
         res = CompareResult(activation=name, metric=metric)

@@ -31,10 +31,9 @@ SEED_MAX = 2**32 - 1
 
 def seed_int(name: str, value: Any) -> int:
     """A seed: an int in [0, :data:`SEED_MAX`] (NumPy integers accepted, bools refused)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer seed, got {value!r}")
-    if value > SEED_MAX:
-        raise ValueError(f"{name} must be an integer seed in [0, {SEED_MAX}] (2**32 - 1), got {value!r}")
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer))
+            or not 0 <= value <= SEED_MAX):
+        raise ValueError(f"{name} must be an integer from 0 to {SEED_MAX}, got {value!r}")
     return int(value)
 
 
