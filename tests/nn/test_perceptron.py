@@ -81,7 +81,7 @@ def test_fit_checks(separable: tuple[np.ndarray, np.ndarray]) -> None:
     for bad in (X * np.nan, X * np.inf):
         with pytest.raises(ValueError, match="Perceptron.fit: X contains NaN or infinity"):
             p.fit(bad, t)
-    with pytest.raises(ValueError, match="seed must be a non-negative integer seed, got -1"):
+    with pytest.raises(ValueError, match="seed must be an integer from 0 to 4294967295, got -1"):
         p.fit(X, t, seed=-1)
     assert not p.W.any()  # nothing was learned from refused input
 

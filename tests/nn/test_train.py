@@ -280,7 +280,7 @@ def test_fit_argument_checks(small: tuple[np.ndarray, np.ndarray]) -> None:
         (dict(validation=0), ValueError, "validation must be a fraction in (0, 1), got 0"),
         (dict(validation=(X,)), ValueError, "or a pair (X_val, y_val), got a tuple of length 1"),
         (dict(validation=0.2, early_stopping=True), ValueError, "early_stopping must be a positive integer, got True"),
-        (dict(seed=-1), ValueError, "seed must be a non-negative integer seed, got -1"),
+        (dict(seed=-1), ValueError, "seed must be an integer from 0 to 4294967295, got -1"),
         (dict(loss=None), TypeError, "fit: loss must be a loss object"),
         (dict(optimizer=None), TypeError, "fit: optimizer must be an optimizer"),
     ]
@@ -388,7 +388,7 @@ def test_small_api_slips() -> None:
     assert len(nn.build_mlp(2, (w for w in [3, 4]), 3, activation="relu").dense_layers) == 3
     with pytest.raises(ValueError, match="pieces must be a positive integer, got 0"):
         nn.build_mlp(2, [3], 3, activation="relu", pieces=0)
-    with pytest.raises(ValueError, match="seed must be a non-negative integer seed, got -1"):
+    with pytest.raises(ValueError, match="seed must be an integer from 0 to 4294967295, got -1"):
         nn.build_mlp(2, [3], 3, activation="relu", seed=-1)
     with pytest.raises(ValueError, match="test_size must be a fraction in \\(0, 1\\), got '0.2'"):
         nn.datasets.load("iris", test_size="0.2")  # type: ignore[arg-type]
