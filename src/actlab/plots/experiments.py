@@ -322,9 +322,11 @@ def _saturation(result: ExperimentResult) -> "Figure":
     ax = axes[0]
     reach = 8.0
     z = np.linspace(-reach, reach, 801)
+    layered = _layered(names, widest=3.0, thinnest=1.4)
     for name in names:
         act = actlab.get(name)
-        ax.plot(z, act.derivative(z) / act.max_derivative, lw=1.8, color=_color(names, name), label=name)
+        st = {k: v for k, v in layered[name].items() if k not in ("marker", "markersize")}
+        ax.plot(z, act.derivative(z) / act.max_derivative, **st, label=name)
         below, above = d["edges"][name]  # -inf / inf: that side is never flat
         if below > -reach:
             ax.axvspan(-reach, below, color=_color(names, name), alpha=0.08)
