@@ -183,3 +183,15 @@ def test_every_legend_lies_inside_its_figure(name: str) -> None:
     for ax in fig.axes:
         title = ax.title.get_window_extent(renderer)
         assert page.x0 <= title.x0 and title.x1 <= page.x1, (name, ax.get_title())
+
+
+def test_dead_units_panels_give_each_test_accuracy() -> None:
+    # A unit count of 0 can sit beside a failed run, so each panel says how well each trained.
+    r = quick("dead-units")
+    fig = experiment_figure(r)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_lines()]
+    assert len(titles) == len(r.settings["lrs"])
+    for title, lr in zip(titles, r.settings["lrs"]):
+        for name, row_lr, *_, acc in r.rows:
+            if row_lr == lr:
+                assert f"{name} {acc:.3g}" in title, (name, title)

@@ -298,7 +298,9 @@ def _dead_units(result: ExperimentResult) -> "Figure":
             ax.plot(x, 100 * np.asarray(c["never_positive"]), **{**st, "linestyle": "--",
                     "linewidth": 0.6 * st["linewidth"], "markersize": 0.7 * st["markersize"],
                     "markerfacecolor": "white"}, label=f"{name}: never positive")
-        ax.set_title(f"Adam, learning rate {lr}")
+        acc = d.get("accuracy", {}).get(lr)
+        ax.set_title(f"Adam, learning rate {lr}" + (
+            "\ntest accuracy: " + ", ".join(f"{n} {acc[n]:.3g}" for n in names if n in acc) if acc else ""))
         ax.set_xlabel("epoch (0 = initialisation)")
         _integer_x(ax)
         _grid(ax)
