@@ -5,7 +5,7 @@
  * NumPy kernels when it is not (actlab/activations/_fast.py).  It takes any object with the
  * buffer protocol and checks the format itself, so it needs no NumPy headers.
  *
- * The accuracy contract is the NumPy kernels' (docs: issue 2): everything is computed in
+ * The accuracy contract is the NumPy kernels' (docs/accuracy.md): everything is computed in
  * double and rounded once; the exact functions (step, relu, leaky_relu, identity) in the
  * buffer's own dtype.  The numerics are in _kernels_body.h; the polynomial coefficients come
  * from tools/fit_polynomials.py.
@@ -66,21 +66,26 @@ typedef void (*softmax_loop)(const void *, const void *, const void *, void *, P
                              double *, double *, Py_ssize_t, Py_ssize_t, int);
 
 /* ------------------------------------------------------------------ constants */
-static inline uint64_t asuint64(double x)
+/* Every per-element helper is inlined, whatever gcc's size heuristics say: one call left
+ * in a loop stops it from being vectorised, and the loops of f and f' took 3-14x the time
+ * once the backward's tail handling made the loop functions large enough for gcc to stop
+ * inlining the functions they share. */
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+ALWAYS_INLINE uint64_t asuint64(double x)
 {
     uint64_t u;
     memcpy(&u, &x, sizeof u);
     return u;
 }
 
-static inline double asdouble(uint64_t u)
+ALWAYS_INLINE double asdouble(uint64_t u)
 {
     double x;
     memcpy(&x, &u, sizeof x);
     return x;
 }
 
-static inline double neg_abs(double x)
+ALWAYS_INLINE double neg_abs(double x)
 {
     return asdouble(asuint64(x) | 0x8000000000000000ull);
 }
@@ -139,21 +144,21 @@ typedef float v4f __attribute__((vector_size(16)));
 typedef float v8f __attribute__((vector_size(32)));
 typedef int v8i __attribute__((vector_size(32)));
 
-static inline v4d load4_double(const double *p)
+ALWAYS_INLINE v4d load4_double(const double *p)
 {
     v4d v;
     memcpy(&v, p, sizeof v);
     return v;
 }
 
-static inline v8f load8_float(const float *p)
+ALWAYS_INLINE v8f load8_float(const float *p)
 {
     v8f v;
     memcpy(&v, p, sizeof v);
     return v;
 }
 
-static inline v4d load4_float(const float *p)
+ALWAYS_INLINE v4d load4_float(const float *p)
 {
     v4f v;
     memcpy(&v, p, sizeof v);

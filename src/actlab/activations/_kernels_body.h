@@ -27,8 +27,8 @@
  * error, k ulp(ln2) <= 4e-14 relative, is far below float32's. */
 #define SCALE(hi) ((hi) ? TWO_M512 : 1.0)
 #define UNSCALE(hi) ((hi) ? TWO_P512 : 1.0)
-static inline double FN(expm1_reduced_in_range)(double x, int hi, double *sbig);
-static inline double FN(expm1_reduced)(double x, int hi, double *sbig)
+ALWAYS_INLINE double FN(expm1_reduced_in_range)(double x, int hi, double *sbig);
+ALWAYS_INLINE double FN(expm1_reduced)(double x, int hi, double *sbig)
 {
     const double lowest = hi ? -1000.0 : EXP_LOWEST_LO;
     x = lowest > x ? lowest : x;          /* -inf too; NaN compares false and stays */
@@ -36,7 +36,7 @@ static inline double FN(expm1_reduced)(double x, int hi, double *sbig)
 }
 
 /* The same for x already in [lowest, 0] (or NaN). */
-static inline double FN(expm1_reduced_in_range)(double x, int hi, double *sbig)
+ALWAYS_INLINE double FN(expm1_reduced_in_range)(double x, int hi, double *sbig)
 {
     /* the shift carries the exponent bias, so that 2^k is ki << 52 */
     const double shift = hi ? SHIFT + (1023 + 512) : SHIFT + 1023;
@@ -73,7 +73,7 @@ static inline double FN(expm1_reduced_in_range)(double x, int hi, double *sbig)
  * is multiplied by SCALE(hi) last, so that a subnormal float64 result is rounded once, not
  * flushed (4 e^{-746} is the smallest subnormal, not 0).  For normal results the scaling is
  * exact and the bits are those of the same formula applied to e^x. */
-static inline double FN(exp_big_le0)(double x, int hi)
+ALWAYS_INLINE double FN(exp_big_le0)(double x, int hi)
 {
     double sbig;
     double p = FN(expm1_reduced)(x, hi, &sbig);
@@ -81,14 +81,14 @@ static inline double FN(exp_big_le0)(double x, int hi)
 }
 
 /* e^x for x <= 0 or NaN: one rounding for normal results, correct subnormals, 0 below. */
-static inline double FN(exp_le0)(double x, int hi)
+ALWAYS_INLINE double FN(exp_le0)(double x, int hi)
 {
     return FN(exp_big_le0)(x, hi) * SCALE(hi);
 }
 
 /* e^x for float32 results, x in [EXP_LOWEST_LO, 0] (or NaN): exp_le0(x, 0) without the
  * clamp, which would not move x; the same bits. */
-static inline double FN(exp_le0_in_range_lo)(double x)
+ALWAYS_INLINE double FN(exp_le0_in_range_lo)(double x)
 {
     double sbig;
     double p = FN(expm1_reduced_in_range)(x, 0, &sbig);
@@ -96,7 +96,7 @@ static inline double FN(exp_le0_in_range_lo)(double x)
 }
 
 /* (e^x / SCALE(hi), e^x - 1) for x <= 0 or NaN, from one reduction. */
-static inline void FN(exp_expm1_le0)(double x, int hi, double *ebig, double *em)
+ALWAYS_INLINE void FN(exp_expm1_le0)(double x, int hi, double *ebig, double *em)
 {
     double sbig;
     double p = FN(expm1_reduced)(x, hi, &sbig);
@@ -108,7 +108,15 @@ static inline void FN(exp_expm1_le0)(double x, int hi, double *ebig, double *em)
 /* ------------------------------------------------------------------ the functions */
 /* Each computes f and f' of a double; after inlining, the loops keep only what they use. */
 
-static inline void FN(f_sigmoid)(double x, int hi, double prm, double *f, double *d)
+/* (1 + e)^2 for e in [0, 1] as 1 + e (2 + e), as square_of_one_plus in _stable.py: the
+ * square of a rounded 1 + e rounds twice (up to 2.5 ULP), this about once.  Used for float64
+ * results; for float32 results the double's error is far below their half ULP either way. */
+ALWAYS_INLINE double FN(square_of_one_plus)(double e)
+{
+    return e * (2.0 + e) + 1.0;
+}
+
+ALWAYS_INLINE void FN(f_sigmoid)(double x, int hi, double prm, double *f, double *d)
 {
     (void)prm;
     if (!hi) {
@@ -123,24 +131,25 @@ static inline void FN(f_sigmoid)(double x, int hi, double prm, double *f, double
         return;
     }
     double eb = FN(exp_big_le0)(neg_abs(x), hi);  /* e^{-|x|} / SCALE */
-    double den = eb * SCALE(hi) + 1.0;
+    double e = eb * SCALE(hi), den = e + 1.0;
     /* e/(1+e) for x < 0, 1/(1+e) else: one division, scaled so subnormals round once */
     *f = ((x < 0 ? eb : UNSCALE(hi)) / den) * SCALE(hi);
-    *d = (eb / (den * den)) * SCALE(hi);
+    *d = (eb / FN(square_of_one_plus)(e)) * SCALE(hi);
 }
 
-static inline void FN(f_tanh)(double x, int hi, double prm, double *f, double *d)
+ALWAYS_INLINE void FN(f_tanh)(double x, int hi, double prm, double *f, double *d)
 {
     (void)prm;
     double eb, em;
     FN(exp_expm1_le0)(neg_abs(2.0 * x), hi, &eb, &em);  /* e^{-2|x|} / SCALE, e^{-2|x|} - 1 */
     *f = copysign(-em / (em + 2.0), x);
-    double den = eb * SCALE(hi) + 1.0;
+    double e = eb * SCALE(hi), den = e + 1.0;
+    double den2 = hi ? FN(square_of_one_plus)(e) : den * den; /* float32: as tanh4 */
     /* f'(±inf) = 0 exactly, not the clamped exponential's tiny value */
-    *d = fabs(x) == INFINITY ? 0.0 : ((eb / (den * den)) * 4.0) * SCALE(hi);
+    *d = fabs(x) == INFINITY ? 0.0 : ((eb / den2) * 4.0) * SCALE(hi);
 }
 
-static inline void FN(f_arctan)(double x, int hi, double prm, double *f, double *d)
+ALWAYS_INLINE void FN(f_arctan)(double x, int hi, double prm, double *f, double *d)
 {
     (void)prm;
     double a = fabs(x);
@@ -182,7 +191,7 @@ static inline void FN(f_arctan)(double x, int hi, double prm, double *f, double 
     *d = dn / dd;
 }
 
-static inline void FN(f_selu)(double x, int hi, double prm, double *f, double *d)
+ALWAYS_INLINE void FN(f_selu)(double x, int hi, double prm, double *f, double *d)
 {
     (void)prm;
     /* min(x, 0) without a compare (gcc turned the compares and selects into float32
@@ -205,7 +214,7 @@ static inline void FN(f_selu)(double x, int hi, double prm, double *f, double *d
 /* c g e^z for z <= -700 and finite g, as exp_product in _stable.py: e^z taken as e^-500
  * ... e^-500 e^r, r in [-700, 0], from g down; every factor normal.  ±inf and NaN g as
  * they are (e^z > 0). */
-static inline double FN(exp_product)(double g, double z, double c)
+ALWAYS_INLINE double FN(exp_product)(double g, double z, double c)
 {
     if (!(fabs(g) <= DBL_MAX))
         return g;
@@ -219,35 +228,35 @@ static inline double FN(exp_product)(double g, double z, double c)
 
 /* in_tail_NAME(x): f'(x) may be below the smallest normal double (and is > 0: x finite);
  * tail_NAME(x, g, d): g f'(x) there, d the f'(x) computed as usual */
-static inline int FN(in_tail_sigmoid)(double x)
+ALWAYS_INLINE int FN(in_tail_sigmoid)(double x)
 {
     return fabs(x) > 700.0 && fabs(x) < INFINITY;
 }
-static inline double FN(tail_sigmoid)(double x, double g, double d)
+ALWAYS_INLINE double FN(tail_sigmoid)(double x, double g, double d)
 {
     return d >= DBL_MIN ? d * g : FN(exp_product)(g, -fabs(x), 1.0);
 }
-static inline int FN(in_tail_tanh)(double x)
+ALWAYS_INLINE int FN(in_tail_tanh)(double x)
 {
     return fabs(x) > 350.0 && fabs(x) < INFINITY;
 }
-static inline double FN(tail_tanh)(double x, double g, double d)
+ALWAYS_INLINE double FN(tail_tanh)(double x, double g, double d)
 {
     return d >= DBL_MIN ? d * g : FN(exp_product)(g, -(fabs(x) + fabs(x)), 4.0);
 }
-static inline int FN(in_tail_selu)(double x)
+ALWAYS_INLINE int FN(in_tail_selu)(double x)
 {
     return x < -700.0 && x > -INFINITY;
 }
-static inline double FN(tail_selu)(double x, double g, double d)
+ALWAYS_INLINE double FN(tail_selu)(double x, double g, double d)
 {
     return d >= DBL_MIN ? d * g : FN(exp_product)(g, x, SELU_LAMBDA_ALPHA);
 }
-static inline int FN(in_tail_arctan)(double x)
+ALWAYS_INLINE int FN(in_tail_arctan)(double x)
 {
     return fabs(x) > 1e153 && fabs(x) < INFINITY;
 }
-static inline double FN(tail_arctan)(double x, double g, double d)
+ALWAYS_INLINE double FN(tail_arctan)(double x, double g, double d)
 {
     return d >= DBL_MIN ? d * g : (g / x) / x; /* 1/(1 + x^2) = 1/x^2 there */
 }
@@ -423,7 +432,7 @@ EXACT_LOOPS(identity, double, f64)
  * 0.87-0.94x the time of gcc's loops for sigmoid, 0.89-0.93x for selu (tanh, one vector a
  * step, was no faster); then four vectors a step (AVX2_FLOAT_LOOP), and the sigmoid as
  * e^x/(1 + e^x), without the select on x's sign. */
-static inline __m256d expm1_reduced4_lo_scaled(__m256d a, __m256d *s, int log2_scale)
+ALWAYS_INLINE __m256d expm1_reduced4_lo_scaled(__m256d a, __m256d *s, int log2_scale)
 {
     const double *c = EXPM1_LO;
     /* 2^log2_scale rides in the exponent bias: *s = 2^(k + log2_scale), the same k */
@@ -441,17 +450,17 @@ static inline __m256d expm1_reduced4_lo_scaled(__m256d a, __m256d *s, int log2_s
     return _mm256_fmadd_pd(_mm256_mul_pd(r, r), q, r);
 }
 
-static inline __m256d expm1_reduced4_lo(__m256d a, __m256d *s)
+ALWAYS_INLINE __m256d expm1_reduced4_lo(__m256d a, __m256d *s)
 {
     return expm1_reduced4_lo_scaled(a, s, 0);
 }
 
-static inline __m256d load4_widen(const float *p)
+ALWAYS_INLINE __m256d load4_widen(const float *p)
 {
     return _mm256_cvtps_pd(_mm_loadu_ps(p));
 }
 
-static inline void store4_narrow(float *p, __m256d v)
+ALWAYS_INLINE void store4_narrow(float *p, __m256d v)
 {
     _mm_storeu_ps(p, _mm256_cvtpd_ps(v));
 }
@@ -460,13 +469,13 @@ static inline void store4_narrow(float *p, __m256d v)
 #define ONE _mm256_set1_pd(1.0)
 
 /* all ones where x is ±inf: f' is 0 there, where the clamped exponential is not */
-static inline __m256d is_inf4(__m256d x)
+ALWAYS_INLINE __m256d is_inf4(__m256d x)
 {
     return _mm256_cmp_pd(_mm256_andnot_pd(SIGN_BIT, x), _mm256_set1_pd(INFINITY), _CMP_EQ_OQ);
 }
 
 /* e / (1 + e)^2, as f_sigmoid rounds it */
-static inline __m256d bell4(__m256d e)
+ALWAYS_INLINE __m256d bell4(__m256d e)
 {
     __m256d den = _mm256_add_pd(e, ONE);
     return _mm256_div_pd(e, _mm256_mul_pd(den, den));
@@ -474,7 +483,7 @@ static inline __m256d bell4(__m256d e)
 
 /* sigmoid of 4 floats (forward), or g times its derivative (backward), as f_sigmoid
  * computes them for float32 results: e^x for x in [-200, 200], then e/(1 + e) */
-static inline __m256d sigmoid4(int mode, const float *x, const float *g, Py_ssize_t i)
+ALWAYS_INLINE __m256d sigmoid4(int mode, const float *x, const float *g, Py_ssize_t i)
 {
     __m256d xv = load4_widen(x + i), s;
     /* vminpd(200, a) returns a when a is NaN, as the C's compare does */
@@ -523,7 +532,7 @@ AVX2_FLOAT_LOOP(sigmoid)
 
 /* tanh of 4 floats (forward), or g times its derivative (backward): f_tanh's operations,
  * copysign as an or of x's sign bit into the positive -em / (em + 2) */
-static inline __m256d tanh4(int mode, const float *x, const float *g, Py_ssize_t i)
+ALWAYS_INLINE __m256d tanh4(int mode, const float *x, const float *g, Py_ssize_t i)
 {
     __m256d xv = load4_widen(x + i), s, a = _mm256_or_pd(_mm256_add_pd(xv, xv), SIGN_BIT);
     if (mode == MODE_FWD) {
@@ -545,7 +554,7 @@ static inline __m256d tanh4(int mode, const float *x, const float *g, Py_ssize_t
 AVX2_FLOAT_LOOP(tanh)
 
 /* selu of 4 floats (forward), or g times its derivative (backward) */
-static inline __m256d selu4(int mode, const float *x, const float *g, Py_ssize_t i)
+ALWAYS_INLINE __m256d selu4(int mode, const float *x, const float *g, Py_ssize_t i)
 {
     __m256d xv = load4_widen(x + i), s;
     /* f_selu's (x - |x|) / 2 in one instruction: vminpd(0, x) returns x when x is NaN, and

@@ -52,9 +52,21 @@ def logistic_derivative(x: Array) -> Array:
     The textbook σ(1-σ) loses every digit once σ rounds to 1 (x > 37 in float64).
     """
     e = exp_neg_abs(x)
-    d = e + 1.0
-    np.multiply(d, d, out=d)
+    d = square_of_one_plus(e)
     return np.divide(e, d, out=d)
+
+
+def square_of_one_plus(e: Array) -> Array:
+    """(1 + e)² for e in [0, 1], as 1 + e·(2 + e).
+
+    Squaring the rounded 1 + e doubles its rounding error and adds one more (up to 2.5 ULP
+    of the square, 4.09 ULP of σ' at x = 5.5444); in e·(2 + e) the errors are relative to
+    e·(2 + e) < 3, and the last addition of 1 rounds once.
+    """
+    d = e + 2.0
+    np.multiply(d, e, out=d)
+    d += 1.0
+    return d
 
 
 def exp_subnormal_tail(result: Array, e: Array, z: Array, c: float) -> Array:
@@ -85,8 +97,7 @@ def sech2(x: Array, scale: float = 1.0) -> Array:
         z = np.abs(x + x)
     np.negative(z, out=z)
     e = np.exp(z)
-    d = e + 1.0
-    np.multiply(d, d, out=d)
+    d = square_of_one_plus(e)
     np.divide(e, d, out=d)
     d *= 4.0 * scale
     return exp_subnormal_tail(d, e, z, 4.0 * scale)
