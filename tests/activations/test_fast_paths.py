@@ -3,9 +3,9 @@
 The exact functions (step, relu, leaky_relu, identity) must give the same bits.  The others
 compute the same formulas in double with their own exponential and arctangent, so they may
 differ from the NumPy kernels in the last bit: at most 1 ULP in float32, a few in float64,
-and both stay inside the accuracy bounds against mpmath (docs/accuracy.md) (checked here on a sample; the full
-measurement is test_accuracy.py, which goes through the fast paths too).  Also: arrays that
-cross the block and thread boundaries, in-place and overlapping ``out=``, non-contiguous and
+and both stay inside the accuracy bounds against mpmath of docs/accuracy.md (checked here on
+a sample; the full measurement is test_accuracy.py, which goes through the fast paths
+too).  Also: arrays that cross the block and thread boundaries, in-place and overlapping ``out=``, non-contiguous and
 other inputs that fall back, NaN and ±inf, and the fallback when the extension is absent.
 """
 

@@ -357,8 +357,7 @@ static int pool_size = 0;
  * A helper that sleeps is slow to wake on a virtual machine (its idle vCPU is halted):
  * calls of 0.1-1 ms then ran on the caller alone, at half the speed.  It yields between
  * polls, so that another runnable thread (BLAS, the next op) is not held up: polling
- * without yielding cost a matmul-then-sigmoid step 1.10x its time
- * (benchmarks/pool_polling.py). */
+ * without yielding cost a matmul-then-sigmoid step 1.10x its time. */
 static atomic_long spin_ns = 200000;
 
 static double now_ns(void)
