@@ -53,3 +53,13 @@ def pre_activations(model: nn.Sequential, X: Any) -> list[tuple[actlab.Activatio
 def sig(x: float, digits: int = 3) -> str:
     """A number to ``digits`` significant digits, for findings."""
     return format(x, f".{digits}g")
+
+
+def check_training_memory(data: Any, hidden: list[int], batch_size: int) -> None:
+    """ValueError, before any training, when an MLP of these ``hidden`` widths on ``data``
+    would need more memory than the machine has (float64, the experiments' dtype)."""
+    from .. import _checks
+
+    rows = max(batch_size, len(data.X_test), len(data.X_train))
+    _checks.check_memory(f"hidden {hidden}", _checks.training_bytes(
+        data.n_features, hidden, data.n_outputs, rows=rows, itemsize=8))

@@ -32,7 +32,7 @@ from actlab import nn
 from actlab.lab import ExperimentResult, experiment
 
 from .. import _checks
-from ._common import one_blas_thread, sig
+from ._common import check_training_memory, one_blas_thread, sig
 
 NAME = "dead-units"
 TITLE = "Dead ReLU units at a large learning rate"
@@ -124,6 +124,7 @@ def run(
     epochs = _checks.count("epochs", epochs if epochs is not None else (4 if quick else 10), maximum=_checks.MAX_STEPS)
     batch_size = _checks.count("batch_size", batch_size, maximum=_checks.MAX_SAMPLES)
     data = _checks.classification_data(NAME, dataset, seed)
+    check_training_memory(data, hidden, batch_size)
     loss = nn.loss_for("softmax" if data.task == "classification" else "identity")
 
     curves: dict[str, dict[str, dict[str, list[float]]]] = {}

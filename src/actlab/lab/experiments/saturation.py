@@ -27,7 +27,7 @@ from actlab import nn
 from actlab.lab import ExperimentResult, experiment
 
 from .. import _checks
-from ._common import one_blas_thread, pre_activations, sig
+from ._common import check_training_memory, one_blas_thread, pre_activations, sig
 
 NAME = "saturation"
 TITLE = "Saturated sigmoid and tanh units"
@@ -122,6 +122,7 @@ def run(
     lr = _checks.positive("lr", lr)
     batch_size = _checks.count("batch_size", batch_size, maximum=_checks.MAX_SAMPLES)
     data = _checks.classification_data(NAME, dataset, seed)
+    check_training_memory(data, hidden, batch_size)
     loss = nn.loss_for("softmax" if data.task == "classification" else "identity")
 
     curves: dict[str, dict[str, list[float]]] = {}

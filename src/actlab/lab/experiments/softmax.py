@@ -22,7 +22,7 @@ from actlab import nn
 from actlab.lab import ExperimentResult, experiment
 
 from .. import _checks
-from ._common import one_blas_thread, sig
+from ._common import check_training_memory, one_blas_thread, sig
 
 NAME = "softmax"
 TITLE = "Softmax outputs: a probability distribution, and how far to trust it"
@@ -83,6 +83,7 @@ def run(
     if not actlab.get(name).max_derivative > 0:
         raise ValueError(f"{NAME}: activation={name!r} has derivative 0 everywhere, so backprop cannot train it")
     data = _checks.classification_data(NAME, dataset, seed)
+    check_training_memory(data, hidden, batch_size)
     model = nn.build_mlp(data.n_features, hidden, data.n_classes, activation=name, seed=seed)
     history = nn.fit(model, data.X_train, data.y_train, loss=nn.SoftmaxCrossEntropy(), optimizer=nn.Adam(lr=lr),
                      epochs=epochs, batch_size=batch_size, seed=seed)
