@@ -151,3 +151,58 @@ def test_header_sizes_checked_before_allocating(tmp_path: Path, monkeypatch: pyt
                   W0=np.ones((4, 3)), b0=np.zeros(3))
     with pytest.raises(ValueError, match="n_in must be a positive integer, got 4.0"):
         nn.load(path)
+
+
+def _imports(module: str) -> set[str]:
+    """The actlab.nn modules ``module`` imports anywhere in its source (also inside functions)."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.origin is not None
+    found = set()
+    for node in ast.walk(ast.parse(Path(spec.origin).read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = "actlab.nn." if node.level == 1 else ""
+            found |= {f"{base}{node.module}" if node.module else f"{base}{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return found
+
+
+def test_io_and_layers_do_not_import_each_other() -> None:
+    assert "actlab.nn.io" not in _imports("actlab.nn.layers")
+    assert "actlab.nn.layers" in _imports("actlab.nn.io")  # load builds layers: one direction only
+
+
+def test_load_draws_no_random_weights(saved: tuple[nn.Sequential, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import actlab.nn.layers
+
+    def no_init(*args: object, **kwargs: object) -> None:
+        raise AssertionError("load drew random weights")
+
+    monkeypatch.setattr(actlab.nn.layers, "init_weights", no_init)
+    model, path = saved
+    back = nn.load(path)
+    for a, b in zip(model.dense_layers, back.dense_layers):
+        assert np.array_equal(a.W, b.W) and np.array_equal(a.b, b.b)
+        assert b.W.flags.writeable and b.b.flags.writeable  # trainable after loading
+
+
+def test_load_takes_the_weights_memory_once(tmp_path: Path) -> None:
+    import tracemalloc
+
+    model = nn.Sequential([nn.Dense(1000, 2000, rng=0), nn.Activation("tanh"), nn.Dense(2000, 3, rng=1)])
+    path = tmp_path / "big.npz"
+    nn.save(model, path)
+    weights = sum(layer.W.nbytes + layer.b.nbytes for layer in model.dense_layers)  # 16 MB
+    tracemalloc.start()
+    try:
+        back = nn.load(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.25 * weights, f"load peaked at {peak / weights:.2f}x the weights"
+    np.testing.assert_array_equal(back.dense_layers[0].W, model.dense_layers[0].W)
+    # the gradients appear with the first backward pass, zero and of the weights' shape
+    assert back.dense_layers[0].grad_W.shape == (1000, 2000) and not back.dense_layers[0].grad_W.any()

@@ -229,3 +229,16 @@ def test_non_finite_weights_are_refused(saved: Path, tmp_path: Path, name: str, 
     layer = {"W0": 0, "b1": 1, "W1": 1}[name]
     with pytest.raises(ValueError, match=rf"{name} \(dense layer {layer}\) holds NaN or infinity at {re.escape(str(index))}"):
         nn.load(bad)
+
+
+def test_non_finite_weight_in_a_fortran_order_array_is_named_by_its_index(saved: Path, tmp_path: Path) -> None:
+    arrays = _arrays(saved)
+    arrays["W0"] = np.asfortranarray(arrays["W0"])
+    arrays["W0"][3, 1] = np.nan
+    bad = tmp_path / "fortran.npz"
+    np.savez(bad, **arrays)
+    with pytest.raises(ValueError, match=r"W0 \(dense layer 0\) holds NaN or infinity at \(3, 1\): nan"):
+        nn.load(bad)
+    arrays["W0"][3, 1] = 0.5
+    np.savez(bad, **arrays)
+    np.testing.assert_array_equal(nn.load(bad).dense_layers[0].W, arrays["W0"])  # read in the order stored

@@ -18,16 +18,17 @@ from typing import IO, Any
 
 import numpy as np
 
+from . import _format
 from ._checks import positive_int
+from ._format import FORMAT
 from .layers import Activation, Dense, Layer, Maxout, Sequential
 
-FORMAT = "actlab.nn/1"
 #: The most weight bytes :func:`load` reads: all arrays of a model together, 1 GiB.
 MAX_MODEL_BYTES = 2**30
 #: The largest header (the JSON text describing the layers) :func:`load` reads: 1 MiB.
 MAX_HEADER_BYTES = 2**20
 
-_HEADER = "__actlab__.npy"
+_HEADER = _format.HEADER
 _MARK = "not a valid actlab model file"
 # An .npy member starts with its magic string, version, header length and a header dict
 # (NumPy writes at most a few hundred bytes and reads at most 10000).
@@ -35,40 +36,9 @@ _NPY_PREAMBLE_MAX = 10_000 + 12
 _FLOAT_DTYPES = ("float16", "float32", "float64")
 
 
-def _check_path(path: Any) -> str | os.PathLike[str]:
-    """``path`` itself if it is a str or os.PathLike; TypeError naming it otherwise (before
-    anything is opened, so that a caller's file descriptor is never used or closed)."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {path!r} ({type(path).__name__}); "
-                        f"file objects and descriptors are not accepted")
-    return path
-
-
-def _spec(layer: Layer) -> dict[str, Any]:
-    if isinstance(layer, Maxout):
-        return {"type": "Maxout", "n_in": layer.n_in, "n_out": layer.n_out, "pieces": layer.pieces, "init": layer.init}
-    if isinstance(layer, Dense):
-        return {"type": "Dense", "n_in": layer.n_in, "n_out": layer.n_out, "init": layer.init}
-    if isinstance(layer, Activation):
-        return {"type": "Activation", "name": layer.act.name, "params": dict(layer.act.values)}
-    raise ValueError(f"cannot save layer {layer!r}")
-
-
 def save(model: Sequential, path: str | os.PathLike[str]) -> None:
     """Write ``model`` to ``path`` (an .npz file; a str or os.PathLike, not a file object)."""
-    _check_path(path)
-    meta = {
-        "format": FORMAT,
-        "dtype": model.dtype.name,
-        "output": model.output,
-        "layers": [_spec(layer) for layer in model.layers],
-    }
-    arrays: dict[str, Any] = {"__actlab__": np.array(json.dumps(meta))}
-    for i, layer in enumerate(model.dense_layers):
-        arrays[f"W{i}"] = layer.W
-        arrays[f"b{i}"] = layer.b
-    with open(path, "wb") as fh:
-        np.savez(fh, **arrays)
+    _format.write(model, path)
 
 
 def _bad(path: Any, why: str) -> ValueError:
@@ -142,16 +112,35 @@ def _npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Any) -> _Array
     return arr
 
 
-def _npy_data(zf: zipfile.ZipFile, arr: _Array, path: Any) -> np.ndarray[Any, Any]:
-    """The array of a member whose header :func:`_npy_header` has checked."""
+#: Bytes read at a time into an array (a multiple of every itemsize).
+_CHUNK = 2**20
+
+
+def _npy_data(zf: zipfile.ZipFile, arr: _Array, path: Any, *, finite: str | None = None) -> np.ndarray[Any, Any]:
+    """The array of a member whose header :func:`_npy_header` has checked, read in chunks
+    straight into a new writable array (no second copy).  With ``finite`` (the name to give
+    it), NaN or infinity is a ValueError naming it and the index."""
+    out = np.empty(arr.shape[::-1] if arr.fortran else arr.shape, dtype=arr.dtype)
+    flat = out.reshape(-1)
+    raw = flat.view(np.uint8)
     with zf.open(arr.info) as fh:
         fh.read(arr.offset)
-        data = fh.read(arr.nbytes)
-        if len(data) != arr.nbytes or fh.read(1):  # reading to the end checks the CRC too
+        done = 0
+        while done < arr.nbytes:
+            got = fh.readinto(raw[done:done + _CHUNK])
+            if not got:
+                break
+            if finite is not None and arr.dtype.kind == "f":
+                lo, hi = done // arr.dtype.itemsize, (done + got) // arr.dtype.itemsize
+                bad = np.flatnonzero(~np.isfinite(flat[lo:hi]))
+                if bad.size:
+                    where = np.unravel_index(lo + int(bad[0]), out.shape)
+                    where = tuple(int(i) for i in (where[::-1] if arr.fortran else where))
+                    raise _bad(path, f"{finite} holds NaN or infinity at {where}: {float(flat[lo + bad[0]])}")
+            done += got
+        if done != arr.nbytes or fh.read(1):  # reading to the end checks the CRC too
             raise _bad(path, f"member {arr.info.filename!r} does not hold the {arr.nbytes} bytes it declares")
-    if arr.fortran:
-        return np.frombuffer(data, dtype=arr.dtype).reshape(arr.shape[::-1]).T
-    return np.frombuffer(data, dtype=arr.dtype).reshape(arr.shape)
+    return out.T if arr.fortran else out
 
 
 def load(path: str | os.PathLike[str]) -> Sequential:
@@ -168,7 +157,7 @@ def load(path: str | os.PathLike[str]) -> Sequential:
       :data:`MAX_MODEL_BYTES` (1 GiB); both are checked before any array is read;
     - weights must be finite: NaN or infinity names the array and the index.
     """
-    _check_path(path)
+    _format.check_path(path)
     with _open_regular(path) as fh:
         # np.load takes anything that is not .npy/.npz for a pickle and then advises loading
         # it "unsafely": say what the file is not, instead.
@@ -263,21 +252,12 @@ def _build(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], meta: Any, pa
         if spec["type"] == "Activation":
             layers.append(Activation(spec["name"], **spec["params"]))
             continue
-        _, n_in, n_out, pieces = dense[k]
-        arrays = []
-        for name, arr in zip((f"W{k}", f"b{k}"), stored[k]):
-            values = _npy_data(zf, arr, path)
-            bad = ~np.isfinite(values)
-            if bad.any():
-                where = tuple(int(i) for i in np.argwhere(bad)[0])
-                raise _bad(path, f"{name} (dense layer {k}) holds NaN or infinity at {where}: "
-                                 f"{float(values[where])}")
-            arrays.append(values)
+        W, b = (_npy_data(zf, arr, path, finite=f"{name} (dense layer {k})")
+                for name, arr in zip((f"W{k}", f"b{k}"), stored[k]))
         if spec["type"] == "Dense":
-            layer: Dense = Dense(n_in, n_out, init=spec["init"], rng=0, dtype=dtype)
+            layer: Dense = Dense.from_arrays(W, b, init=spec["init"])
         else:
-            layer = Maxout(n_in, n_out, pieces=pieces, init=spec["init"], rng=0, dtype=dtype)
-        layer.W[...], layer.b[...] = arrays
+            layer = Maxout.from_arrays(W, b, init=spec["init"], pieces=dense[k][3])
         layers.append(layer)
         k += 1
     return Sequential(layers, output=meta["output"])

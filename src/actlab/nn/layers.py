@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 import actlab
 
+from . import _format
 from ._checks import features, positive_int, seed_int
 from .init import check_init, default_init, init_weights
 
@@ -54,6 +55,17 @@ class Layer:
     def grads(self) -> dict[str, Array]:
         return {}
 
+    def spec(self) -> dict[str, Any]:
+        """What :func:`actlab.nn.save` writes to describe the layer (JSON-ready)."""
+        raise ValueError(f"cannot save layer {self!r}")
+
+
+def _check_rng(rng: Any) -> np.random.Generator:
+    if not (rng is None or isinstance(rng, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence))
+            or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0)):
+        raise ValueError(f"rng must be a numpy Generator, a non-negative int seed or None, got {rng!r}")
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
 
 class Dense(Layer):
     """A fully connected layer z = X W + b, W of shape (n_in, n_out)."""
@@ -68,20 +80,63 @@ class Dense(Layer):
         dtype: Any = np.float64,
         activation: str | actlab.Activation | None = None,
     ) -> None:
+        self._setup(n_in, n_out, init=init, dtype=dtype, activation=activation)
+        rng = _check_rng(rng)
+        self.W: Array = init_weights(self.n_in, self._columns(), init=self.init, rng=rng, dtype=self.dtype)
+        self.b: Array = np.zeros(self._columns(), dtype=self.dtype)
+
+    def _setup(self, n_in: int, n_out: int, *, init: str | None, dtype: Any, activation: Any) -> None:
+        """Everything but the weights: sizes, dtype and init checked; no gradient or input yet."""
         self.n_in = positive_int("n_in", n_in)
         self.n_out = positive_int("n_out", n_out)
         self.dtype = check_dtype(dtype)
         self.init = check_init(init) if init is not None else default_init(activation)
-        if not (rng is None or isinstance(rng, (np.random.Generator, np.random.BitGenerator,
-                                                np.random.SeedSequence))
-                or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0)):
-            raise ValueError(f"rng must be a numpy Generator, a non-negative int seed or None, got {rng!r}")
-        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        self.W: Array = init_weights(self.n_in, self._columns(), init=self.init, rng=rng, dtype=self.dtype)
-        self.b: Array = np.zeros(self._columns(), dtype=self.dtype)
-        self.grad_W: Array = np.zeros_like(self.W)
-        self.grad_b: Array = np.zeros_like(self.b)
+        self._grad_W: Array | None = None
+        self._grad_b: Array | None = None
         self._X: Array | None = None
+
+    @classmethod
+    def from_arrays(cls, W: Array, b: Array, *, init: str | None = None, **options: Any) -> Dense:
+        """A layer that holds ``W`` (n_in, columns) and ``b`` (columns,) themselves, not
+        copies, with no weights drawn: the way :func:`actlab.nn.load` builds a model.
+        ``options`` are the class's other keywords (``pieces`` for :class:`Maxout`);
+        ``n_out`` is the number of columns (divided by ``pieces`` for Maxout)."""
+        W, b = np.asarray(W), np.asarray(b)
+        if W.ndim != 2 or b.shape != (W.shape[1],) or W.dtype != b.dtype:
+            raise ValueError(f"{cls.__name__}.from_arrays: W must be 2-d and b 1-d with one entry per column of W, "
+                             f"of one dtype; got shapes {W.shape}/{b.shape}, dtypes {W.dtype}/{b.dtype}")
+        layer = cls.__new__(cls)
+        layer._setup_arrays(W, b, init=init, **options)
+        return layer
+
+    def _setup_arrays(self, W: Array, b: Array, *, init: str | None) -> None:
+        self._setup(W.shape[0], W.shape[1], init=init, dtype=W.dtype, activation=None)
+        self.W, self.b = W, b
+
+    @property
+    def grad_W(self) -> Array:
+        """∂L/∂W from the last :meth:`backward` (zeros before it; allocated on first use)."""
+        if self._grad_W is None:
+            self._grad_W = np.zeros_like(self.W)
+        return self._grad_W
+
+    @grad_W.setter
+    def grad_W(self, value: Array) -> None:
+        self._grad_W = value
+
+    @property
+    def grad_b(self) -> Array:
+        """∂L/∂b from the last :meth:`backward` (zeros before it; allocated on first use)."""
+        if self._grad_b is None:
+            self._grad_b = np.zeros_like(self.b)
+        return self._grad_b
+
+    @grad_b.setter
+    def grad_b(self, value: Array) -> None:
+        self._grad_b = value
+
+    def spec(self) -> dict[str, Any]:
+        return {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out, "init": self.init}
 
     def _columns(self) -> int:
         return self.n_out
@@ -141,6 +196,9 @@ class Activation(Layer):
     def __repr__(self) -> str:
         return f"Activation({self.act!r})"
 
+    def spec(self) -> dict[str, Any]:
+        return {"type": "Activation", "name": self.act.name, "params": dict(self.act.values)}
+
     def forward(self, X: Array, *, train: bool = True) -> Array:
         y = self.act(X)
         if train:
@@ -176,10 +234,23 @@ class Maxout(Dense):
         rng: np.random.Generator | int | None = None,
         dtype: Any = np.float64,
     ) -> None:
+        self._set_pieces(pieces)
+        super().__init__(n_in, n_out, init=init, rng=rng, dtype=dtype, activation="maxout")
+
+    def _set_pieces(self, pieces: int) -> None:
         self.pieces = positive_int("pieces", pieces)
         self.act = actlab.get("maxout", pieces=self.pieces)
-        super().__init__(n_in, n_out, init=init, rng=rng, dtype=dtype, activation="maxout")
         self._z: Array | None = None
+
+    def _setup_arrays(self, W: Array, b: Array, *, init: str | None, pieces: int = 2) -> None:
+        self._set_pieces(pieces)
+        if W.shape[1] % self.pieces:
+            raise ValueError(f"Maxout.from_arrays: W has {W.shape[1]} columns, not a multiple of pieces={self.pieces}")
+        self._setup(W.shape[0], W.shape[1] // self.pieces, init=init, dtype=W.dtype, activation="maxout")
+        self.W, self.b = W, b
+
+    def spec(self) -> dict[str, Any]:
+        return {"type": "Maxout", "n_in": self.n_in, "n_out": self.n_out, "pieces": self.pieces, "init": self.init}
 
     def _columns(self) -> int:
         return self.n_out * self.pieces
@@ -312,9 +383,7 @@ class Sequential:
 
     def save(self, path: Any) -> None:
         """Save architecture and weights to ``path`` (.npz); see :func:`actlab.nn.load`."""
-        from .io import save
-
-        save(self, path)
+        _format.write(self, path)
 
 
 def build_mlp(
