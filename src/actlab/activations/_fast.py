@@ -56,32 +56,71 @@ def _kernel_ids() -> dict[str, int]:
 _IDS: dict[str, int] = _kernel_ids()
 
 
-def _default_threads() -> int:
+#: The most threads a call may be split over (set_num_threads and ACTLAB_NUM_THREADS).
+MAX_THREADS = 256
+
+
+def _check_threads(n: Any, where: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"{where} must be a positive integer in [1, {MAX_THREADS}], got {n!r}")
+    return n
+
+
+class _BadThreads:
+    """Stands in for the kernel table while ACTLAB_NUM_THREADS holds a bad value, so that
+    the first call that would use the kernels raises the ValueError naming it (an import
+    does not fail)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        raise ValueError(self.message)
+
+    def __iter__(self) -> Iterator[str]:
+        raise ValueError(self.message)
+
+
+def _default_threads() -> tuple[int, str | None]:
+    """The thread count at import, and the error message when ACTLAB_NUM_THREADS is bad."""
     env = os.environ.get("ACTLAB_NUM_THREADS")
-    if env and env.isdigit() and int(env) > 0:
-        return int(env)
+    if env is not None and env.strip():
+        text = env.strip()
+        try:
+            return _check_threads(int(text) if text.isdigit() else text, "n"), None
+        except ValueError:
+            return 1, (f"ACTLAB_NUM_THREADS must be an integer in [1, {MAX_THREADS}], "
+                       f"got {env!r}")
     try:
         n = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         n = os.cpu_count() or 1
-    return max(1, min(n, 16))
+    return max(1, min(n, 16)), None
 
 
-_THREADS = _default_threads()
+_THREADS, _THREADS_ERROR = _default_threads()
+if _THREADS_ERROR is not None:
+    _IDS = _BadThreads(_THREADS_ERROR)  # type: ignore[assignment]
 
 
 def get_num_threads() -> int:
     """How many threads a large array is split over (default: the usable CPUs, at most 16;
-    the environment variable ``ACTLAB_NUM_THREADS`` sets it at import)."""
+    the environment variable ``ACTLAB_NUM_THREADS`` sets it at import, 1 to
+    ``MAX_THREADS``; a bad value raises ValueError here and at the first call)."""
+    if _THREADS_ERROR is not None:
+        raise ValueError(_THREADS_ERROR)
     return _THREADS
 
 
 def set_num_threads(n: int) -> None:
-    """Split large arrays over ``n`` threads (1: never start a thread)."""
-    global _THREADS
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"set_num_threads: n must be a positive integer, got {n!r}")
-    _THREADS = n
+    """Split large arrays over ``n`` threads, an integer from 1 (never start a thread) to
+    256 (``MAX_THREADS``); ValueError naming ``n`` otherwise.  Replaces a bad
+    ``ACTLAB_NUM_THREADS``."""
+    global _THREADS, _THREADS_ERROR, _IDS
+    _THREADS = _check_threads(n, "set_num_threads: n")
+    if _THREADS_ERROR is not None:
+        _THREADS_ERROR = None
+        _IDS = _kernel_ids()
 
 
 def available() -> bool:
@@ -91,6 +130,8 @@ def available() -> bool:
 
 def kernel_names() -> list[str]:
     """The activations that have a compiled kernel on this machine."""
+    if _THREADS_ERROR is not None:
+        raise ValueError(_THREADS_ERROR)
     return sorted(_IDS) if KERNELS is not None else []
 
 
@@ -127,7 +168,7 @@ def status() -> str:
     if KERNELS is None:
         return "NumPy kernels only (the C extension actlab.activations._kernels is not built)"
     return (f"compiled kernels ({KERNELS.isa}) for {', '.join(kernel_names())}; "
-            f"{_THREADS} thread(s)")
+            f"{get_num_threads()} thread(s)")
 
 
 # ----------------------------------------------------------------------------- dispatch
