@@ -101,3 +101,25 @@ def test_memory_limit_is_what_the_machine_has(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(_checks, "memory_limit", lambda: 10**12)
     res = compare(hidden=[4], epochs=1, activations=["relu"], dataset="iris")
     assert res[0].error is None and np.isfinite(res[0].score)
+
+
+# --------------------------------------------------------------------------- the registry
+def test_importing_the_lab_registers_every_experiment_with_plain_imports() -> None:
+    import ast
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import json, sys, actlab.lab as lab\n"
+            "print(json.dumps(['actlab.lab.experiments' in sys.modules, list(lab.EXPERIMENTS)]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    loaded, names = json.loads(done.stdout.strip().splitlines()[-1])
+    assert loaded and names == lab.experiment_names()  # registered by the import, nothing asked yet
+    assert names[:2] == ["vanishing-gradient", "self-normalization"]  # the package's import order
+    source = Path(lab.__file__).read_text(encoding="utf-8")
+    imported = {a.name for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Import) for a in node.names}
+    assert "importlib" not in imported
+    from actlab.lab import _registry
+
+    assert _registry.EXPERIMENTS is lab.EXPERIMENTS and _registry.experiment is lab.experiment
