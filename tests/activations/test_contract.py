@@ -669,3 +669,39 @@ def test_selu_derivative_is_output_plus_lambda_alpha_below_zero() -> None:
     np.testing.assert_allclose(strict(selu.second_derivative, x), strict(selu.derivative, x),
                                rtol=8 * np.finfo(np.float64).eps)
     assert strict(selu.derivative, 0.0) == pytest.approx(1.0507009873554805, rel=1e-16)
+
+
+@pytest.mark.parametrize("out_dtype", [np.float16, np.float32])
+@pytest.mark.parametrize("name,params", VARIANTS, ids=variant_id)
+def test_no_warnings_storing_into_a_narrower_out(name: str, params: dict[str, Any],
+                                                 out_dtype: Any) -> None:
+    """A float64 result stored into a float16 or float32 out= rounds to ±inf or 0 without
+    a warning, by every method, as the plain call into such an out= does."""
+    act = actlab.get(name, **params)
+    x = np.array([1e6, -1e6, 1e300, -1e300, 1e-300, 0.5, -0.5, 7e4, -7e4, 1e39, 1e-46, 2.0])
+    if not act.elementwise:
+        x = x.reshape(2, 6)
+    y = act(x)
+    g = np.full(y.shape, 1e300)
+
+    def out(shape: tuple[int, ...]) -> np.ndarray:
+        return np.empty(shape, out_dtype)
+
+    def narrow(a: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return a.astype(out_dtype)
+
+    o = strict(act, x, out=out(y.shape))
+    np.testing.assert_array_equal(o, narrow(y))
+    o = strict(act.backward, x, g, out=out(x.shape))
+    np.testing.assert_array_equal(o, narrow(act.backward(x, g)))
+    if act.elementwise:
+        d = act.derivative(x)
+        np.testing.assert_array_equal(strict(act.derivative, x, out=out(x.shape)),
+                                      narrow(d))
+        np.testing.assert_array_equal(strict(act.second_derivative, x, out=out(x.shape)),
+                                      narrow(act.second_derivative(x)))
+        f2, d2 = strict(act.forward_with_derivative, x, out=out(x.shape),
+                        derivative_out=out(x.shape))
+        np.testing.assert_array_equal(f2, narrow(y))
+        np.testing.assert_array_equal(d2, narrow(d))

@@ -425,7 +425,8 @@ class Activation:
     def _store(self, value: Any, out: Any) -> Any:
         dtype = np.asarray(value).dtype
         _check_out(out, np.shape(value), dtype, self.name)
-        np.copyto(out, value, casting="same_kind")
+        with np.errstate(over="ignore", under="ignore"):  # as in _finish: rounding, not errors
+            np.copyto(out, value, casting="same_kind")
         return out
 
     def jacobian(self, x: ArrayLike) -> Any:
