@@ -276,3 +276,29 @@ def test_saved_output_of_the_right_size_but_wrong_shape(name: str) -> None:
         act.derivative(np.zeros((2, 2)), y=np.zeros(4))
     with pytest.raises(ValueError, match=r"y has shape \(4,\), expected the shape of x \(2, 2\)"):
         act.backward(np.zeros((2, 2)), np.ones((2, 2)), y=np.zeros(4))
+
+
+@pytest.mark.parametrize("numpy_only", [False, True], ids=["compiled", "numpy"])
+@pytest.mark.parametrize("name,params,x_shape,y_shape", [
+    ("maxout", {"pieces": 2}, (4,), (7,)),
+    ("maxout", {"pieces": 2}, (3, 4), (3, 4)),  # x's shape, not f(x)'s
+    ("maxout", {"pieces": 2}, (3, 4), (2,)),
+    ("maxout", {}, (3, 4), (3,)),
+    ("softmax", {}, (3, 4), (3, 2)),
+    ("log_softmax", {}, (3, 4), (4,)),
+])
+def test_vector_backward_checks_the_saved_output_shape(
+        name: str, params: dict[str, Any], x_shape: tuple[int, ...], y_shape: tuple[int, ...],
+        numpy_only: bool) -> None:
+    from actlab.activations import _fast
+
+    act = actlab.get(name, **params)
+    x = np.random.default_rng(0).standard_normal(x_shape)
+    grad = np.ones(np.shape(act(x)))
+    with _fast.numpy_only() if numpy_only else contextlib.nullcontext():
+        with pytest.raises(ValueError, match=re.escape(
+                f"{name}: the saved output y has shape {y_shape}")):
+            act.backward(x, grad, y=np.zeros(y_shape))
+        # the right shape is taken (log_softmax uses e^y: a few ULP apart)
+        np.testing.assert_allclose(act.backward(x, grad, y=act(x)), act.backward(x, grad),
+                                   rtol=1e-14, atol=1e-15)

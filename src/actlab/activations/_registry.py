@@ -389,6 +389,12 @@ class Activation:
             _check_out(out, shape, dtype, self.name)  # grad_x has the shape of x
             with np.errstate(all="ignore"):  # as above
                 result = self._rules["backward"](work, g, saved, **self.values)
+            # the rule has checked that grad has the shape of f(x); y must have it too
+            if saved is not None and saved.shape != g.shape:
+                raise ValueError(
+                    f"{self.name}: the saved output y has shape {saved.shape}, expected "
+                    f"the shape of f(x) {g.shape}"
+                )
         return _finish(result, dtype, out, scalar, shape if self.elementwise else None)
 
     def forward_with_derivative(
