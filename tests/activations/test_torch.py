@@ -1,7 +1,7 @@
 """Derivatives cross-checked against torch.autograd, the third independent check.
 
 Where the textbook formulas torch uses are well conditioned, its float64 gradients and
-ours agree to a few ULP.  At the kinks the conventions differ (SPEC.md): both values are
+ours agree to a few ULP.  At the kinks the conventions differ (docs/numerics.md): both values are
 asserted.  Where torch's σ(1-σ) and 1-tanh² lose their digits, ours is the one that
 matches the 50-digit mpmath value.
 """
@@ -91,7 +91,7 @@ def test_vector_backward_agrees_with_autograd(name: str, axis: int) -> None:
 
 
 def test_kink_conventions_differ_from_torch() -> None:
-    """SPEC.md: actlab takes the x >= 0 side at 0 (the seed's choice); torch the other."""
+    """actlab takes the x >= 0 side at 0 (the seed's choice); torch the other."""
     at_zero = np.array([0.0])
     cases = {  # name: (torch's value, ours)
         "relu": (0.0, 1.0),
@@ -111,7 +111,7 @@ def test_kink_conventions_differ_from_torch() -> None:
 
 
 def test_relu_derivative_of_nan() -> None:
-    """torch's relu'(nan) is 1 (its mask is x <= 0 → 0); SPEC.md asks for nan."""
+    """torch's relu'(nan) is 1 (its mask is x <= 0 → 0); actlab gives nan (NaN in, NaN out)."""
     assert torch_gradient(torch.relu, np.array([np.nan]))[0] == 1.0
     assert np.isnan(actlab.get("relu").derivative(np.nan))
 
@@ -160,7 +160,7 @@ def test_ours_is_closer_to_mpmath_where_torch_cancels(
 
 
 def test_the_issues_peer_failures_in_torch() -> None:
-    """The values issue 2 cites: torch gets them wrong, actlab right."""
+    """Inputs where the textbook forms lose every digit: torch gets them wrong, actlab right."""
     sig = actlab.get("sigmoid").derivative(37.0)
     assert torch_gradient(torch.sigmoid, np.array([37.0]))[0] == 0.0
     assert errors_in_ulp(np.array([sig]), [exact_sigmoid_derivative(37.0)])[0] <= 4

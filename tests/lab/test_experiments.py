@@ -1,4 +1,4 @@
-"""The lab's experiments: each claim of issue 4 asserted on the quick configuration."""
+"""The lab's experiments: each claim asserted on the quick configuration."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The elementwise activation functions of the seed document.
 
 Each function is defined once: the forward kernel with its facts in the decorator, its
-derivatives right below it.  SPEC.md is the authority on values at kinks and limits.
+derivatives right below it.  The values at kinks and limits follow docs/numerics.md.
 """
 
 from __future__ import annotations

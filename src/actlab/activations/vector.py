@@ -28,7 +28,7 @@ def _check_axis(name: str, x: Array, axis: int) -> int:
 
 
 def _shifted(x: Array, axis: int) -> tuple[Array, Array]:
-    """(x - max, max) along ``axis``, with the limits SPEC.md fixes for infinite maxima.
+    """(x - max, max) along ``axis``, with the limits docs/numerics.md gives for infinite maxima.
 
     Where a slice's maximum is ±inf, the entries equal to it get shift 0 and the others
     -inf: equal shares among the maximal entries, 0 elsewhere (an all -inf slice is
