@@ -294,3 +294,46 @@ def test_huge_sizes_are_refused(name: str, settings: dict[str, Any], setting: st
 def test_self_normalization_bounds_samples_times_width() -> None:
     with pytest.raises(ValueError, match=r"samples × width must be at most"):
         lab.run_experiment("self-normalization", quick=True, layers=2, width=10_000, samples=100_000)
+
+
+# --------------------------------------------------------------------------- one family of checks
+def test_the_lab_uses_the_shared_checks_not_copies_of_them() -> None:
+    from actlab.lab import _checks
+    from actlab.nn import _checks as shared
+
+    for lab_name, shared_name in [("count", "positive_int"), ("positive", "positive_number"),
+                                  ("real", "finite_number"), ("open_fraction", "fraction_open"),
+                                  ("items", "list_of"), ("counts", "positive_ints"),
+                                  ("positives", "positive_numbers"), ("flag", "flag"), ("text", "text")]:
+        assert getattr(_checks, lab_name) is getattr(shared, shared_name), lab_name
+    assert _checks.SEED_MAX == shared.SEED_MAX == 2**32 - 1
+    assert _checks.MAX_WIDTH == 100_000  # imported by the CLI
+
+
+def test_range_checks_are_named_by_their_interval() -> None:
+    from actlab.nn import _checks as shared
+
+    assert not hasattr(shared, "unit_interval") and not hasattr(shared, "fraction")  # names without an interval
+    assert shared.fraction_closed_open("momentum", 0) == 0.0
+    assert shared.fraction_open("test_size", 0.5) == 0.5
+    for value in (0, 1, 1.0, -0.1, np.nan):
+        with pytest.raises(ValueError, match=r"test_size must be a fraction in \(0, 1\)"):
+            shared.fraction_open("test_size", value)
+    for value in (1, 1.0, -1e-300, np.nan):
+        with pytest.raises(ValueError, match=r"momentum must be a number in \[0, 1\)"):
+            shared.fraction_closed_open("momentum", value)
+
+
+def test_bounded_count_names_the_bound_and_lists_name_the_item() -> None:
+    from actlab.nn import _checks as shared
+
+    assert shared.positive_int("epochs", np.int64(7), maximum=7) == 7
+    with pytest.raises(ValueError, match="epochs must be at most 7, got 8"):
+        shared.positive_int("epochs", 8, maximum=7)
+    with pytest.raises(ValueError, match="epochs must be a positive integer, got True"):
+        shared.positive_int("epochs", True, maximum=7)
+    with pytest.raises(ValueError, match=r"depths\[1\] must be at most 10, got 11"):
+        shared.positive_ints("depths", [3, 11], maximum=10, what="depths")
+    assert shared.list_of("experiments", [], shared.text, "names", allow_empty=True) == []
+    with pytest.raises(ValueError, match="experiments must not be empty"):
+        shared.list_of("experiments", (), shared.text, "names")

@@ -1,8 +1,11 @@
-"""Argument checks shared by the lab's entry points: each names the setting and the bad value.
+"""The lab's own setting checks: its size bounds, hidden widths, activation and experiment
+names, data sets and memory; each names the setting and the bad value.
 
-Every public entry point (:func:`actlab.lab.run_experiment`, each experiment's ``run``,
-:func:`actlab.lab.compare.compare`, :func:`actlab.report.build_report`) checks its
-settings here, before any work.  A wrong type of scalar is a TypeError only for ``quick``
+The general checks (seeds, counts, numbers, fractions, flags, lists) are
+:mod:`actlab.nn._checks`; this module builds on them and offers them under the short names
+the experiments use (``count``, ``positive``, ...).  Every public entry point
+(:func:`actlab.lab.run_experiment`, each experiment's ``run``, :func:`actlab.lab.compare.compare`,
+:func:`actlab.report.build_report`) checks its settings with them, before any work.  A wrong type of scalar is a TypeError only for ``quick``
 (a flag) and experiment names; everything else is a ValueError naming the setting.
 
 Sizes have upper bounds, generous for real use, so that a typo fails at once with a clear
@@ -13,18 +16,21 @@ estimate (:func:`training_bytes`) with :func:`memory_limit` before it starts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
-
-import numpy as np
+from collections.abc import Sequence
+from typing import Any
 
 import actlab
-from actlab.nn import _checks as nn_checks
+from actlab.nn._checks import (
+    SEED_MAX, finite_number, flag, fraction_open, list_of, positive_int, positive_ints, positive_number,
+    positive_numbers, seed_int, text,
+)
 
-T = TypeVar("T")
-
-#: The largest seed (NumPy and scikit-learn take unsigned 32-bit integers).
-SEED_MAX = nn_checks.SEED_MAX
+__all__ = [
+    "DEFAULT_MEMORY", "MAX_BINS", "MAX_CELLS", "MAX_DEPTH", "MAX_GRID", "MAX_SAMPLES", "MAX_SQUARE", "MAX_STEPS",
+    "MAX_WIDTH", "SEED_MAX", "activation", "activations", "check_memory", "classification_data", "count", "counts",
+    "experiment_names", "flag", "items", "memory_limit", "open_fraction", "positive", "positives", "real", "seed",
+    "text", "training_bytes",
+]
 #: The widest hidden layer of an MLP (as the CLI's ``--hidden``).
 MAX_WIDTH = 100_000
 #: The widest square weight matrix (self-normalization's ``width``: width² weights).
@@ -46,74 +52,23 @@ DEFAULT_MEMORY = 8 * 2**30
 
 
 def seed(value: Any, name: str = "seed") -> int:
-    """An int in [0, 2**32 - 1] (NumPy integers accepted, bools refused)."""
-    return nn_checks.seed_int(name, value)
+    """An int in [0, 2**32 - 1]: :func:`actlab.nn._checks.seed_int` with the name last."""
+    return seed_int(name, value)
 
 
-def flag(name: str, value: Any) -> bool:
-    """True or False (NumPy bools accepted); TypeError for anything else, so that a
-    truthy string such as "no" does not silently switch a configuration."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def count(name: str, value: Any, *, maximum: int) -> int:
-    """An int in [1, maximum] (NumPy integers accepted, bools refused)."""
-    n = nn_checks.positive_int(name, value)
-    if n > maximum:
-        raise ValueError(f"{name} must be at most {maximum}, got {value!r}")
-    return n
-
-
-def positive(name: str, value: Any) -> float:
-    """A finite number > 0 (Python or NumPy int/float, bools refused)."""
-    return nn_checks.positive_number(name, value)
-
-
-def real(name: str, value: Any) -> float:
-    """A finite real number (Python or NumPy int/float, bools refused)."""
-    if not nn_checks.is_real(value) or not np.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
-
-
-def open_fraction(name: str, value: Any) -> float:
-    """A number in (0, 1)."""
-    return nn_checks.fraction(name, value)
-
-
-def text(name: str, value: Any) -> str:
-    """A str (TypeError for anything else)."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, got {value!r}")
-    return value
-
-
-def items(name: str, value: Any, check: Callable[[str, Any], T], what: str) -> list[T]:
-    """A non-empty list (or tuple, range, 1-d array) of ``what``, each passed through
-    ``check(f"{name}[i]", item)``.  A scalar or a str is refused, not iterated."""
-    if (isinstance(value, (str, bytes)) or not (isinstance(value, Sequence) or isinstance(value, np.ndarray))
-            or (isinstance(value, np.ndarray) and value.ndim != 1)):
-        raise ValueError(f"{name} must be a list of {what}, got {value!r}")
-    if len(value) == 0:
-        raise ValueError(f"{name} must not be empty: give a list of {what}")
-    return [check(f"{name}[{i}]", v) for i, v in enumerate(value)]
-
-
-def counts(name: str, value: Any, *, maximum: int, what: str) -> list[int]:
-    """A non-empty list of ints in [1, maximum]."""
-    return items(name, value, lambda n, v: count(n, v, maximum=maximum), what)
-
-
-def positives(name: str, value: Any, *, what: str) -> list[float]:
-    """A non-empty list of finite numbers > 0."""
-    return items(name, value, positive, what)
+# The general checks under the names the experiments and the report call them by.
+count = positive_int
+positive = positive_number
+real = finite_number
+open_fraction = fraction_open
+items = list_of
+counts = positive_ints
+positives = positive_numbers
 
 
 def hidden_widths(value: Any) -> list[int]:
     """``hidden``: a non-empty list of layer widths in [1, :data:`MAX_WIDTH`]."""
-    return counts("hidden", value, maximum=MAX_WIDTH, what="layer widths such as [64, 64]")
+    return positive_ints("hidden", value, maximum=MAX_WIDTH, what="layer widths such as [64, 64]")
 
 
 def activation(name: str, value: Any) -> str:
@@ -125,15 +80,12 @@ def activations(value: Any, default: Sequence[str]) -> list[str]:
     """``activations``: canonical names, ``default`` if None; a non-empty list otherwise."""
     if value is None:
         return list(default)
-    return items("activations", value, activation, "activation names such as ['relu', 'tanh']")
+    return list_of("activations", value, activation, "activation names such as ['relu', 'tanh']")
 
 
 def experiment_names(value: Any) -> list[str]:
     """``experiments``: a list of experiment names (not a single str); may be empty."""
-    if (isinstance(value, (str, bytes)) or not (isinstance(value, Sequence) or isinstance(value, np.ndarray))
-            or (isinstance(value, np.ndarray) and value.ndim != 1)):
-        raise ValueError(f"experiments must be a list of experiment names such as ['softmax'], got {value!r}")
-    return [text(f"experiments[{i}]", v) for i, v in enumerate(value)]
+    return list_of("experiments", value, text, "experiment names such as ['softmax']", allow_empty=True)
 
 
 def classification_data(experiment: str, dataset: Any, seed_value: int) -> Any:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _checks
+from actlab.nn._checks import flag, seed_int
 
 
 @dataclass
@@ -98,7 +98,7 @@ def _common_settings(settings: dict[str, Any]) -> dict[str, Any]:
     the settings every experiment takes; the rest is checked by the experiment itself."""
     out = dict(settings)
     if "seed" in out:
-        out["seed"] = _checks.seed(out["seed"])
+        out["seed"] = seed_int("seed", out["seed"])
     if "quick" in out:
-        out["quick"] = _checks.flag("quick", out["quick"])
+        out["quick"] = flag("quick", out["quick"])
     return out

@@ -20,6 +20,8 @@ import numpy as np
 import actlab
 from actlab import nn
 
+from actlab.nn._checks import SEED_MAX, finite_number, positive_int, positive_number, seed_int
+
 from . import _checks
 
 GRAD_BATCH = 256
@@ -142,14 +144,14 @@ def compare(
     """
     names = _checks.activations(activations, default_activations())
     widths = _checks.hidden_widths(hidden)
-    epochs = _checks.count("epochs", epochs, maximum=_checks.MAX_STEPS)
-    batch_size = _checks.count("batch_size", batch_size, maximum=_checks.MAX_SAMPLES)
-    seed = _checks.seed(seed)
-    seeds = _checks.count("seeds", seeds, maximum=_checks.MAX_STEPS)
-    if seed + seeds - 1 > _checks.SEED_MAX:  # the runs use seeds seed, seed + 1, ...
-        raise ValueError(f"seeds: the last seed, seed + seeds - 1 = {seed + seeds - 1}, is above {_checks.SEED_MAX}")
-    lr = _checks.positive("lr", lr)
-    target = _checks.real("target", target)
+    epochs = positive_int("epochs", epochs, maximum=_checks.MAX_STEPS)
+    batch_size = positive_int("batch_size", batch_size, maximum=_checks.MAX_SAMPLES)
+    seed = seed_int("seed", seed)
+    seeds = positive_int("seeds", seeds, maximum=_checks.MAX_STEPS)
+    if seed + seeds - 1 > SEED_MAX:  # the runs use seeds seed, seed + 1, ...
+        raise ValueError(f"seeds: the last seed, seed + seeds - 1 = {seed + seeds - 1}, is above {SEED_MAX}")
+    lr = positive_number("lr", lr)
+    target = finite_number("target", target)
     if target > 1:
         raise ValueError(f"target must be a number at most 1, got {target!r}")
     datas = {s: nn.datasets.load(dataset, seed=s) for s in range(seed, seed + seeds)}

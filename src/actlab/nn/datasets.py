@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import fraction, seed_int
+from ._checks import fraction_open, seed_int
 
 NAMES = ("digits", "iris", "breast_cancer", "diabetes", "moons", "spirals", "xor")
 
@@ -79,7 +79,7 @@ def load(name: str, *, seed: int = 0, test_size: float = 0.25) -> Dataset:
     """Load ``name`` (one of :data:`NAMES`), split with ``seed`` and standardise."""
     if not isinstance(name, str) or name not in NAMES:
         raise ValueError(f"unknown dataset {name!r}: expected one of {', '.join(NAMES)}")
-    test_size = fraction("test_size", test_size)
+    test_size = fraction_open("test_size", test_size)
     seed = seed_int("seed", seed)
     from sklearn.model_selection import train_test_split
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import positive_number, unit_interval
+from ._checks import fraction_closed_open, positive_number
 
 Pairs = list[tuple[NDArray[Any], NDArray[Any]]]
 
@@ -22,7 +22,7 @@ class SGD:
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
         self.lr = positive_number("lr", lr)
-        self.momentum = unit_interval("momentum", momentum)
+        self.momentum = fraction_closed_open("momentum", momentum)
         self._v: list[NDArray[Any]] | None = None
 
     def step(self, pairs: Pairs) -> None:
@@ -39,8 +39,8 @@ class Adam:
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
         self.lr = positive_number("lr", lr)
-        self.beta1 = unit_interval("beta1", beta1)
-        self.beta2 = unit_interval("beta2", beta2)
+        self.beta1 = fraction_closed_open("beta1", beta1)
+        self.beta2 = fraction_closed_open("beta2", beta2)
         self.eps = positive_number("eps", eps)
         self.t = 0
         self._m: list[NDArray[Any]] | None = None

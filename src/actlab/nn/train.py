@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import class_labels, features, fraction, is_real, positive_int, seed_int
+from ._checks import class_labels, features, fraction_open, is_real, positive_int, seed_int
 from .layers import Sequential, ZeroGradientError
 from .losses import MeanSquaredError, SoftmaxCrossEntropy
 
@@ -162,7 +162,7 @@ def fit(
     rng = np.random.default_rng(seed)
     Xv = yv = None
     if is_real(validation):
-        frac = fraction("validation", validation)
+        frac = fraction_open("validation", validation)
         order = rng.permutation(Xa.shape[0])
         n_val = max(1, int(round(frac * Xa.shape[0])))
         if n_val >= Xa.shape[0]:
