@@ -302,3 +302,84 @@ def test_vector_backward_checks_the_saved_output_shape(
         # the right shape is taken (log_softmax uses e^y: a few ULP apart)
         np.testing.assert_allclose(act.backward(x, grad, y=act(x)), act.backward(x, grad),
                                    rtol=1e-14, atol=1e-15)
+
+
+HUGE_INTS = [10**400, -10**400, 2**63, -(2**63) - 1, 2**1024]
+NOT_NUMBERS = [True, False, np.bool_(True), "1", np.str_("1"), b"1", None, [1], np.array([1]),
+               1j, np.complex128(1)]
+
+
+@pytest.mark.parametrize("value", [*HUGE_INTS, *NOT_NUMBERS, math.nan, math.inf, -math.inf,
+                                   np.float64(math.nan), np.float32(math.inf), np.float16(-math.inf),
+                                   np.float64(1.5), np.int64(2), 10**20],
+                         ids=repr)
+def test_every_bad_slope_is_a_value_error_naming_it(value: Any) -> None:
+    with pytest.raises(ValueError) as info:
+        actlab.get("leaky_relu", slope=value)
+    assert str(info.value).startswith("leaky_relu: slope")
+    assert repr(value) in str(info.value)
+
+
+@pytest.mark.parametrize("value", [*NOT_NUMBERS, 0, -1, -(10**400), np.int64(0), math.nan,
+                                   np.float64(2.0), 2.5], ids=repr)
+def test_every_bad_pieces_is_a_value_error_naming_it(value: Any) -> None:
+    if value is None:
+        return  # None takes the whole axis
+    with pytest.raises(ValueError) as info:
+        actlab.get("maxout", pieces=value)
+    assert str(info.value).startswith("maxout: pieces")
+    assert repr(value) in str(info.value)
+
+
+@pytest.mark.parametrize("value", [*NOT_NUMBERS, math.nan, math.inf, np.float64(0.0), 1.0],
+                         ids=repr)
+@pytest.mark.parametrize("name", VECTOR)
+def test_every_bad_axis_is_a_value_error_naming_it(name: str, value: Any) -> None:
+    with pytest.raises(ValueError) as info:
+        actlab.get(name, axis=value)
+    assert str(info.value).startswith(f"{name}: axis")
+    assert repr(value) in str(info.value)
+
+
+@pytest.mark.parametrize("name,param,value", [
+    *[(n, "axis", v) for n in VECTOR for v in HUGE_INTS],
+    *[("maxout", "pieces", v) for v in HUGE_INTS if v > 0],
+])
+def test_huge_integer_parameters_are_refused_at_the_call(name: str, param: str, value: int) -> None:
+    """A huge axis or group size is an integer: get() takes it, and every call says that it
+    does not fit the array, for the compiled and the NumPy path."""
+    from actlab.activations import _fast
+
+    act = actlab.get(name, **{param: value})
+    x = np.ones((2, 4))
+    for path in (contextlib.nullcontext(), _fast.numpy_only()):
+        with path:
+            for call in (lambda: act(x), lambda: act.backward(x, np.ones((2, 4))),
+                         lambda: act.jacobian(x)):
+                with pytest.raises(ValueError, match=re.escape(str(value))):
+                    call()
+
+
+@pytest.mark.parametrize("name,param,value,want", [
+    ("leaky_relu", "slope", np.float32(0.25), 0.25),
+    ("leaky_relu", "slope", np.int64(1), 1.0),
+    ("leaky_relu", "slope", np.float64(0.0), 0.0),
+    ("maxout", "pieces", np.int64(2), 2),
+    ("maxout", "pieces", np.uint8(3), 3),
+    ("softmax", "axis", np.int8(-1), -1),
+])
+def test_numpy_scalars_are_taken_as_python_numbers(name: str, param: str, value: Any,
+                                                   want: Any) -> None:
+    bound = actlab.get(name, **{param: value}).values[param]
+    assert bound == want and type(bound) is type(want)
+
+
+@pytest.mark.parametrize("value", [*NOT_NUMBERS, "b ", 1, 1.0, np.array(["a"])], ids=repr)
+def test_one_of_refuses_what_is_none_of_its_choices(value: Any) -> None:
+    from actlab.activations._registry import one_of
+
+    validate = one_of("a", "b", 2)
+    assert validate("f", "mode", "b") == "b" and validate("f", "mode", 2) == 2
+    with pytest.raises(ValueError) as info:
+        validate("f", "mode", value)
+    assert str(info.value).startswith("f: mode must be one of") and repr(value) in str(info.value)

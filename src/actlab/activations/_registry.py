@@ -57,43 +57,54 @@ class Param:
         return self.validate(activation_name, self.name, value)
 
 
-def finite_real(activation_name: str, param: str, value: Any) -> float:
-    """Validate a finite real number (bools are refused: ``slope=True`` is a typo)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+def _real(activation_name: str, param: str, value: Any) -> float:
+    """value as a finite float; the ValueError names the value as it was given."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ValueError(
             f"{activation_name}: {param} must be a finite real number, got {value!r}"
         )
-    value = float(value)
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float's range
+        number = math.inf
+    if not math.isfinite(number):
         raise ValueError(f"{activation_name}: {param} must be finite, got {value!r}")
-    return value
+    return number
+
+
+def finite_real(activation_name: str, param: str, value: Any) -> float:
+    """Validate a finite real number (bools are refused: ``slope=True`` is a typo)."""
+    return _real(activation_name, param, value)
 
 
 def unit_interval(activation_name: str, param: str, value: Any) -> float:
     """Validate a real number in [0, 1]."""
-    value = finite_real(activation_name, param, value)
-    if not 0.0 <= value <= 1.0:
+    number = _real(activation_name, param, value)
+    if not 0.0 <= number <= 1.0:
         raise ValueError(f"{activation_name}: {param} must lie in [0, 1], got {value!r}")
-    return value
+    return number
 
 
 def positive_real(activation_name: str, param: str, value: Any) -> float:
-    value = finite_real(activation_name, param, value)
-    if value <= 0:
+    """Validate a finite real number > 0."""
+    number = _real(activation_name, param, value)
+    if number <= 0:
         raise ValueError(f"{activation_name}: {param} must be > 0, got {value!r}")
-    return value
+    return number
 
 
 def axis_int(activation_name: str, param: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    """Validate an integer (its bounds are the array's, checked at the call)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{activation_name}: {param} must be an integer, got {value!r}")
     return int(value)
 
 
 def optional_positive_int(activation_name: str, param: str, value: Any) -> int | None:
+    """Validate None or an integer >= 1."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise ValueError(
             f"{activation_name}: {param} must be a positive integer or None, got {value!r}"
         )
@@ -103,12 +114,16 @@ def optional_positive_int(activation_name: str, param: str, value: Any) -> int |
 
 
 def one_of(*choices: Any) -> Callable[[str, str, Any], Any]:
+    """A validator taking one of ``choices`` (of the same type: an array, a bool for an
+    int, a numpy string is none of them)."""
+
     def validate(activation_name: str, param: str, value: Any) -> Any:
-        if value not in choices:
-            raise ValueError(
-                f"{activation_name}: {param} must be one of {choices!r}, got {value!r}"
-            )
-        return value
+        for choice in choices:
+            if type(value) is type(choice) and value == choice:
+                return choice
+        raise ValueError(
+            f"{activation_name}: {param} must be one of {choices!r}, got {value!r}"
+        )
 
     return validate
 
