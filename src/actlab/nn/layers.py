@@ -67,6 +67,28 @@ def _check_rng(rng: Any) -> np.random.Generator:
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
+class _Gradient:
+    """A gradient attribute: zeros shaped like the parameter it belongs to until a backward
+    pass writes it, allocated on first use (a model that only predicts never holds one)."""
+
+    def __init__(self, param: str) -> None:
+        self.param = param
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, layer: Any, owner: type | None = None) -> Any:
+        if layer is None:
+            return self
+        value = layer.__dict__.get(self.slot)
+        if value is None:
+            value = layer.__dict__[self.slot] = np.zeros_like(getattr(layer, self.param))
+        return value
+
+    def __set__(self, layer: Any, value: Array) -> None:
+        layer.__dict__[self.slot] = value
+
+
 class Dense(Layer):
     """A fully connected layer z = X W + b, W of shape (n_in, n_out)."""
 
@@ -113,27 +135,8 @@ class Dense(Layer):
         self._setup(W.shape[0], W.shape[1], init=init, dtype=W.dtype, activation=None)
         self.W, self.b = W, b
 
-    @property
-    def grad_W(self) -> Array:
-        """∂L/∂W from the last :meth:`backward` (zeros before it; allocated on first use)."""
-        if self._grad_W is None:
-            self._grad_W = np.zeros_like(self.W)
-        return self._grad_W
-
-    @grad_W.setter
-    def grad_W(self, value: Array) -> None:
-        self._grad_W = value
-
-    @property
-    def grad_b(self) -> Array:
-        """∂L/∂b from the last :meth:`backward` (zeros before it; allocated on first use)."""
-        if self._grad_b is None:
-            self._grad_b = np.zeros_like(self.b)
-        return self._grad_b
-
-    @grad_b.setter
-    def grad_b(self, value: Array) -> None:
-        self._grad_b = value
+    grad_W = _Gradient("W")
+    grad_b = _Gradient("b")
 
     def spec(self) -> dict[str, Any]:
         return {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out, "init": self.init}
