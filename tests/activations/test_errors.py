@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -383,3 +384,46 @@ def test_one_of_refuses_what_is_none_of_its_choices(value: Any) -> None:
     with pytest.raises(ValueError) as info:
         validate("f", "mode", value)
     assert str(info.value).startswith("f: mode must be one of") and repr(value) in str(info.value)
+
+
+@pytest.mark.parametrize("numpy_only", [False, True], ids=["compiled", "numpy"])
+@pytest.mark.parametrize("name", actlab.names())
+def test_masked_arrays_are_refused(name: str, numpy_only: bool) -> None:
+    from actlab.activations import _fast
+
+    act = actlab.get(name)
+    x = np.linspace(-2.0, 2.0, 8).reshape(2, 4)
+    y = act(x)
+    g = np.ones(y.shape)
+    mask = np.zeros(x.shape, bool)
+    mask[0, 1] = True
+
+    def masked(a: np.ndarray) -> np.ma.MaskedArray:
+        return np.ma.MaskedArray(a.copy(), mask=np.zeros(a.shape, bool) | (a.shape == x.shape and mask))
+
+    calls: list[tuple[str, Callable[[], Any]]] = [
+        ("x", lambda: act(masked(x))),
+        ("out", lambda: act(x, out=masked(y))),
+        ("x", lambda: act.backward(masked(x), g)),
+        ("grad", lambda: act.backward(x, masked(g))),
+        ("y", lambda: act.backward(x, g, y=masked(y))),
+        ("out", lambda: act.backward(x, g, out=masked(x))),
+    ]
+    if act.elementwise:
+        calls += [
+            ("x", lambda: act.derivative(masked(x))),
+            ("y", lambda: act.derivative(x, y=masked(y))),
+            ("out", lambda: act.derivative(x, out=masked(x))),
+            ("x", lambda: act.second_derivative(masked(x))),
+            ("x", lambda: act.forward_with_derivative(masked(x))),
+            ("out", lambda: act.forward_with_derivative(x, out=masked(x))),
+            ("derivative_out", lambda: act.forward_with_derivative(x, derivative_out=masked(x))),
+        ]
+    else:
+        calls.append(("x", lambda: act.jacobian(masked(x))))
+    with _fast.numpy_only() if numpy_only else contextlib.nullcontext():
+        for what, call in calls:
+            with pytest.raises(ValueError, match=re.escape(
+                    f"{name}: {what} is a masked array; masked arrays are not supported; "
+                    f"pass {what}.filled(...) or {what}.data")):
+                call()

@@ -139,7 +139,17 @@ class Kink:
 
 
 # --------------------------------------------------------------------------- dtype
+def _refuse_masked(a: Any, what: str, activation_name: str) -> None:
+    """A masked array's mask would be dropped without a word: refused instead."""
+    if isinstance(a, np.ma.MaskedArray):
+        raise ValueError(
+            f"{activation_name}: {what} is a masked array; masked arrays are not supported; "
+            f"pass {what}.filled(...) or {what}.data"
+        )
+
+
 def _as_input_array(x: ArrayLike, what: str, activation_name: str) -> NDArray[Any]:
+    _refuse_masked(x, what, activation_name)
     if x is None:
         raise ValueError(f"{activation_name}: {what} is None, expected an array of real numbers")
     try:
@@ -198,10 +208,12 @@ def _finish(
 
 
 def _check_out(
-    out: Any, shape: tuple[int, ...], dtype: np.dtype[Any], activation_name: str
+    out: Any, shape: tuple[int, ...], dtype: np.dtype[Any], activation_name: str,
+    what: str = "out",
 ) -> None:
     if out is None:
         return
+    _refuse_masked(out, what, activation_name)
     if not isinstance(out, np.ndarray):
         raise ValueError(f"{activation_name}: out must be a NumPy array, got {type(out).__name__}")
     if out.shape != shape:
@@ -440,12 +452,12 @@ class Activation:
         if out is not None:
             f = self._store(f, out)
         if derivative_out is not None:
-            d = self._store(d, derivative_out)
+            d = self._store(d, derivative_out, "derivative_out")
         return f, d
 
-    def _store(self, value: Any, out: Any) -> Any:
+    def _store(self, value: Any, out: Any, what: str = "out") -> Any:
         dtype = np.asarray(value).dtype
-        _check_out(out, np.shape(value), dtype, self.name)
+        _check_out(out, np.shape(value), dtype, self.name, what)
         with np.errstate(over="ignore", under="ignore"):  # as in _finish: rounding, not errors
             np.copyto(out, value, casting="same_kind")
         return out
