@@ -31,53 +31,56 @@ import pytest
 import actlab
 
 mpmath = pytest.importorskip("mpmath")
+import references  # noqa: E402
+from references import DPS, reference, round_to  # noqa: E402
 mp = mpmath.mp
 
-DPS = 50
 DTYPES = (np.float32, np.float64)
 #: Bounds in ULP of the output dtype, for the forward and the first derivative.
 FIRST_ORDER_BOUND = {np.float32: 2.0, np.float64: 4.0}
 SECOND_ORDER_BOUND = 8.0
 
-SELU_ALPHA = mpmath.mpf("1.6732632423543772848170429916717")
-SELU_LAMBDA = mpmath.mpf("1.0507009873554804934193349852946")
-
-#: Functions whose results must be bit-equal to the reference.
-EXACT = ("step", "relu", "leaky_relu", "identity")
-#: Functions measured in ULP against mpmath.
-SMOOTH = ("sigmoid", "tanh", "arctan", "selu")
+#: Every elementwise activation: the exact ones must be bit-equal to the reference, the
+#: others are measured in ULP against mpmath.
+ELEMENTWISE = [n for n in actlab.names() if actlab.get(n).elementwise]
+EXACT = tuple(n for n in ELEMENTWISE if actlab.get(n).exact)
+SMOOTH = tuple(n for n in ELEMENTWISE if not actlab.get(n).exact)
 
 
-# ---------------------------------------------------------------------------- rounding
-def round_to(value: Any, dtype: Any) -> float:
-    """``value`` (an mpf) correctly rounded to ``dtype``: nearest, ties to even,
-    gradual underflow to the subnormals, and ±inf past the largest finite float."""
-    if mpmath.isnan(value):
-        return math.nan
-    if mpmath.isinf(value):
-        return math.inf if value > 0 else -math.inf
-    if value == 0:
-        return 0.0
-    fi = np.finfo(dtype)
-    precision = fi.nmant + 1
-    sign, man, exp, bc = value._mpf_  # value = (-1)^sign · man · 2^exp, man odd
-    top = exp + bc - 1  # floor(log2 |value|)
-    if top < fi.minexp - precision:  # below half the smallest subnormal
-        return -0.0 if sign else 0.0
-    quantum = max(top, fi.minexp) - (precision - 1)  # ULP exponent, fixed below minexp
-    shift = exp - quantum
-    if shift >= 0:
-        n = man << shift
-    else:
-        n, rem = divmod(man, 1 << -shift)
-        half = 1 << (-shift - 1)
-        if rem > half or (rem == half and n & 1):
-            n += 1
-    if quantum + n.bit_length() > fi.maxexp:
-        result = math.inf
-    else:
-        result = math.ldexp(n, quantum)
-    return -result if sign else result
+def test_every_elementwise_activation_has_a_reference() -> None:
+    """A registered function without an mpmath reference would escape every accuracy test."""
+    absent = references.missing(ELEMENTWISE)
+    assert not absent, f"no mpmath reference in tests/activations/references.py for: {', '.join(absent)}"
+
+
+_THROWAWAY = """
+import sys, pytest
+import actlab
+from actlab.activations._registry import activation
+
+@activation("throwaway_fn", formula="f(x) = x", plain_formula="x", derivative_formula="1",
+            output_range=(-1.0, 1.0), monotonic=True, zero_centered=True, max_derivative=1.0,
+            use=("hidden layer",), problems=(), reference="none", summary="a test double")
+def throwaway(x):
+    return x
+
+sys.exit(pytest.main([sys.argv[1], "-q", "-p", "no:cacheprovider", "-k", "has_a_reference"]))
+"""
+
+
+def test_a_function_registered_without_a_reference_fails_the_suite_by_name() -> None:
+    """Register a throwaway activation in a fresh process: the reference check must fail
+    and name it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    run = subprocess.run([sys.executable, "-c", _THROWAWAY, str(Path(__file__))], capture_output=True,
+                         text=True, timeout=300, cwd=Path(__file__).parent)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "no mpmath reference in tests/activations/references.py for: throwaway_fn" in run.stdout
+
+
 
 
 def ulp_below(r: np.ndarray) -> np.ndarray:
@@ -240,49 +243,6 @@ def screened_points(name: str) -> np.ndarray:
     return np.unique(np.concatenate(kept))
 
 
-# ---------------------------------------------------------------------------- references
-def _limits(name: str, x: Any) -> tuple[Any, Any, Any]:
-    """f, f', f'' at ±inf: their limits."""
-    up = x > 0
-    pi_2 = mp.pi / 2
-    return {
-        "sigmoid": (mpmath.mpf(1 if up else 0), 0, 0),
-        "tanh": (mpmath.mpf(1 if up else -1), 0, 0),
-        "arctan": (pi_2 if up else -pi_2, 0, 0),
-        "selu": (mpmath.inf if up else -SELU_LAMBDA * SELU_ALPHA,
-                 SELU_LAMBDA if up else 0, 0),
-    }[name]
-
-
-@functools.lru_cache(maxsize=None)
-def reference(name: str, x: float) -> tuple[Any, Any, Any]:
-    """(f, f', f'') at x, exact to 50 digits (x is a float, hence exact in mpmath)."""
-    with mp.workdps(DPS):
-        xm = mpmath.mpf(x)
-        if mpmath.isinf(xm):
-            return tuple(mpmath.mpf(v) for v in _limits(name, xm))
-        if name == "sigmoid":
-            # t = e^{-|x|}; 1 - t through expm1 keeps the digits for tiny x.
-            t = mpmath.exp(-abs(xm))
-            one_minus_t = -mpmath.expm1(-abs(xm))
-            f = 1 / (1 + t) if xm >= 0 else t / (1 + t)
-            d1 = t / (1 + t) ** 2
-            d2 = -mpmath.sign(xm) * t * one_minus_t / (1 + t) ** 3  # σ'(1 - 2σ)
-            return f, d1, d2
-        if name == "tanh":
-            t = mpmath.exp(-2 * abs(xm))
-            f = mpmath.sign(xm) * -mpmath.expm1(-2 * abs(xm)) / (1 + t)
-            d1 = 4 * t / (1 + t) ** 2  # sech²
-            return f, d1, -2 * f * d1
-        if name == "arctan":
-            q = 1 + xm * xm
-            return mpmath.atan(xm), 1 / q, -2 * xm / q**2
-        if name == "selu":
-            if xm >= 0:
-                return SELU_LAMBDA * xm, SELU_LAMBDA, mpmath.mpf(0)
-            la = SELU_LAMBDA * SELU_ALPHA
-            return la * mpmath.expm1(xm), la * mpmath.exp(xm), la * mpmath.exp(xm)
-    raise KeyError(name)
 
 
 def exact_reference(name: str, order: int, x: np.ndarray) -> np.ndarray:

@@ -24,13 +24,11 @@ from mpmath import mp
 
 import actlab
 from actlab.activations import _fast
+from references import DPS, reference, round_to
 
-DPS = 50
 DTYPES = (np.float32, np.float64)
 #: Bound in ULP of the result against g·f'(x) rounded once (test_accuracy.py's bound for f').
 BOUND = {np.float32: 2.0, np.float64: 4.0}
-LAMBDA = mpmath.mpf("1.0507009873554804934193349852946")
-LAMBDA_ALPHA = mpmath.mpf("1.7580993408473768599402175208123")
 
 ELEMENTWISE = [n for n in actlab.names() if actlab.get(n).elementwise]
 VARIANTS = [(n, {}) for n in ELEMENTWISE] + [("leaky_relu", {"slope": 0.0}),
@@ -46,54 +44,9 @@ def derivative_exact(name: str, params: dict[str, Any], x: float, dtype: Any) ->
     """f'(x) to 50 digits, the limit at ±inf; None for NaN."""
     if math.isnan(x):
         return None
-    with mp.workdps(DPS):
-        xm = mpmath.mpf(x)
-        if name == "step":
-            return mpmath.mpf(0)
-        if name == "identity":
-            return mpmath.mpf(1)
-        if name == "relu":
-            return mpmath.mpf(1 if x >= 0 else 0)
-        if name == "leaky_relu":
-            slope = float(dtype(params.get("slope", 0.1)))  # rounded to x's dtype first
-            return mpmath.mpf(1) if x >= 0 else mpmath.mpf(slope)
-        if name == "selu":
-            if x >= 0:
-                return LAMBDA
-            return mpmath.mpf(0) if mpmath.isinf(xm) else LAMBDA_ALPHA * mpmath.exp(xm)
-        if mpmath.isinf(xm):
-            return mpmath.mpf(0)
-        if name == "sigmoid":
-            e = mpmath.exp(-abs(xm))
-            return e / (1 + e) ** 2
-        if name == "tanh":
-            return mpmath.sech(xm) ** 2
-        if name == "arctan":
-            return 1 / (1 + xm * xm)
-    raise AssertionError(f"no reference derivative for {name}")
-
-
-def round_to(value: Any, dtype: Any) -> float:
-    """An mpf rounded to ``dtype``: nearest, ties to even, subnormals, ±inf past the max."""
-    if value == 0:
-        return 0.0
-    fi = np.finfo(dtype)
-    precision = fi.nmant + 1
-    sign, man, exp, bc = value._mpf_
-    top = exp + bc - 1
-    if top < fi.minexp - precision:
-        return -0.0 if sign else 0.0
-    quantum = max(top, fi.minexp) - (precision - 1)
-    shift = exp - quantum
-    if shift >= 0:
-        n = man << shift
-    else:
-        n, rem = divmod(man, 1 << -shift)
-        half = 1 << (-shift - 1)
-        if rem > half or (rem == half and n & 1):
-            n += 1
-    result = math.inf if quantum + n.bit_length() > fi.maxexp else math.ldexp(n, quantum)
-    return -result if sign else result
+    if name == "leaky_relu":  # the slope is rounded to x's dtype first
+        params = {"slope": float(dtype(params.get("slope", 0.1)))}
+    return reference(name, x, **params)[1]
 
 
 def grid(dtype: Any) -> tuple[np.ndarray, np.ndarray]:
