@@ -4,9 +4,11 @@ An activation names its compiled kernel in its decorator (``@activation(..., fas
 :class:`~actlab.activations._registry.Activation` asks this module first and falls back to
 the NumPy kernels whenever it returns ``None``: when the extension
 ``actlab.activations._kernels`` was not built (no C compiler at install time), for other
-dtypes, non-contiguous arrays, subclasses, an ``out=`` of another dtype or a partially
-overlapping one, softmax along an axis other than the last, and every call that is an
-error (the NumPy path then raises the usual ValueError).
+dtypes, softmax along an axis other than the last, and every call that is an error (the
+NumPy path then raises the usual ValueError).  The front door hands it base-class arrays
+in native byte order (a memmap, a subclass or a big-endian array is converted first) and
+an ``out=`` of the result's dtype (any other is filled from the plain call's result), so
+that the bits never depend on the container.
 
 The compiled kernels compute what the NumPy kernels compute (in double, rounded once to
 the input's dtype; the exact functions in their own dtype), fused into one pass with no

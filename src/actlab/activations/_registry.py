@@ -226,6 +226,46 @@ def _check_out(
         raise ValueError(f"{activation_name}: out is read-only")
 
 
+def _plain(a: Any, what: str, activation_name: str) -> Any:
+    """An array as the dispatch takes it: a base-class ndarray in native byte order, so
+    that a memmap, a subclass or a big-endian array gives the bits of the plain call."""
+    if isinstance(a, np.ndarray):
+        _refuse_masked(a, what, activation_name)
+        if type(a) is not np.ndarray:
+            a = a.view(np.ndarray)
+        if not a.dtype.isnative:
+            # np.dtype(type) is the canonical dtype object the fast path recognises
+            dt = np.dtype(a.dtype.type) if a.dtype.kind in "fiubc" else a.dtype.newbyteorder("=")
+            a = a.astype(dt)
+    return a
+
+
+def _dtype_of(x: Any) -> np.dtype[Any] | None:
+    """The dtype of the result for input x, None when x is no array of real numbers (the
+    call then raises its own error)."""
+    try:
+        dt = x.dtype if isinstance(x, np.ndarray) else np.asarray(x).dtype
+    except Exception:
+        return None
+    if dt.kind == "f":
+        return dt.newbyteorder("=")
+    if dt.kind in "iub":
+        return np.exp(np.zeros((), dtype=dt)).dtype
+    return None
+
+
+def _foreign(out: Any, dtype: np.dtype[Any] | None, what: str, activation_name: str) -> bool:
+    """Whether ``out`` is an array the call should not compute into: a subclass (memmap),
+    another byte order or another dtype than the result's.  The result is then computed
+    as the plain call computes it, and copied in."""
+    if out is None or not isinstance(out, np.ndarray):
+        return False  # None, or refused with a message by _check_out
+    _refuse_masked(out, what, activation_name)
+    if type(out) is not np.ndarray or not out.dtype.isnative:
+        return True
+    return dtype is not None and out.dtype != dtype
+
+
 # --------------------------------------------------------------------------- activation
 @dataclass(frozen=True, eq=False)
 class Activation:
@@ -326,7 +366,8 @@ class Activation:
         dtype = result_dtype(arr)
         # Exact functions (max, compare, one multiply) are computed in the input's own
         # dtype, so leaky_relu's product is rounded once, to that dtype.
-        work = arr.astype(dtype if self.exact else working_dtype(dtype), copy=False)
+        # C order: NumPy's sums along an axis then add in the same order for every layout
+        work = arr.astype(dtype if self.exact else working_dtype(dtype), order="C", copy=False)
         if work.ndim == 0 and self.elementwise:
             # Kernels write into their temporaries with out=, which 0-d results refuse.
             work = work.reshape(1)
@@ -334,6 +375,10 @@ class Activation:
 
     def __call__(self, x: ArrayLike, *, out: NDArray[Any] | None = None) -> Any:
         """f(x): the forward pass."""
+        if type(x) is not np.ndarray or not x.dtype.isnative:
+            x = _plain(x, "x", self.name)
+        if out is not None and _foreign(out, _dtype_of(x), "out", self.name):
+            return self._store(self(x), out)
         if self.fast is not None and (fast := _fast.forward(self, x, out)) is not None:
             return fast
         work, dtype, scalar, shape = self._prepare(x)
@@ -356,6 +401,12 @@ class Activation:
                 f"{self.name} is not elementwise: its derivative is a Jacobian matrix; "
                 f"use .jacobian(x) for the matrix or .backward(x, grad) for backprop"
             )
+        if type(x) is not np.ndarray or not x.dtype.isnative:
+            x = _plain(x, "x", self.name)
+        if y is not None and (type(y) is not np.ndarray or not y.dtype.isnative):
+            y = _plain(y, "y", self.name)
+        if out is not None and _foreign(out, _dtype_of(x), "out", self.name):
+            return self._store(self.derivative(x, y=y), out)
         if self.fast is not None and (fast := _fast.derivative(self, x, y, out)) is not None:
             return fast
         work, dtype, scalar, shape = self._prepare(x)
@@ -388,13 +439,24 @@ class Activation:
         ``grad`` has the shape of f(x); the result has the shape of x.  ``y`` is the saved
         output f(x), used where it saves work without losing accuracy.
         """
+        if type(x) is not np.ndarray or not x.dtype.isnative:
+            x = _plain(x, "x", self.name)
+        if type(grad) is not np.ndarray or not grad.dtype.isnative:
+            grad = _plain(grad, "grad", self.name)
+        if y is not None and (type(y) is not np.ndarray or not y.dtype.isnative):
+            y = _plain(y, "y", self.name)
+        if out is not None:
+            dx, dg = _dtype_of(x), _dtype_of(grad)
+            dtype = None if dx is None or dg is None else np.result_type(dx, dg)
+            if _foreign(out, dtype, "out", self.name):
+                return self._store(self.backward(x, grad, y=y), out)
         if self.fast is not None and (fast := _fast.backward(self, x, grad, y, out)) is not None:
             return fast
         work, dtype, scalar, shape = self._prepare(x)
         g = _as_input_array(grad, "grad", self.name)
         gdtype = result_dtype(g)
         dtype = np.result_type(dtype, gdtype)
-        g = g.astype(dtype if self.exact else working_dtype(dtype), copy=False)
+        g = g.astype(dtype if self.exact else working_dtype(dtype), order="C", copy=False)
         work = work.astype(g.dtype, copy=False)
         saved = self._saved_output(y, work, shape)
         if self.elementwise:
@@ -443,6 +505,17 @@ class Activation:
                 f"{self.name}: out and derivative_out share memory; f(x) and f'(x) need "
                 f"separate arrays"
             )
+        if type(x) is not np.ndarray or not x.dtype.isnative:
+            x = _plain(x, "x", self.name)
+        dtype = _dtype_of(x)
+        if (_foreign(out, dtype, "out", self.name)
+                or _foreign(derivative_out, dtype, "derivative_out", self.name)):
+            f, d = self.forward_with_derivative(x)
+            if out is not None:
+                f = self._store(f, out)
+            if derivative_out is not None:
+                d = self._store(d, derivative_out, "derivative_out")
+            return f, d
         if self.fast is not None:
             fast = _fast.forward_with_derivative(self, x, out, derivative_out)
             if fast is not None:
@@ -483,7 +556,7 @@ class Activation:
         """y as the kernels take it; ``shape`` is x's shape before _prepare."""
         if y is None:
             return None
-        saved = _as_input_array(y, "y", self.name).astype(work.dtype, copy=False)
+        saved = _as_input_array(y, "y", self.name).astype(work.dtype, order="C", copy=False)
         if self.elementwise:
             if saved.shape != shape:
                 raise ValueError(
