@@ -1,14 +1,12 @@
-"""Peak memory of each activation call, as a multiple of the result's size.
+"""Peak memory of each activation call, as a multiple of its result's size.
 
-For every registered activation and method (f, f', backward, forward_with_derivative),
-on the compiled path and the NumPy path, with 1e6 float64 elements given as a contiguous
-array and as an ``np.broadcast_to`` view of one row, it prints the peak that
-``tracemalloc`` saw during the call (NumPy reports its allocations to it) over the bytes
-of what the call returns.  A call needs at least 1.0 (its result); a non-contiguous input
-adds its contiguous copy (1.0 more for a float64 result of the input's size).  It prints
-the CPU model and its instruction set first, and takes a few seconds.
+For every registered activation, on the compiled and on the NumPy path, for a contiguous
+float64 input and for an ``np.broadcast_to`` view of one row, the peak that tracemalloc
+sees during f(x), f'(x), the backward step and forward_with_derivative, divided by the
+bytes of what the call returns.  A call needs its result; beyond it, a non-contiguous
+input costs one contiguous copy (1.0 more) and the rest should be small blocks.
 
-    python benchmarks/bench_memory.py [--size 1000000]
+    python benchmarks/bench_memory.py [--elements 1000000]
 """
 
 from __future__ import annotations
@@ -16,23 +14,21 @@ from __future__ import annotations
 import contextlib
 import sys
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-import actlab
-from actlab.activations import _fast
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import Parser, machine_line, positive_int  # noqa: E402
+from _machine import Parser, machine_line  # noqa: E402
 
-ROW = 1000  # the last axis of the vector functions' input
+import actlab  # noqa: E402
+from actlab.activations import _fast  # noqa: E402
 
 
 def peak_ratio(call: Callable[[], Any]) -> float:
-    """The peak traced allocation during ``call()`` over the bytes of what it returns."""
+    """The peak traced allocation during ``call()`` over the bytes it returns."""
     tracemalloc.start()
     tracemalloc.reset_peak()
     try:
@@ -42,70 +38,63 @@ def peak_ratio(call: Callable[[], Any]) -> float:
         tracemalloc.stop()
     parts = result if isinstance(result, tuple) else (result,)
     size = sum(np.asarray(p).nbytes for p in parts)
-    return peak / size
+    return peak / size if size else float("nan")
 
 
-def inputs(n: int, vector: bool) -> dict[str, np.ndarray]:
-    """The contiguous input and a broadcast view holding the same values."""
+def inputs(elements: int, vector: bool) -> dict[str, np.ndarray]:
+    rows = max(1, int(round(elements ** 0.5))) if vector else 1
+    cols = elements // rows
     rng = np.random.default_rng(0)
-    if vector:
-        row = rng.standard_normal(ROW) * 4
-        rows = max(1, n // ROW)
-        return {"contiguous": np.tile(row, (rows, 1)), "broadcast": np.broadcast_to(row, (rows, ROW))}
-    value = rng.standard_normal(1) * 4
-    return {"contiguous": np.full(n, value[0]), "broadcast": np.broadcast_to(value, (n,))}
+    row = rng.standard_normal(cols)
+    contiguous = rng.standard_normal((rows, cols)) if vector else rng.standard_normal(elements)
+    broadcast = np.broadcast_to(row, (rows, cols)) if vector else np.broadcast_to(
+        row[:1], (elements,))
+    return {"contiguous": contiguous, "broadcast_to": broadcast}
 
 
-def methods(act: Any, x: np.ndarray) -> dict[str, Callable[[], Any]]:
-    y = act(np.ascontiguousarray(x))
-    grad = np.ones(y.shape)
-    calls: dict[str, Callable[[], Any]] = {
-        "f": lambda: act(x),
-        "backward": lambda: act.backward(x, grad),
-    }
-    if act.elementwise:
-        calls["derivative"] = lambda: act.derivative(x)
-        calls["f_and_f'"] = lambda: act.forward_with_derivative(x)
-    return calls
+#: maxout over the whole axis returns one number a row; groups of two are what layers use.
+PARAMS: dict[str, dict[str, Any]] = {"maxout": {"pieces": 2}}
 
 
-@contextlib.contextmanager
-def path(name: str) -> Iterator[None]:
-    if name == "numpy":
-        with _fast.numpy_only():
-            yield
-    else:
-        yield
+def measure(name: str, elements: int) -> list[tuple[str, str, str, float]]:
+    act = actlab.get(name, **PARAMS.get(name, {}))
+    rows: list[tuple[str, str, str, float]] = []
+    for kind, x in inputs(elements, not act.elementwise).items():
+        grad = np.ones(np.shape(act(x)))
+        calls: dict[str, Callable[[], Any]] = {"f": lambda: act(x),
+                                               "backward": lambda: act.backward(x, grad)}
+        if act.elementwise:
+            calls["derivative"] = lambda: act.derivative(x)
+            calls["f_and_f'"] = lambda: act.forward_with_derivative(x)
+        for path in ("compiled", "numpy"):
+            if path == "compiled" and name not in _fast.kernel_names():
+                continue
+            ctx = _fast.numpy_only() if path == "numpy" else contextlib.nullcontext()
+            with ctx:
+                for method, call in calls.items():
+                    rows.append((path, kind, method, peak_ratio(call)))
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", type=positive_int, default=1_000_000,
-                        help="elements per input (default 1e6)")
+    parser = Parser(prog="bench_memory.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--elements", type=int, default=1_000_000,
+                        help="float64 elements per input (default 1e6)")
     args = parser.parse_args(argv)
+    if not 1 <= args.elements <= 10**8:
+        parser.error(f"--elements must be in [1, 100000000], got {args.elements}")
     print(machine_line())
     print(_fast.status())
-    print(f"peak traced memory / result bytes, {args.size} float64 elements")
-    cols = ["f", "derivative", "backward", "f_and_f'"]
-    print(f"{'function':<12} {'path':<9} {'input':<11} " + " ".join(f"{c:>10}" for c in cols))
+    print(f"peak traced memory / result size, {args.elements} float64 elements")
+    print(f"{'activation':12} {'path':9} {'input':13} {'method':11} {'ratio':>6}")
     worst = 0.0
     for name in actlab.names():
-        act = actlab.get(name)
-        if not act.elementwise and name == "maxout":
-            act = actlab.get(name, pieces=2)
-        for p in ("compiled", "numpy"):
-            if p == "compiled" and name not in _fast.kernel_names():
-                continue
-            for kind, x in inputs(args.size, not act.elementwise).items():
-                with path(p):
-                    ratios = {m: peak_ratio(c) for m, c in methods(act, x).items()}
-                worst = max(worst, *ratios.values())
-                cells = " ".join(f"{ratios[c]:>10.2f}" if c in ratios else f"{'':>10}"
-                                 for c in cols)
-                print(f"{name:<12} {p:<9} {kind:<11} {cells}")
-    print(f"worst: {worst:.2f}")
+        for path, kind, method, ratio in measure(name, args.elements):
+            worst = max(worst, ratio)
+            print(f"{name:12} {path:9} {kind:13} {method:11} {ratio:6.2f}")
+    print(f"largest ratio: {worst:.2f}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -163,3 +163,29 @@ def test_out_of_another_float_dtype_holds_the_plain_result_rounded(name: str) ->
             act.forward_with_derivative(x, out=o, derivative_out=o2)
             same(o, rounded(y), "forward_with_derivative f")
             same(o2, rounded(d), "forward_with_derivative f'")
+
+
+@pytest.mark.parametrize("method", ["f", "derivative", "backward"])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu"])
+def test_a_broadcast_input_costs_one_contiguous_copy(name: str, method: str) -> None:
+    """Beyond its result, a call on a non-contiguous input needs its contiguous copy and
+    small blocks, not a second result-sized temporary."""
+    import tracemalloc
+
+    from actlab.activations import _fast
+
+    if name not in _fast.kernel_names():
+        pytest.skip("no compiled kernel")
+    act = actlab.get(name)
+    n = 200_000
+    x = np.broadcast_to(np.array([0.3]), (n,))
+    g = np.ones(n)
+    call = {"f": lambda: act(x), "derivative": lambda: act.derivative(x),
+            "backward": lambda: act.backward(x, g)}[method]
+    tracemalloc.start()
+    try:
+        result = call()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= 2.1 * result.nbytes, peak / result.nbytes

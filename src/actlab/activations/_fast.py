@@ -230,12 +230,16 @@ def _elementwise(kid: int, mode: int, x: np.ndarray, g: Any, outs: list[np.ndarr
         return False  # the NumPy path names the read-only out
     xc = np.ascontiguousarray(x)
     gc = None if g is None else np.ascontiguousarray(g)
-    tmp = [_fresh(xc) for _ in outs]
+    # an output the kernel can write (contiguous, apart from the inputs: a fresh result is)
+    # is written directly; only the others get a temporary, copied back
+    tmp = [o if o.flags.c_contiguous and not np.may_share_memory(o, xc)
+           and (gc is None or not np.may_share_memory(o, gc)) else _fresh(xc) for o in outs]
     if not KERNELS.elementwise(kid, mode, xc, gc, tmp[0], tmp[1] if o2 is not None else None,
                                prm, _THREADS):
         return False
     for o, t in zip(outs, tmp):
-        np.copyto(o, t)
+        if t is not o:
+            np.copyto(o, t)
     return True
 
 

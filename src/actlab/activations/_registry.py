@@ -366,8 +366,10 @@ class Activation:
         dtype = result_dtype(arr)
         # Exact functions (max, compare, one multiply) are computed in the input's own
         # dtype, so leaky_relu's product is rounded once, to that dtype.
-        # C order: NumPy's sums along an axis then add in the same order for every layout
-        work = arr.astype(dtype if self.exact else working_dtype(dtype), order="C", copy=False)
+        # Vector kinds in C order: NumPy's sums along an axis then add in the same order
+        # for every layout (elementwise ufuncs give the same bits in any layout).
+        work = arr.astype(dtype if self.exact else working_dtype(dtype),
+                          order="K" if self.elementwise else "C", copy=False)
         if work.ndim == 0 and self.elementwise:
             # Kernels write into their temporaries with out=, which 0-d results refuse.
             work = work.reshape(1)
@@ -456,7 +458,8 @@ class Activation:
         g = _as_input_array(grad, "grad", self.name)
         gdtype = result_dtype(g)
         dtype = np.result_type(dtype, gdtype)
-        g = g.astype(dtype if self.exact else working_dtype(dtype), order="C", copy=False)
+        g = g.astype(dtype if self.exact else working_dtype(dtype),
+                     order="K" if self.elementwise else "C", copy=False)
         work = work.astype(g.dtype, copy=False)
         saved = self._saved_output(y, work, shape)
         if self.elementwise:
@@ -556,7 +559,8 @@ class Activation:
         """y as the kernels take it; ``shape`` is x's shape before _prepare."""
         if y is None:
             return None
-        saved = _as_input_array(y, "y", self.name).astype(work.dtype, order="C", copy=False)
+        saved = _as_input_array(y, "y", self.name).astype(
+            work.dtype, order="K" if self.elementwise else "C", copy=False)
         if self.elementwise:
             if saved.shape != shape:
                 raise ValueError(
