@@ -189,3 +189,35 @@ def test_a_broadcast_input_costs_one_contiguous_copy(name: str, method: str) -> 
     finally:
         tracemalloc.stop()
     assert peak <= 2.1 * result.nbytes, peak / result.nbytes
+
+
+ELEMENTWISE_NAMES = [n for n in actlab.names() if actlab.get(n).elementwise]
+
+
+@pytest.mark.parametrize("method", ["f", "derivative", "second_derivative", "backward"])
+@pytest.mark.parametrize("name", ELEMENTWISE_NAMES)
+def test_the_numpy_kernels_need_the_result_and_cache_sized_blocks(name: str, method: str) -> None:
+    """On the NumPy path an elementwise call on a contiguous input allocates its result and
+    a few block-sized temporaries (a fixed amount, whatever the size), never a result-sized
+    temporary."""
+    import tracemalloc
+
+    from actlab.activations import _fast
+    from actlab.activations._registry import BLOCK
+
+    act = actlab.get(name)
+    n = 1_000_000
+    x = np.linspace(-30, 30, n)
+    g = np.ones(n)
+    call = {"f": lambda: act(x), "derivative": lambda: act.derivative(x),
+            "second_derivative": lambda: act.second_derivative(x),
+            "backward": lambda: act.backward(x, g)}[method]
+    with _fast.numpy_only():
+        tracemalloc.start()
+        try:
+            result = call()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    temporaries = peak - result.nbytes
+    assert temporaries <= 24 * BLOCK * x.itemsize < result.nbytes, temporaries / (BLOCK * x.itemsize)

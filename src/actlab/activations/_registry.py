@@ -207,6 +207,28 @@ def _finish(
     return result[()] if scalar else result
 
 
+#: The NumPy kernels of elementwise functions run over blocks of this many elements, so
+#: that their temporaries stay cache-sized whatever the size of the array.
+BLOCK = 1 << 15
+
+
+def _blockwise(rule: Callable[..., Any], arrays: tuple[Any, ...], dtype: np.dtype[Any],
+               **values: Any) -> Any:
+    """``rule(*arrays, **values)`` for an elementwise rule, computed block by block into one
+    array of ``dtype`` (each block rounded to it as a whole result would be); ``None``
+    entries of ``arrays`` (no saved output) pass through."""
+    size = arrays[0].size
+    if size <= BLOCK:
+        return rule(*arrays, **values)
+    flat = [None if a is None else a.reshape(-1) for a in arrays]
+    result = np.empty(size, dtype)
+    with np.errstate(over="ignore", under="ignore"):
+        for start in range(0, size, BLOCK):
+            part = slice(start, start + BLOCK)
+            result[part] = rule(*(None if a is None else a[part] for a in flat), **values)
+    return result.reshape(arrays[0].shape)
+
+
 def _check_out(
     out: Any, shape: tuple[int, ...], dtype: np.dtype[Any], activation_name: str,
     what: str = "out",
@@ -387,7 +409,10 @@ class Activation:
         if self.elementwise:
             _check_out(out, shape, dtype, self.name)
         with np.errstate(under="ignore"):
-            result = self.forward_kernel(work, **self.values)
+            if self.elementwise:
+                result = _blockwise(self.forward_kernel, (work,), dtype, **self.values)
+            else:
+                result = self.forward_kernel(work, **self.values)
         if not self.elementwise and out is not None:
             # a vector function's result shape is known once it is computed (maxout's
             # last axis shrinks); computed apart from out, so out may be x itself
@@ -415,7 +440,7 @@ class Activation:
         _check_out(out, shape, dtype, self.name)
         saved = self._saved_output(y, work, shape)
         with np.errstate(under="ignore"):
-            result = self._rules["derivative"](work, saved, **self.values)
+            result = _blockwise(self._rules["derivative"], (work, saved), dtype, **self.values)
         return _finish(result, dtype, out, scalar, shape if self.elementwise else None)
 
     def second_derivative(self, x: ArrayLike, *, out: NDArray[Any] | None = None) -> Any:
@@ -425,7 +450,7 @@ class Activation:
         work, dtype, scalar, shape = self._prepare(x)
         _check_out(out, shape, dtype, self.name)
         with np.errstate(under="ignore"):
-            result = self._rules["second_derivative"](work, **self.values)
+            result = _blockwise(self._rules["second_derivative"], (work,), dtype, **self.values)
         return _finish(result, dtype, out, scalar, shape if self.elementwise else None)
 
     def backward(
@@ -472,11 +497,7 @@ class Activation:
             # an infinite grad times a zero derivative is NaN, and a huge one may overflow:
             # results, not warnings (SPEC: none for any input)
             with np.errstate(all="ignore"):
-                if "backward" in self._rules:
-                    result = self._rules["backward"](work, g, saved, **self.values)
-                else:
-                    result = self._rules["derivative"](work, saved, **self.values)
-                    result *= g
+                result = _blockwise(self._elementwise_backward, (work, g, saved), dtype)
         else:
             _check_out(out, shape, dtype, self.name)  # grad_x has the shape of x
             with np.errstate(all="ignore"):  # as above
@@ -488,6 +509,14 @@ class Activation:
                     f"the shape of f(x) {g.shape}"
                 )
         return _finish(result, dtype, out, scalar, shape if self.elementwise else None)
+
+    def _elementwise_backward(self, x: Any, g: Any, saved: Any) -> Any:
+        """g·f'(x) from the backward rule, or from the derivative rule times g."""
+        if "backward" in self._rules:
+            return self._rules["backward"](x, g, saved, **self.values)
+        result = self._rules["derivative"](x, saved, **self.values)
+        result *= g
+        return result
 
     def forward_with_derivative(
         self,
