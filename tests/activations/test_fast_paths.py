@@ -725,3 +725,38 @@ def test_vector_kernels_write_out_directly(name: str, dtype: Any) -> None:
         assert act.backward(x, g_in, out=g_in) is g_in and same(g_in, want_b)
         y = act(x)
         assert same(act.backward(x, g, y=y, out=y), act.backward(x, g, y=act(x)))
+
+
+_MISSPELT_FAST = """
+import actlab
+from actlab.activations import check_fast_names
+from actlab.activations._registry import activation
+
+@activation("throwaway_fn", formula="f(x) = x", plain_formula="x", derivative_formula="1",
+            output_range=(-1.0, 1.0), monotonic=True, zero_centered=True, max_derivative=1.0,
+            use=("hidden layer",), problems=(), reference="none", summary="a test double",
+            fast="sigmiod")
+def throwaway(x):
+    return x
+
+check_fast_names()
+"""
+
+
+@needs_kernels
+def test_a_misspelt_fast_name_fails_loudly_naming_it() -> None:
+    """fast="sigmiod" once sent the function down the NumPy path in silence."""
+    run = subprocess.run([sys.executable, "-c", _MISSPELT_FAST], capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0
+    assert "ImportError: actlab: fast= names no compiled kernel: 'sigmiod'" in run.stderr
+
+
+@needs_kernels
+def test_every_compiled_kernel_is_named_by_an_activation(monkeypatch: pytest.MonkeyPatch) -> None:
+    import actlab.activations as activations
+
+    activations.check_fast_names()  # the shipped registry and kernels agree
+    every = activations.names()
+    monkeypatch.setattr(activations, "names", lambda: [n for n in every if n != "relu"])
+    with pytest.raises(ImportError, match="no activation names the compiled kernel.*'relu'"):
+        activations.check_fast_names()

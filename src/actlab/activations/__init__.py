@@ -1,6 +1,16 @@
 """The activation functions: the registry and the definitions, one family a module."""
 
 from . import seed, vector  # noqa: F401  (importing a family registers its functions)
+from ._fast import check_kernel_names
 from ._registry import Activation, Kink, Param, aliases, canonical_name, get, names
+
+
+def check_fast_names() -> None:
+    """Every ``fast=`` name of the registry is a compiled kernel and every compiled kernel is
+    named by one activation (ImportError otherwise; run when actlab is imported)."""
+    check_kernel_names(get(n).fast for n in names() if get(n).fast is not None)
+
+
+check_fast_names()
 
 __all__ = ["Activation", "Kink", "Param", "aliases", "canonical_name", "get", "names"]

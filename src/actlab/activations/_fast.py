@@ -20,7 +20,7 @@ accuracy bounds of the tests (an ULP in rare cases, from a different exponential
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -56,6 +56,25 @@ def _kernel_ids() -> dict[str, int]:
 
 
 _IDS: dict[str, int] = _kernel_ids()
+
+
+def check_kernel_names(declared: Iterable[str]) -> None:
+    """ImportError unless the ``fast=`` names of the registered activations (``declared``)
+    and the compiled kernels are the same set; nothing to check without the extension.
+
+    A misspelt ``fast=`` would otherwise send that function down the NumPy path in silence,
+    and a kernel no activation names would never run.
+    """
+    if KERNELS is None:
+        return
+    compiled = {*KERNELS.kernel_names(), "softmax", "maxout"}
+    wanted = set(declared)
+    if unknown := sorted(wanted - compiled):
+        raise ImportError(f"actlab: fast= names no compiled kernel: {', '.join(map(repr, unknown))}; "
+                          f"the kernels are {', '.join(sorted(compiled))}")
+    if unclaimed := sorted(compiled - wanted):
+        raise ImportError(f"actlab: no activation names the compiled kernel(s) "
+                          f"{', '.join(map(repr, unclaimed))} with fast=")
 
 
 #: The most threads a call may be split over (set_num_threads and ACTLAB_NUM_THREADS).
