@@ -29,7 +29,8 @@ import numpy as np
 
 import actlab
 from actlab import nn
-from actlab.lab import ExperimentResult, experiment
+from actlab.lab._registry import ExperimentResult, experiment
+from actlab.nn._checks import positive_int, positive_numbers
 
 from .. import _checks
 from ._common import check_training_memory, one_blas_thread, sig
@@ -118,11 +119,11 @@ def run(
         if n != "maxout" and (not act.elementwise or not act.max_derivative > 0):
             raise ValueError(f"{NAME}: activations has {n!r}: dead units are defined for elementwise "
                              "functions with a non-zero derivative somewhere, and for maxout")
-    lrs = _checks.positives("lrs", lrs if lrs is not None else ((0.05,) if quick else (0.001, 0.05)),
-                            what="learning rates such as [0.001, 0.05]")
+    lrs = positive_numbers("lrs", lrs if lrs is not None else ((0.05,) if quick else (0.001, 0.05)),
+                           what="learning rates such as [0.001, 0.05]")
     hidden = _checks.hidden_widths(hidden)
-    epochs = _checks.count("epochs", epochs if epochs is not None else (4 if quick else 10), maximum=_checks.MAX_STEPS)
-    batch_size = _checks.count("batch_size", batch_size, maximum=_checks.MAX_SAMPLES)
+    epochs = positive_int("epochs", epochs if epochs is not None else (4 if quick else 10), maximum=_checks.MAX_STEPS)
+    batch_size = positive_int("batch_size", batch_size, maximum=_checks.MAX_SAMPLES)
     data = _checks.classification_data(NAME, dataset, seed)
     check_training_memory(data, hidden, batch_size)
     loss = nn.loss_for("softmax" if data.task == "classification" else "identity")

@@ -20,7 +20,8 @@ import numpy as np
 
 import actlab
 from actlab import nn
-from actlab.lab import ExperimentResult, experiment
+from actlab.lab._registry import ExperimentResult, experiment
+from actlab.nn._checks import positive_int, positive_number
 
 from .. import _checks
 from ._common import one_blas_thread, sig
@@ -112,11 +113,11 @@ def run(
 
     Bounds: n ≤ 1000000 points, epochs ≤ 100000, grid ≤ 2000 (grid² points are predicted).
     """
-    n = _checks.count("n", n if n is not None else (100 if quick else 200), maximum=_checks.MAX_SAMPLES)
-    epochs = _checks.count("epochs", epochs if epochs is not None else (30 if quick else 100),
-                           maximum=_checks.MAX_STEPS)
-    lr = _checks.positive("lr", lr)
-    grid = _checks.count("grid", grid if grid is not None else (60 if quick else 150), maximum=_checks.MAX_GRID)
+    n = positive_int("n", n if n is not None else (100 if quick else 200), maximum=_checks.MAX_SAMPLES)
+    epochs = positive_int("epochs", epochs if epochs is not None else (30 if quick else 100),
+                         maximum=_checks.MAX_STEPS)
+    lr = positive_number("lr", lr)
+    grid = positive_int("grid", grid if grid is not None else (60 if quick else 150), maximum=_checks.MAX_GRID)
     sets = {"separable": separable(n, seed), "XOR": xor(n, seed)}
 
     rows: list[list[Any]] = []

@@ -24,7 +24,8 @@ import numpy as np
 
 import actlab
 from actlab import nn
-from actlab.lab import ExperimentResult, experiment
+from actlab.lab._registry import ExperimentResult, experiment
+from actlab.nn._checks import fraction_open, positive_int, positive_number, positive_numbers
 
 from .. import _checks
 from ._common import check_training_memory, one_blas_thread, pre_activations, sig
@@ -115,12 +116,12 @@ def run(
         act = actlab.get(n)
         if not act.elementwise or not act.max_derivative > 0:
             raise ValueError(f"{NAME}: {n} has no flat region to measure (needs an elementwise function with f' > 0)")
-    scales = _checks.positives("scales", scales, what="weight scales such as [1.0, 4.0]")
-    threshold = _checks.open_fraction("threshold", threshold)
+    scales = positive_numbers("scales", scales, what="weight scales such as [1.0, 4.0]")
+    threshold = fraction_open("threshold", threshold)
     hidden = _checks.hidden_widths(hidden)
-    epochs = _checks.count("epochs", epochs if epochs is not None else (3 if quick else 10), maximum=_checks.MAX_STEPS)
-    lr = _checks.positive("lr", lr)
-    batch_size = _checks.count("batch_size", batch_size, maximum=_checks.MAX_SAMPLES)
+    epochs = positive_int("epochs", epochs if epochs is not None else (3 if quick else 10), maximum=_checks.MAX_STEPS)
+    lr = positive_number("lr", lr)
+    batch_size = positive_int("batch_size", batch_size, maximum=_checks.MAX_SAMPLES)
     data = _checks.classification_data(NAME, dataset, seed)
     check_training_memory(data, hidden, batch_size)
     loss = nn.loss_for("softmax" if data.task == "classification" else "identity")

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 import actlab
-from actlab.lab import ExperimentResult, experiment
+from actlab.lab._registry import ExperimentResult, experiment
+from actlab.nn._checks import positive_int
 
 from .. import _checks
 from ._common import one_blas_thread, sig
@@ -114,10 +115,10 @@ def run(
     Bounds: layers ≤ 100000, width ≤ 10000 (each layer holds width² weights),
     samples ≤ 1000000, samples × width ≤ 100000000.
     """
-    layers = _checks.count("layers", layers, maximum=_checks.MAX_STEPS)
-    width = _checks.count("width", width if width is not None else (256 if quick else 512), maximum=_checks.MAX_SQUARE)
-    samples = _checks.count("samples", samples if samples is not None else (256 if quick else 500),
-                            maximum=_checks.MAX_SAMPLES)
+    layers = positive_int("layers", layers, maximum=_checks.MAX_STEPS)
+    width = positive_int("width", width if width is not None else (256 if quick else 512), maximum=_checks.MAX_SQUARE)
+    samples = positive_int("samples", samples if samples is not None else (256 if quick else 500),
+                           maximum=_checks.MAX_SAMPLES)
     if samples * width > _checks.MAX_CELLS:
         raise ValueError(f"samples × width must be at most {_checks.MAX_CELLS} (one float64 array of that many "
                          f"values per layer), got samples={samples}, width={width}")

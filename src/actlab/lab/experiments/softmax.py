@@ -19,7 +19,8 @@ import numpy as np
 
 import actlab
 from actlab import nn
-from actlab.lab import ExperimentResult, experiment
+from actlab.lab._registry import ExperimentResult, experiment
+from actlab.nn._checks import positive_int, positive_number
 
 from .. import _checks
 from ._common import check_training_memory, one_blas_thread, sig
@@ -75,10 +76,10 @@ def run(
     Bounds: hidden widths ≤ 100000, epochs ≤ 100000, batch_size ≤ 1000000, bins ≤ 1000.
     """
     hidden = _checks.hidden_widths(hidden)
-    epochs = _checks.count("epochs", epochs if epochs is not None else (5 if quick else 20), maximum=_checks.MAX_STEPS)
-    lr = _checks.positive("lr", lr)
-    batch_size = _checks.count("batch_size", batch_size, maximum=_checks.MAX_SAMPLES)
-    bins = _checks.count("bins", bins, maximum=_checks.MAX_BINS)
+    epochs = positive_int("epochs", epochs if epochs is not None else (5 if quick else 20), maximum=_checks.MAX_STEPS)
+    lr = positive_number("lr", lr)
+    batch_size = positive_int("batch_size", batch_size, maximum=_checks.MAX_SAMPLES)
+    bins = positive_int("bins", bins, maximum=_checks.MAX_BINS)
     name = _checks.activation("activation", activation)
     if not actlab.get(name).max_derivative > 0:
         raise ValueError(f"{NAME}: activation={name!r} has derivative 0 everywhere, so backprop cannot train it")

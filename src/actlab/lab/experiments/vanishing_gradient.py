@@ -24,7 +24,8 @@ import numpy as np
 
 import actlab
 from actlab import nn
-from actlab.lab import ExperimentResult, experiment
+from actlab.lab._registry import ExperimentResult, experiment
+from actlab.nn._checks import positive_int, positive_ints, positive_number, text
 from actlab.nn.init import check_init
 
 from ..compare import default_activations
@@ -71,15 +72,15 @@ def run(
     a scheme applies to every layer.  Bounds: depths ≤ 1000, width ≤ 100000, epochs ≤ 100000,
     batches ≤ 100000, batch ≤ 1000000.
     """
-    depths = _checks.counts("depths", depths if depths is not None else ((10,) if quick else (10, 30)),
-                            maximum=_checks.MAX_DEPTH, what="network depths such as [10, 30]")
-    width = _checks.count("width", width, maximum=_checks.MAX_WIDTH)
-    epochs = _checks.count("epochs", epochs if epochs is not None else (1 if quick else 3), maximum=_checks.MAX_STEPS)
-    lr = _checks.positive("lr", lr)
-    batches = _checks.count("batches", batches, maximum=_checks.MAX_STEPS)
-    batch = _checks.count("batch", batch, maximum=_checks.MAX_SAMPLES)
+    depths = positive_ints("depths", depths if depths is not None else ((10,) if quick else (10, 30)),
+                           maximum=_checks.MAX_DEPTH, what="network depths such as [10, 30]")
+    width = positive_int("width", width, maximum=_checks.MAX_WIDTH)
+    epochs = positive_int("epochs", epochs if epochs is not None else (1 if quick else 3), maximum=_checks.MAX_STEPS)
+    lr = positive_number("lr", lr)
+    batches = positive_int("batches", batches, maximum=_checks.MAX_STEPS)
+    batch = positive_int("batch", batch, maximum=_checks.MAX_SAMPLES)
     if init is not None:
-        init = check_init(_checks.text("init", init))
+        init = check_init(text("init", init))
     requested = _checks.activations(activations, default_activations(trainable=True))
     skipped = [n for n in requested if actlab.get(n).max_derivative == 0]
     names = [n for n in requested if n not in skipped]
