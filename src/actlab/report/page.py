@@ -525,11 +525,12 @@ def build_report(
     """
     from actlab import lab
     from actlab.lab import _checks
+    from actlab.nn._checks import flag, seed_int
 
     started = _dt.datetime.now(_dt.timezone.utc)
     t0 = time.perf_counter()
-    seed = _checks.seed(seed)  # before any work: a bad seed would fail every experiment
-    quick = _checks.flag("quick", quick)
+    seed = seed_int("seed", seed)  # before any work: a bad seed would fail every experiment
+    quick = flag("quick", quick)
     names = lab.experiment_names() if experiments is None else _checks.experiment_names(experiments)
     for name in names:
         lab.get_experiment(name)  # ValueError with the closest name, before any work
