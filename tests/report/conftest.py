@@ -55,6 +55,5 @@ def fake_experiments(monkeypatch: pytest.MonkeyPatch) -> dict[str, lab.Experimen
         ),
     }
     monkeypatch.setattr(lab, "EXPERIMENTS", registry)
-    monkeypatch.setattr(lab, "_loaded", True)
     monkeypatch.setattr(page, "_plot_experiment", fake_plot)
     return registry

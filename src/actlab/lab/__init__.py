@@ -25,10 +25,6 @@ from typing import Any
 from ._registry import EXPERIMENTS, Experiment, ExperimentResult, experiment
 from . import experiments as _experiments  # noqa: F401  (registers every experiment, in order)
 
-#: Always True: the experiments are registered when the package is imported.
-_loaded = True
-
-
 def experiment_names() -> list[str]:
     """The registered experiments, in the order they are defined."""
     return list(EXPERIMENTS)
