@@ -2,11 +2,11 @@
 names, data sets and memory; each names the setting and the bad value.
 
 The general checks (seeds, counts, numbers, fractions, flags, lists) are
-:mod:`actlab.nn._checks`; this module builds on them and offers them under the short names
-the experiments use (``count``, ``positive``, ...).  Every public entry point
-(:func:`actlab.lab.run_experiment`, each experiment's ``run``, :func:`actlab.lab.compare.compare`,
-:func:`actlab.report.build_report`) checks its settings with them, before any work.  A wrong type of scalar is a TypeError only for ``quick``
-(a flag) and experiment names; everything else is a ValueError naming the setting.
+:mod:`actlab.nn._checks`, which the lab calls directly; this module builds on them.  Every
+public entry point (:func:`actlab.lab.run_experiment`, each experiment's ``run``,
+:func:`actlab.lab.compare.compare`, :func:`actlab.report.build_report`) checks its settings
+with both, before any work.  A wrong type of scalar is a TypeError only for ``quick`` (a
+flag) and experiment names; everything else is a ValueError naming the setting.
 
 Sizes have upper bounds, generous for real use, so that a typo fails at once with a clear
 message rather than as a MemoryError: see the ``MAX_*`` constants.  Within them a network
@@ -20,16 +20,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import actlab
-from actlab.nn._checks import (
-    SEED_MAX, finite_number, flag, fraction_open, list_of, positive_int, positive_ints, positive_number,
-    positive_numbers, seed_int, text,
-)
+from actlab.nn._checks import SEED_MAX, list_of, positive_ints, text
 
 __all__ = [
     "DEFAULT_MEMORY", "MAX_BINS", "MAX_CELLS", "MAX_DEPTH", "MAX_GRID", "MAX_SAMPLES", "MAX_SQUARE", "MAX_STEPS",
-    "MAX_WIDTH", "SEED_MAX", "activation", "activations", "check_memory", "classification_data", "count", "counts",
-    "experiment_names", "flag", "items", "memory_limit", "open_fraction", "positive", "positives", "real", "seed",
-    "text", "training_bytes",
+    "MAX_WIDTH", "SEED_MAX", "activation", "activations", "check_memory", "classification_data", "experiment_names",
+    "hidden_widths", "memory_limit", "training_bytes",
 ]
 #: The widest hidden layer of an MLP (as the CLI's ``--hidden``).
 MAX_WIDTH = 100_000
@@ -49,21 +45,6 @@ MAX_CELLS = 100_000_000
 #: The memory :func:`memory_limit` assumes when the system tells neither what is available
 #: nor how much there is: 8 GiB.
 DEFAULT_MEMORY = 8 * 2**30
-
-
-def seed(value: Any, name: str = "seed") -> int:
-    """An int in [0, 2**32 - 1]: :func:`actlab.nn._checks.seed_int` with the name last."""
-    return seed_int(name, value)
-
-
-# The general checks under the names the experiments and the report call them by.
-count = positive_int
-positive = positive_number
-real = finite_number
-open_fraction = fraction_open
-items = list_of
-counts = positive_ints
-positives = positive_numbers
 
 
 def hidden_widths(value: Any) -> list[int]:
