@@ -265,6 +265,8 @@ def _plain(a: Any, what: str, activation_name: str) -> Any:
 def _dtype_of(x: Any) -> np.dtype[Any] | None:
     """The dtype of the result for input x, None when x is no array of real numbers (the
     call then raises its own error)."""
+    if type(x) is np.ndarray and x.dtype.kind == "f" and x.dtype.isnative:
+        return x.dtype  # the common case, without a new dtype object
     try:
         dt = x.dtype if isinstance(x, np.ndarray) else np.asarray(x).dtype
     except Exception:
@@ -280,12 +282,12 @@ def _foreign(out: Any, dtype: np.dtype[Any] | None, what: str, activation_name: 
     """Whether ``out`` is an array the call should not compute into: a subclass (memmap),
     another byte order or another dtype than the result's.  The result is then computed
     as the plain call computes it, and copied in."""
+    if type(out) is np.ndarray and out.dtype.isnative:
+        return dtype is not None and out.dtype != dtype
     if out is None or not isinstance(out, np.ndarray):
         return False  # None, or refused with a message by _check_out
     _refuse_masked(out, what, activation_name)
-    if type(out) is not np.ndarray or not out.dtype.isnative:
-        return True
-    return dtype is not None and out.dtype != dtype
+    return True  # a subclass (memmap), or another byte order
 
 
 # --------------------------------------------------------------------------- activation
@@ -474,7 +476,7 @@ class Activation:
             y = _plain(y, "y", self.name)
         if out is not None:
             dx, dg = _dtype_of(x), _dtype_of(grad)
-            dtype = None if dx is None or dg is None else np.result_type(dx, dg)
+            dtype = None if dx is None or dg is None else dx if dx is dg else np.result_type(dx, dg)
             if _foreign(out, dtype, "out", self.name):
                 return self._store(self.backward(x, grad, y=y), out)
         if self.fast is not None and (fast := _fast.backward(self, x, grad, y, out)) is not None:
