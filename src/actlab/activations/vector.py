@@ -49,17 +49,19 @@ def _shifted(x: Array, axis: int) -> tuple[Array, Array]:
     return z, m
 
 
-def _exp_sum_parts(z: Array, axis: int) -> tuple[Array, Array]:
+def _exp_sum_parts(z: Array, axis: int, *, in_place: bool = False) -> tuple[Array, Array]:
     """(e^z, Σ e^z - 1): the sum less the 1 of the first maximal entry, kept apart.
 
     log Σ e^z = log1p(rest) keeps the digits that log(1 + rest) would round away:
-    log_softmax([20, -20])[0] is -4.248e-18, not 0.
+    log_softmax([20, -20])[0] is -4.248e-18, not 0.  ``in_place``: e^z overwrites z.
     """
-    e = np.exp(z)
     first_max = np.argmax(z, axis=axis, keepdims=True)
-    without_max = e.copy()
-    np.put_along_axis(without_max, first_max, 0.0, axis=axis)
-    rest = np.sum(without_max, axis=axis, keepdims=True)
+    e = np.exp(z, out=z) if in_place else np.exp(z)
+    # the first maximal entry set aside for the sum, then put back: no second array
+    at_max = np.take_along_axis(e, first_max, axis=axis)
+    np.put_along_axis(e, first_max, 0.0, axis=axis)
+    rest = np.sum(e, axis=axis, keepdims=True)
+    np.put_along_axis(e, first_max, at_max, axis=axis)
     return e, rest
 
 
@@ -98,7 +100,7 @@ def softmax(x: Array, *, axis: int) -> Array:
     if x.shape[axis] == 0:  # an empty axis: nothing to normalise, nothing to return
         return x.copy()
     z, _ = _shifted(x, axis)
-    e, rest = _exp_sum_parts(z, axis)
+    e, rest = _exp_sum_parts(z, axis, in_place=True)
     rest += 1.0
     e /= rest
     return e
@@ -176,7 +178,8 @@ def log_softmax(x: Array, *, axis: int) -> Array:
         return x.copy()
     z, _ = _shifted(x, axis)
     _, rest = _exp_sum_parts(z, axis)
-    return z - np.log1p(rest)
+    z -= np.log1p(rest)
+    return z
 
 
 @log_softmax.backward_rule
