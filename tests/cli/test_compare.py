@@ -79,7 +79,7 @@ def test_cli_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 def test_bad_values_exit_2_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compare", *argv]) == 2
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and err.startswith("error:")
+    assert len(err.strip().splitlines()) == 1 and err.startswith("actlab compare: error: argument --")
 
 
 @pytest.mark.parametrize("hidden", ["99999999999", f"64,{MAX_WIDTH + 1}", "-5", "64,,64", ""])
@@ -100,15 +100,16 @@ def test_the_width_bound_is_in_the_help(capsys: pytest.CaptureFixture[str]) -> N
 def test_the_last_seed_is_a_seed_too(no_work: None, stderr_line: Callable[[], str]) -> None:
     """--seeds 2 runs --seed and --seed + 1: that one must be a seed as well."""
     assert main(["compare", "--dataset", "iris", "--seed", str(SEED_MAX), "--seeds", "2"]) == 2
-    assert stderr_line().startswith("error: --seeds: the last seed")
+    assert stderr_line().startswith("actlab compare: error: argument --seeds: the last seed")
 
 
 @pytest.mark.parametrize(
     ("error", "status", "needle"),
     [
-        (ValueError("a bad parameter"), 2, "error: a bad parameter"),
-        (MemoryError("Unable to allocate 2.91 TiB for an array"), 1, "error: out of memory: Unable to allocate"),
-        (OSError(errno.ENOSPC, "No space left on device"), 1, "error: No space left on device"),
+        (ValueError("a bad parameter"), 2, "actlab compare: error: a bad parameter"),
+        (MemoryError("Unable to allocate 2.91 TiB for an array"), 1,
+         "actlab compare: error: out of memory: Unable to allocate"),
+        (OSError(errno.ENOSPC, "No space left on device"), 1, "actlab compare: error: No space left on device"),
     ],
 )
 @pytest.mark.parametrize("bar", [False, True], ids=["before-a-bar", "with-a-bar"])
@@ -128,3 +129,55 @@ def test_an_error_while_training_is_one_line(
     assert main(["compare", "--dataset", "iris", "--activations", "relu", "--epochs", "1"]) == status
     line = stderr_line()
     assert line.startswith(needle), line
+
+
+@pytest.mark.parametrize(
+    ("flag", "text", "needle"),
+    [
+        ("--activations", "relu,,selu", "item 2 is empty"),
+        ("--activations", "relu,", "item 2 is empty"),
+        ("--activations", "", "item 1 is empty"),
+        ("--activations", " ,relu", "item 1 is empty"),
+        ("--hidden", "64,,64", "item 2 is empty"),
+        ("--hidden", ",64", "item 1 is empty"),
+        ("--activations", "relu,relu", "'relu' is given twice"),
+        ("--activations", "tanh, selu,tanh", "'tanh' is given twice"),
+    ],
+)
+def test_comma_lists_are_parsed_one_way(
+    flag: str, text: str, needle: str, no_work: None, stderr_line: Callable[[], str]
+) -> None:
+    """An empty item is a usage error for every list; so is an activation given twice."""
+    assert main(["compare", "--dataset", "iris", "--epochs", "1", flag, text]) == 2
+    line = stderr_line()
+    assert line.startswith(f"actlab compare: error: argument {flag}: ") and needle in line, line
+    assert repr(text) in line, line
+
+
+def test_an_alias_of_a_name_given_is_a_duplicate(no_work: None, stderr_line: Callable[[], str]) -> None:
+    import actlab
+
+    name, alias = next((n, actlab.get(n).aliases[0]) for n in actlab.names() if actlab.get(n).aliases)
+    assert main(["compare", "--activations", f"{name},{alias}"]) == 2
+    line = stderr_line()
+    assert f"{alias!r}" in line and f"{name!r}" in line and "twice" in line, line
+
+
+def test_a_good_list_is_kept_in_order() -> None:
+    args = build_parser().parse_args(["compare", "--activations", " tanh,relu ", "--hidden", "8, 4"])
+    assert args.activations == ["tanh", "relu"] and args.hidden == [8, 4]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_device_for_json_is_one_line(
+    capsys: pytest.CaptureFixture[str], stderr_line: Callable[[], str]
+) -> None:
+    """/dev/full opens but fails on write: exit 1 with the error alone on stderr, no bars,
+    and the table still on stdout."""
+    assert main(["compare", "--dataset", "iris", "--activations", "relu", "--hidden", "4",
+                 "--epochs", "1", "--json", "/dev/full"]) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0] == "actlab compare: error: cannot write /dev/full: No space left on device", lines[0]
+    assert "relu" in captured.out

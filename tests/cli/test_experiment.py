@@ -37,7 +37,7 @@ def test_bad_options_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["experiment", "softmax", "--seed", "x"]) == 2
     assert main(["experiment"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 3 and all(line.startswith("error:") for line in err)
+    assert len(err) == 3 and all(line.startswith("actlab experiment: error: ") for line in err), err
 
 
 def test_help_lists_the_experiments(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import actlab
@@ -67,3 +68,39 @@ def test_usage_errors_exit_2_with_one_line(
     err_lines = captured.err.strip().splitlines()
     assert len(err_lines) == 1, captured.err
     assert needle in err_lines[0]
+
+
+@pytest.mark.parametrize("name", actlab.names())
+def test_show_prints_the_values_as_plain_numbers(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """f at the points, for every kind: a vector function's input and output are numbers,
+    not a repr that rich reads as markup and drops."""
+    points = [-2.0, 0.5, 3.0, 4.0]
+    assert main(["show", name, "--at", *map(str, points)]) == 0
+    out = capsys.readouterr().out
+    assert "np.float64" not in out and "[]" not in out
+    act = actlab.get(name)
+    y = np.asarray(act(np.array(points)), dtype=np.float64).reshape(-1)
+    assert y.size > 0
+    for value in y:
+        assert format(float(value), ".10g") in out, (name, value, out)
+    if not act.elementwise:
+        assert "x = (-2, 0.5, 3, 4)" in out, out
+
+
+def test_rich_markup_in_a_fact_is_printed_as_text(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from actlab.cli import listing
+
+    shown: list[tuple[str, ...]] = []
+    real = listing._print_table
+
+    def with_markup(title: str, header: tuple[str, ...], body: list[tuple[str, ...]]) -> None:
+        body = [(row[0], f"[bold]{row[1]}[/bold] [x]", *row[2:]) for row in body]
+        shown.extend(body)
+        real(title, header, body)
+
+    monkeypatch.setattr(listing, "_print_table", with_markup)
+    assert main(["show", "relu"]) == 0
+    out = capsys.readouterr().out
+    assert shown and "[bold]" in out and "[x]" in out

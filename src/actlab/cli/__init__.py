@@ -2,8 +2,11 @@
 
 ``main(argv)`` returns the exit status, so tests call it directly.  A usage error (bad
 option, unknown activation, bad value, an output path that cannot be written) exits with
-status 2 and one line on stderr, before any work; a failure while working (a full disk,
-no memory) with status 1 and one line; a closed stdout pipe with status 1, silently.
+status 2 and one line on stderr, before any work, in argparse's form
+``actlab COMMAND: error: ...``; a failure while working (a full disk, no memory) with
+status 1 and one line of the same form; a closed stdout pipe (``actlab list | head``)
+with status 0, silently.  A bare ``actlab`` prints the usage and where to find the
+commands, with status 2.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import importlib
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from actlab.nn._checks import SEED_MAX  # the largest seed, as the library checks it
@@ -31,7 +34,17 @@ COMMANDS: dict[str, str] = {
 
 
 class UsageError(Exception):
-    """A bad command line: reported as one line on stderr, exit status 2."""
+    """A bad command line: reported as one line on stderr, exit status 2.  ``prog`` is the
+    parser that found it (``actlab`` or ``actlab COMMAND``); None: the command being run."""
+
+    def __init__(self, message: str, *, prog: str | None = None) -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
+class OutputError(Exception):
+    """An output that could not be written once the work was done (a full disk): one line
+    on stderr, exit status 1."""
 
 
 class _NegativeNumber:
@@ -56,7 +69,7 @@ class _Parser(argparse.ArgumentParser):
         self._negative_number_matcher = _NegativeNumber()
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(message, prog=self.prog)
 
 
 def int_in(text: str, low: int, high: int) -> int:
@@ -78,6 +91,44 @@ def parse_seed(text: str) -> int:
     return int_in(text, 0, SEED_MAX)
 
 
+def parse_path(text: str) -> str:
+    """The argparse type of every output path: any path but the empty one (which would
+    mean the current folder, or no file, without saying so)."""
+    if not text:
+        raise argparse.ArgumentTypeError("expected a path, got ''")
+    return text
+
+
+def comma_list(text: str, *, what: str, item: Callable[[str], object] = str,
+               unique: bool = False) -> list:  # type: ignore[type-arg]
+    """The items of a comma-separated option, stripped, each passed through ``item``
+    (which raises ValueError or ArgumentTypeError for a bad one); an empty item, a bad one,
+    or with ``unique`` one given twice (after ``item``, so an alias repeats its name) is an
+    ArgumentTypeError that quotes ``text``.  ``what``: the items, as in "expected
+    comma-separated {what}"."""
+    values: list = []  # type: ignore[type-arg]
+    given: dict[object, str] = {}
+    for number, part in enumerate(text.split(","), start=1):
+        part = part.strip()
+        problem = None
+        if not part:
+            problem = f"item {number} is empty"
+        else:
+            try:
+                value = item(part)
+            except (ValueError, argparse.ArgumentTypeError) as exc:
+                problem = str(exc).splitlines()[0] if str(exc) else f"bad item {part!r}"
+            else:
+                if unique and value in given:
+                    problem = (f"{part!r} is given twice" if part == value
+                               else f"{part!r} is {value!r}, given twice")
+                given.setdefault(value, part)
+                values.append(value)
+        if problem is not None:
+            raise argparse.ArgumentTypeError(f"expected comma-separated {what}, got {text!r}: {problem}")
+    return values
+
+
 def check_writable(path: str | Path, *, flag: str, directory: bool = False) -> Path:
     """``path`` as a Path, or a UsageError naming ``flag`` when it cannot be written:
     called before a command does any work, so that a bad ``--out`` fails at once, not
@@ -86,26 +137,26 @@ def check_writable(path: str | Path, *, flag: str, directory: bool = False) -> P
     can be made in the nearest existing one.  Writing is tried, not asked of os.access
     (which tells root that /proc and /sys are writable): an existing file is opened to
     append, which changes nothing; else a temporary file is made and removed in the folder."""
+    if not str(path):
+        raise UsageError(f"argument {flag}: expected a path, got ''")
     target = Path(path)
-    where = target
     try:
         if directory and target.exists() and not target.is_dir():
-            raise UsageError(f"{flag} {path}: {target} exists and is not a directory")
+            raise UsageError(f"argument {flag}: {path} exists and is not a directory")
         if not directory and target.is_dir():
-            raise UsageError(f"{flag} {path}: {target} is a directory; give a file name")
+            raise UsageError(f"argument {flag}: {path} is a directory; give a file name")
         existing = (target if directory else target.parent).absolute()
         while not existing.exists():
             existing = existing.parent
         if not existing.is_dir():
-            raise UsageError(f"{flag} {path}: {existing} is not a directory")
+            raise UsageError(f"argument {flag}: cannot write {path}: {existing} is not a directory")
         if not directory and target.exists():  # a file, or /dev/null: open it to append
             os.close(os.open(target, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK))  # no wait on a FIFO
         else:
-            where = existing
             with tempfile.NamedTemporaryFile(dir=existing, prefix=".actlab-check-"):
                 pass
     except OSError as exc:
-        raise UsageError(f"{flag} {path}: {where} is not writable ({exc.strerror or exc})") from None
+        raise UsageError(f"argument {flag}: cannot write {path}: {exc.strerror or exc}") from None
     return target
 
 
@@ -129,33 +180,61 @@ def _version() -> str:
     return f"actlab {__version__}"
 
 
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (its folder made if missing), or an OutputError naming the
+    path and the reason: a device such as /dev/full opens, and fails on write or close."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    prog = "actlab"
+
+    def error(message: str, *, where: str | None = None) -> None:
+        first = message.splitlines()[0] if message else "unknown error"
+        print(f"{where or prog}: error: {first}", file=sys.stderr)
+
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        if not argv:
+            print(parser.format_usage().rstrip(), file=sys.stderr)
+            print("run 'actlab --help' for the commands", file=sys.stderr)
+            return 2
+        args = parser.parse_args(argv)
+        prog = f"{parser.prog} {args.command}"
         return int(_module(args.command).run(args) or 0)
     except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        error(str(exc), where=exc.prog)
         return 2
     except ValueError as exc:
         # Our ValueErrors name the bad value (unknown activation, bad parameter): usage.
-        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        error(str(exc))
         return 2
-    except BrokenPipeError:
-        # stdout was closed early (``actlab ... | head -1``): stop quietly, and point stdout
-        # at devnull so that Python's flush at exit does not fail a second time.
-        _stdout_to_devnull()
+    except OutputError as exc:
+        error(str(exc))
         return 1
+    except BrokenPipeError:
+        # stdout was closed early (``actlab ... | head -1``): stop quietly and successfully,
+        # as ``git log | head`` does, and point stdout at devnull so that Python's flush at
+        # exit does not fail a second time.
+        _stdout_to_devnull()
+        return 0
     except OSError as exc:
         # Not a usage error: the paths the user gives are tried before any work starts
         # (check_writable), so this is the machine's doing (a full disk, say).  Status 1.
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        error(f"{exc.strerror or exc}{where}")
         return 1
     except MemoryError as exc:
         # Not a usage error either (the sizes are bounded when parsed), but one line, no traceback.
         detail = str(exc).splitlines()
-        print("error: out of memory" + (f": {detail[0]}" if detail else ""), file=sys.stderr)
+        error("out of memory" + (f": {detail[0]}" if detail else ""))
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

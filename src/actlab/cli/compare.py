@@ -7,50 +7,67 @@ import json
 import math
 from typing import Any
 
-from actlab.cli import SEED_MAX, UsageError, check_writable, int_in, parse_seed
+from actlab.cli import (
+    OutputError, SEED_MAX, UsageError, check_writable, comma_list, int_in, parse_path, parse_seed, write_text,
+)
 from actlab.lab._checks import MAX_WIDTH  # per hidden layer, as the library bounds it
 
 
 def add_parser(sub: Any, command: str) -> None:
+    from actlab.nn.datasets import NAMES
+
     p = sub.add_parser("compare", help="train the same network per activation; a table, best first")
-    p.add_argument("--dataset", default="digits", help="digits, iris, breast_cancer, diabetes, moons, spirals, xor")
-    p.add_argument("--activations", default=None,
-                   help="comma-separated names (default: the seed's hidden-layer functions)")
-    p.add_argument("--hidden", type=parse_widths, default="64,64",
-                   help=f"hidden widths, comma-separated, each 1 to {MAX_WIDTH} (default 64,64)")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
-    p.add_argument("--batch-size", type=int, default=16, help="mini-batch size (default 16)")
-    p.add_argument("--seed", type=parse_seed, default=0, help=f"the first run's seed, 0 to {SEED_MAX} (default 0)")
-    p.add_argument("--seeds", type=int, default=1, help="runs per activation (mean ± sd)")
+    p.add_argument("--dataset", default="digits", help=f"the data set: {', '.join(NAMES)} (default: %(default)s)")
+    p.add_argument("--activations", type=parse_activations, default=None, metavar="NAMES",
+                   help="comma-separated activation names, each once (default: the seed's "
+                   "hidden-layer functions)")
+    p.add_argument("--hidden", type=parse_widths, default="64,64", metavar="WIDTHS",
+                   help=f"hidden widths, comma-separated, each 1 to {MAX_WIDTH} (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=30, help="training epochs per run (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=16, help="mini-batch size (default: %(default)s)")
+    p.add_argument("--seed", type=parse_seed, default=0,
+                   help=f"the first run's seed, 0 to {SEED_MAX} (default: %(default)s)")
+    p.add_argument("--seeds", type=int, default=1,
+                   help="runs per activation, with seeds --seed, --seed + 1, ...; above 1 the table "
+                   "shows mean ± sd (default: %(default)s)")
     p.add_argument("--target", type=float, default=0.9,
-                   help="the test accuracy (R² for regression) to count epochs to (default 0.9)")
-    p.add_argument("--json", default=None, metavar="PATH", help="write every figure to PATH as JSON")
+                   help="the test accuracy (R² for regression) to count epochs to (default: %(default)s)")
+    p.add_argument("--json", type=parse_path, default=None, metavar="PATH",
+                   help="also write every figure to PATH as JSON (default: none)")
 
 
 def parse_widths(text: str) -> list[int]:
     """The argparse type of ``--hidden``: comma-separated widths, each in [1, MAX_WIDTH]."""
-    try:
-        return [int_in(part, 1, MAX_WIDTH) for part in text.split(",")]
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers in [1, {MAX_WIDTH}], got {text!r}") from None
+    return comma_list(text, what=f"integers in [1, {MAX_WIDTH}]", item=_width)
+
+
+def _width(text: str) -> int:
+    return int_in(text, 1, MAX_WIDTH)
+
+
+def parse_activations(text: str) -> list[str]:
+    """The argparse type of ``--activations``: comma-separated names or aliases, each
+    function once, as canonical names (an unknown name's error says "did you mean")."""
+    import actlab
+
+    return comma_list(text, what="activation names", item=actlab.canonical_name, unique=True)
 
 
 def _check(args: Any) -> None:
     from actlab.nn.datasets import NAMES
 
     if args.dataset not in NAMES:
-        raise UsageError(f"--dataset: unknown dataset {args.dataset!r} (choose from {', '.join(NAMES)})")
+        raise UsageError(f"argument --dataset: unknown dataset {args.dataset!r} (choose from {', '.join(NAMES)})")
     for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size), ("--seeds", args.seeds)):
         if value < 1:
-            raise UsageError(f"{flag}: must be a positive integer, got {value}")
+            raise UsageError(f"argument {flag}: must be a positive integer, got {value}")
     if not math.isfinite(args.lr) or args.lr <= 0:
-        raise UsageError(f"--lr: must be a positive number, got {args.lr}")
+        raise UsageError(f"argument --lr: must be a positive number, got {args.lr}")
     if not math.isfinite(args.target) or args.target > 1:
-        raise UsageError(f"--target: must be a number at most 1, got {args.target}")
+        raise UsageError(f"argument --target: must be a number at most 1, got {args.target}")
     if args.seed + args.seeds - 1 > SEED_MAX:  # the runs use seeds --seed, --seed + 1, ...
-        raise UsageError(f"--seeds: the last seed, --seed + --seeds - 1 = {args.seed + args.seeds - 1}, "
+        raise UsageError(f"argument --seeds: the last seed, --seed + --seeds - 1 = {args.seed + args.seeds - 1}, "
                          f"is above {SEED_MAX}")
 
 
@@ -59,23 +76,17 @@ def _num(x: float | None, fmt: str) -> str:
 
 
 def run(args: Any) -> int:
-    import actlab
     from actlab.lab.compare import compare, default_activations
 
     _check(args)
     hidden = args.hidden
-    if args.activations is None:
-        names = default_activations()
-    else:
-        names = [a.strip() for a in args.activations.split(",") if a.strip()]
-        if not names:
-            raise UsageError("--activations: expected comma-separated activation names")
-        names = [actlab.canonical_name(a) for a in names]  # ValueError names an unknown one
-    json_path = check_writable(args.json, flag="--json") if args.json else None
+    names = default_activations() if args.activations is None else args.activations
+    json_path = check_writable(args.json, flag="--json") if args.json is not None else None
 
-    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
+
+    from actlab.cli._console import Console, escape
 
     err = Console(stderr=True)
     tasks: dict[tuple[str, int], Any] = {}
@@ -88,18 +99,35 @@ def run(args: Any) -> int:
             tasks[key] = progress.add_task(f"{name} (seed {seed})", total=args.epochs)
         progress.update(tasks[key], completed=epoch)
 
+    def clear_bars() -> None:
+        # An error is to be the one line on stderr: clear the bars, and stop the live display
+        # only (Progress.stop adds a blank line when stderr is not a terminal).
+        progress.live.transient = True
+        progress.live.stop()
+
     progress.start()
+    write_error: OutputError | None = None
     try:
         results = compare(dataset=args.dataset, activations=names, hidden=hidden, epochs=args.epochs, lr=args.lr,
                           batch_size=args.batch_size, seed=args.seed, seeds=args.seeds, target=args.target,
                           on_epoch=on_epoch)
+        if json_path is not None:  # before the bars are final, so that a failure leaves only its line
+            payload = {
+                "dataset": args.dataset, "hidden": hidden, "epochs": args.epochs, "lr": args.lr,
+                "batch_size": args.batch_size, "seed": args.seed, "seeds": args.seeds, "target": args.target,
+                "results": [_jsonable(r.to_dict()) for r in results],
+            }
+            try:
+                write_text(json_path, json.dumps(payload, indent=2))
+            except OutputError as exc:
+                write_error = exc
     except BaseException:
-        # The error is to be the one line on stderr: clear the bars, and stop the live display
-        # only (Progress.stop adds a blank line when stderr is not a terminal).
-        progress.live.transient = True
-        progress.live.stop()
+        clear_bars()
         raise
-    progress.stop()
+    if write_error is not None:
+        clear_bars()
+    else:
+        progress.stop()
     metric = results[0].metric
     label = "accuracy" if metric == "accuracy" else "R²"
     pm = args.seeds > 1
@@ -123,16 +151,9 @@ def run(args: Any) -> int:
                   f"∇₁/∇_L: first layer's weight-gradient norm over the last's")
     for r in results:
         if r.error:
-            console.print(f"{r.activation}: {r.error}")
-    if json_path is not None:
-        payload = {
-            "dataset": args.dataset, "hidden": hidden, "epochs": args.epochs, "lr": args.lr,
-            "batch_size": args.batch_size, "seed": args.seed, "seeds": args.seeds, "target": args.target,
-            "results": [_jsonable(r.to_dict()) for r in results],
-        }
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(json_path, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, indent=2)
+            console.print(escape(f"{r.activation}: {r.error}"))
+    if write_error is not None:  # the table is shown all the same: the training is not lost
+        raise write_error
     return 0
 
 

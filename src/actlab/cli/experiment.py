@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any
 
-from actlab.cli import SEED_MAX, check_writable, parse_seed
+from actlab.cli import SEED_MAX, check_writable, parse_path, parse_seed
 
 DEFAULT_OUT = "actlab-out/experiments"
 
@@ -19,10 +19,10 @@ def add_parser(sub: Any, command: str) -> None:
     p = sub.add_parser("experiment", help="run a lab experiment: a table, its findings and its figures",
                        description="Run one of the lab's experiments: " + ", ".join(names) + ".")
     p.add_argument("name", metavar="NAME", help="the experiment: " + ", ".join(names))
-    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                   help=f"folder for the figures, NAME.png and NAME.svg (default {DEFAULT_OUT})")
+    p.add_argument("--out", type=parse_path, default=DEFAULT_OUT, metavar="DIR",
+                   help="folder for the figures, NAME.png and NAME.svg (default: %(default)s)")
     p.add_argument("--seed", type=parse_seed, default=0,
-                   help=f"seed of the data split, initialisation and shuffles, 0 to {SEED_MAX} (default 0)")
+                   help=f"seed of the data split, initialisation and shuffles, 0 to {SEED_MAX} (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="the small, fast configuration the tests use")
 
 

@@ -24,7 +24,8 @@ def add_parser(sub: Any, command: str) -> None:
         p.add_argument("name", help="an activation name or alias")
         p.add_argument(
             "--at", type=float, nargs="+", default=list(SHOW_POINTS), metavar="X",
-            help="the points to evaluate at",
+            help="the points to evaluate at; a vector function takes them as one vector "
+            f"(default: {' '.join(format(v, 'g') for v in SHOW_POINTS)})",
         )
 
 
@@ -72,20 +73,22 @@ def markdown_table(seed_only: bool = False) -> str:
 
 
 def _print_table(title: str, header: tuple[str, ...], body: list[tuple[str, ...]]) -> None:
+    """A table on stdout; every text is printed as it is (rich markup is escaped)."""
     try:
-        from rich.console import Console
         from rich.table import Table
+
+        from actlab.cli._console import Console, escape
     except ImportError:  # the core needs NumPy only; rich comes with the lab extra
         print(title)
         print("  ".join(header))
         for row in body:
             print("  ".join(row))
         return
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for h in header:
-        table.add_column(h)
+        table.add_column(escape(h))
     for row in body:
-        table.add_row(*row)
+        table.add_row(*map(escape, row))
     Console(soft_wrap=True).print(table)
 
 
@@ -125,10 +128,11 @@ def run(args: argparse.Namespace) -> int:
         body = [(f"{xi:g}", f"{a:.10g}", f"{b:.10g}", f"{c:.10g}") for xi, a, b, c in zip(x, f, d1, d2)]
         _print_table("values", ("x", "f(x)", "f'(x)", "f''(x)"), body)
     else:
-        y = act(x)
+        y = np.asarray(act(x), dtype=np.float64).reshape(-1)
+        vector = ", ".join(format(float(v), "g") for v in x)
         _print_table(
-            f"{act.name} of the vector x = {list(x)}",
-            ("output",),
-            [(np.array2string(np.asarray(y), precision=6),)],
+            f"{act.name} of the vector x = ({vector})",
+            ("i", "f(x)_i"),
+            [(str(i), f"{float(v):.10g}") for i, v in enumerate(y)],
         )
     return 0

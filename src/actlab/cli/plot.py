@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import actlab
-from actlab.cli import UsageError, check_writable
+from actlab.cli import UsageError, check_writable, parse_path
 
 SUFFIXES = (".png", ".svg")  # as actlab.plots.gallery.SUFFIXES, checked before matplotlib loads
+DEFAULT_OUT = "gallery.png"
 
 
 def add_parser(sub: Any, command: str) -> None:
@@ -21,8 +22,8 @@ def add_parser(sub: Any, command: str) -> None:
     )
     p.add_argument("names", nargs="*", metavar="NAME", help="activations to draw (default: all)")
     p.add_argument(
-        "--out", default="gallery.png", metavar="FILE",
-        help="the file to write; .png or .svg (default: gallery.png)",
+        "--out", type=parse_path, default=DEFAULT_OUT, metavar="FILE",
+        help="the file to write; .png or .svg (default: %(default)s)",
     )
 
 
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in SUFFIXES:
         raise UsageError(
-            f"--out {args.out}: the suffix must be {' or '.join(SUFFIXES)}"
+            f"argument --out: the suffix of {args.out} must be {' or '.join(SUFFIXES)}"
         )
     # Unknown names raise the registry's ValueError ("did you mean ..."): exit 2.
     names = [actlab.canonical_name(n) for n in args.names] or None
