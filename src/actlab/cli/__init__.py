@@ -18,6 +18,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from actlab.nn._checks import SEED_MAX  # the largest seed, as the library checks it
 
@@ -99,15 +100,18 @@ def parse_path(text: str) -> str:
     return text
 
 
-def comma_list(text: str, *, what: str, item: Callable[[str], object] = str,
-               unique: bool = False) -> list:  # type: ignore[type-arg]
+_Item = TypeVar("_Item")
+
+
+def comma_list(text: str, *, what: str, item: Callable[[str], _Item] = str,  # type: ignore[assignment]
+               unique: bool = False) -> list[_Item]:
     """The items of a comma-separated option, stripped, each passed through ``item``
     (which raises ValueError or ArgumentTypeError for a bad one); an empty item, a bad one,
     or with ``unique`` one given twice (after ``item``, so an alias repeats its name) is an
     ArgumentTypeError that quotes ``text``.  ``what``: the items, as in "expected
     comma-separated {what}"."""
-    values: list = []  # type: ignore[type-arg]
-    given: dict[object, str] = {}
+    values: list[_Item] = []
+    given: dict[_Item, str] = {}
     for number, part in enumerate(text.split(","), start=1):
         part = part.strip()
         problem = None
