@@ -190,3 +190,20 @@ def test_no_tracked_file_is_ignored() -> None:
     done = subprocess.run(["git", "ls-files", "-ci", "--exclude-standard"], cwd=ROOT, check=True,
                           capture_output=True, text=True)
     assert done.stdout == ""
+
+
+@pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(), reason="not a git checkout")
+def test_every_ignored_path_names_a_folder_of_the_project_or_a_default_output() -> None:
+    """A pattern with a folder in it (``src/actlab/**/*.so``) is about a folder the checkout
+    has, or about what the CLI writes by default; none is left over for a folder that is gone."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, check=True, capture_output=True,
+                             text=True).stdout.splitlines()
+    folders = {str(Path(f).parents[i]) for f in tracked for i in range(len(Path(f).parents) - 1)}
+    defaults = {Path(p).parts[0] for p in _default_outputs()}
+    for line in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines():
+        pattern = line.strip().strip("/")
+        if not pattern or line.startswith("#") or "/" not in pattern:
+            continue
+        fixed = re.split(r"[*?\[]", pattern)[0].rstrip("/")  # the part before any wildcard
+        folder = fixed if fixed != pattern else str(Path(fixed).parent)
+        assert folder in folders or fixed in defaults, f"{line!r}: no folder {folder!r} in the checkout"
