@@ -181,3 +181,23 @@ def test_a_full_device_for_json_is_one_line(
     assert len(lines) == 1, captured.err
     assert lines[0] == "actlab compare: error: cannot write /dev/full: No space left on device", lines[0]
     assert "relu" in captured.out
+
+
+def test_the_table_prints_its_texts_as_they_are(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What reaches rich is escaped: a name that looks like markup is printed, not dropped."""
+    import dataclasses
+
+    import actlab.lab.compare
+
+    real = actlab.lab.compare.compare
+
+    def marked(**kwargs: object) -> list[object]:
+        return [dataclasses.replace(r, activation=f"[bold]{r.activation}[/bold]") for r in real(**kwargs)]
+
+    monkeypatch.setattr(actlab.lab.compare, "compare", marked)
+    assert main(["compare", "--dataset", "iris", "--activations", "relu,step", "--hidden", "4",
+                 "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "[bold]relu[/bold]" in out and "[bold]step[/bold]:" in out, out

@@ -96,7 +96,7 @@ def run(args: Any) -> int:
     def on_epoch(name: str, seed: int, epoch: int) -> None:
         key = (name, seed)
         if key not in tasks:
-            tasks[key] = progress.add_task(f"{name} (seed {seed})", total=args.epochs)
+            tasks[key] = progress.add_task(escape(f"{name} (seed {seed})"), total=args.epochs)
         progress.update(tasks[key], completed=epoch)
 
     def clear_bars() -> None:
@@ -131,19 +131,20 @@ def run(args: Any) -> int:
     metric = results[0].metric
     label = "accuracy" if metric == "accuracy" else "R²"
     pm = args.seeds > 1
-    table = Table(title=f"actlab compare: {args.dataset}, hidden {tuple(hidden)}, {args.epochs} epochs, Adam lr {args.lr}"
-                  + (f", {args.seeds} seeds (mean ± sd)" if pm else ""))
+    # Every text reaching rich is escaped: rich would take "[...]" in it for markup and drop it.
+    table = Table(title=escape(f"actlab compare: {args.dataset}, hidden {tuple(hidden)}, {args.epochs} epochs, "
+                               f"Adam lr {args.lr}" + (f", {args.seeds} seeds (mean ± sd)" if pm else "")))
     # Columns: test score, final training loss, first epoch reaching --target (→), time per
     # epoch (ms), dead hidden units, ∇₁/∇_L = ‖∂L/∂W_first‖ / ‖∂L/∂W_last‖.
     for col in ("activation", label, "loss", f"→{args.target:g}", "ms/ep", "dead", "∇₁/∇_L"):
-        table.add_column(col, justify="left" if col == "activation" else "right", no_wrap=True)
+        table.add_column(escape(col), justify="left" if col == "activation" else "right", no_wrap=True)
     for r in results:
         if r.error:
-            table.add_row(r.activation, "—", "—", "—", "—", "—", "—")
+            table.add_row(escape(r.activation), "—", "—", "—", "—", "—", "—")
             continue
         score = f"{r.score:.4f}" + (f"±{r.score_sd:.3f}" if pm else "")
         loss = f"{r.final_loss:.3g}" + (f"±{r.final_loss_sd:.1g}" if pm else "")
-        table.add_row(r.activation, score, loss, _num(r.epochs_to_target, ".0f" if not pm else ".1f"),
+        table.add_row(escape(r.activation), score, loss, _num(r.epochs_to_target, ".0f" if not pm else ".1f"),
                       f"{1000 * r.time_per_epoch:.1f}", f"{100 * r.dead_fraction:.1f}%", f"{r.grad_ratio:.3g}")
     console = Console()
     console.print(table)
