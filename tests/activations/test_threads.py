@@ -99,3 +99,16 @@ def test_a_good_environment_variable_is_taken(value: str, want: int) -> None:
     proc = run(code, ACTLAB_NUM_THREADS=value)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(want)
+
+
+def test_a_bad_environment_value_replaced_inside_numpy_only_stays_replaced() -> None:
+    code = ("import numpy as np, actlab\n"
+            "from actlab.activations import _fast\n"
+            "with _fast.numpy_only():\n"
+            "    _fast.set_num_threads(2)\n"
+            "assert _fast.get_num_threads() == 2\n"
+            "print(actlab.get('relu')(np.ones(3)).tolist())\n")
+    env = {**os.environ, "ACTLAB_NUM_THREADS": "abc"}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[1.0, 1.0, 1.0]"

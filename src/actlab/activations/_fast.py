@@ -14,7 +14,7 @@ The compiled kernels compute what the NumPy kernels compute (in double, rounded 
 the input's dtype; the exact functions in their own dtype), fused into one pass with no
 temporary arrays, and split large arrays over :func:`get_num_threads` threads with the GIL
 released.  Exact functions give the same bits as NumPy; the others agree to within the
-accuracy bounds of the tests (an ULP in rare cases, from a different exponential).
+accuracy bounds of docs/accuracy.md (a few ULP at most, from a different exponential).
 """
 
 from __future__ import annotations
@@ -165,7 +165,8 @@ def numpy_only() -> Iterator[None]:
     try:
         yield
     finally:
-        _IDS = saved
+        # a bad ACTLAB_NUM_THREADS replaced by set_num_threads within the block stays replaced
+        _IDS = _kernel_ids() if isinstance(saved, _BadThreads) and _THREADS_ERROR is None else saved
 
 
 @contextmanager

@@ -155,7 +155,7 @@ def check_writable(path: str | Path, *, flag: str, directory: bool = False) -> P
         if not existing.is_dir():
             raise UsageError(f"argument {flag}: cannot write {path}: {existing} is not a directory")
         if not directory and target.exists():  # a file, or /dev/null: open it to append
-            os.close(os.open(target, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK))  # no wait on a FIFO
+            os.close(os.open(target, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NONBLOCK", 0)))  # no wait on a FIFO
         else:
             with tempfile.NamedTemporaryFile(dir=existing, prefix=".actlab-check-"):
                 pass

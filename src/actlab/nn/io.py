@@ -30,9 +30,6 @@ MAX_HEADER_BYTES = 2**20
 
 _HEADER = _format.HEADER
 _MARK = "not a valid actlab model file"
-# An .npy member starts with its magic string, version, header length and a header dict
-# (NumPy writes at most a few hundred bytes and reads at most 10000).
-_NPY_PREAMBLE_MAX = 10_000 + 12
 _FLOAT_DTYPES = ("float16", "float32", "float64")
 
 
@@ -61,7 +58,7 @@ def _open_regular(path: str | os.PathLike[str]) -> IO[bytes]:
     st = os.stat(path)
     if not stat.S_ISREG(st.st_mode):
         raise _bad(path, f"{_kind(st.st_mode)}, not a regular file")
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
