@@ -382,7 +382,7 @@ def test_infinities_give_the_limits(name: str, sign: float) -> None:
     assert strict(act.backward, x, 3.0) == 3.0 * limit_at(act.derivative, sign)
 
 
-SPEC_LIMITS = {  # SPEC.md: f(-inf), f(+inf)
+SPEC_LIMITS = {  # f(-inf), f(+inf): the exact limits
     "sigmoid": (0.0, 1.0),
     "tanh": (-1.0, 1.0),
     "arctan": (-math.pi / 2, math.pi / 2),

@@ -47,7 +47,7 @@ def test_show_prints_the_facts(name: str, capsys: pytest.CaptureFixture[str]) ->
 def test_show_values_match_the_library(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["show", "selu", "--at", "-1"]) == 0
     out = capsys.readouterr().out
-    # selu'(-1) = λα e^{-1}; SPEC.md: 0.6467686...
+    # selu'(-1) = λα e^{-1} = 0.6467686...
     assert "0.646768603" in out
 
 
