@@ -1,0 +1,380 @@
+"""The torch.library custom operators, one set per registered activation, and the autograd
+that chains them.
+
+For an activation ``name`` (all read from the registry):
+
+- ``actlab::name(Tensor x, str params)``: f(x);
+- ``actlab::name_backward(Tensor x, Tensor grad, Tensor? y, str params)``: the VJP;
+- elementwise: ``actlab::name_derivative`` and ``actlab::name_second_derivative``, f'(x)
+  and f''(x);
+- vector: ``actlab::name_jvp(Tensor x, Tensor tangent, str params)``, ∂f/∂x · tangent from
+  the registry's Jacobian, and ``actlab::name_hvp(Tensor x, Tensor grad, Tensor u, str
+  params)``, the Hessian-vector product from :mod:`._second_order`.
+
+``params`` is the activation's bound parameters as JSON (:func:`encode`), a constant of the
+graph.  Each operator has a fake kernel, so that torch.compile traces it without running it,
+and an autograd formula made of the others, so that gradients (to second order) are the
+registry's own.  The operators take CPU float32 and float64 tensors and hand their memory to
+actlab as NumPy views (no copy); results are allocated by torch.
+
+Custom operators carry no forward-mode derivative, so eager calls go through
+:class:`Forward` and :class:`Backward`, autograd Functions that call the same kernels and
+also define ``jvp``; torch.compile, which cannot trace a custom ``jvp``, calls the operators.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from actlab import activations
+
+from ._second_order import hessian_vector_product
+
+NAMESPACE = "actlab"
+KERNEL_DTYPES = (torch.float32, torch.float64)
+
+
+# --------------------------------------------------------------------------- checks
+def check_tensor(name: str, t: Any, what: str = "input") -> None:
+    """TypeError or ValueError naming ``name`` unless ``t`` is a CPU float32/float64 tensor."""
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name}: {what} must be a torch.Tensor, got {type(t).__name__}")
+    if t.dtype not in KERNEL_DTYPES:
+        raise TypeError(
+            f"{name}: {what} has dtype {t.dtype}; actlab.torch computes float32 and float64 "
+            f"tensors only (convert with .float() or .double())"
+        )
+    if t.device.type != "cpu":
+        raise ValueError(
+            f"{name}: {what} is on device {t.device}; actlab.torch runs on the CPU only "
+            f"(move it with .cpu())"
+        )
+
+
+def encode(values: Mapping[str, Any]) -> str:
+    """The bound parameters as the operators take them: JSON, keys sorted."""
+    return json.dumps(dict(values), sort_keys=True, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=512)
+def bound(name: str, params: str) -> activations.Activation:
+    """The registry's activation ``name`` with the encoded parameters bound."""
+    return activations.get(name, **json.loads(params))
+
+
+def _array(t: torch.Tensor) -> np.ndarray:
+    """The tensor's memory as a NumPy array (a view: no copy, any strides)."""
+    return t.detach().numpy()
+
+
+# --------------------------------------------------------------------------- shapes
+@functools.lru_cache(maxsize=512)
+def _vector_axis_length(name: str, params: str, ndim: int, axis: int, n: int) -> int:
+    """The length f's axis takes for an input axis of length n, probed on a line of zeros."""
+    probe = np.zeros([n if d == axis else 1 for d in range(ndim)])
+    return int(bound(name, params)(probe).shape[axis])
+
+
+def result_shape(act: activations.Activation, params: str, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of f(x) for x of ``shape``: the same for elementwise functions; a vector
+    function acts along its axis, which alone may change length (maxout's shrinks)."""
+    if act.elementwise:
+        return shape
+    axis = act.values.get("axis", -1)
+    if not shape or not -len(shape) <= axis < len(shape):
+        return tuple(act(np.zeros(shape)).shape)  # actlab's own error, or its answer
+    axis %= len(shape)
+    out = list(shape)
+    out[axis] = _vector_axis_length(act.name, params, len(shape), axis, shape[axis])
+    return tuple(out)
+
+
+def _empty_result(act: activations.Activation, params: str, x: torch.Tensor) -> torch.Tensor:
+    if act.elementwise:
+        return torch.empty_like(x)
+    return x.new_empty(result_shape(act, params, tuple(x.shape)))
+
+
+# --------------------------------------------------------------------------- kernels
+def forward_kernel(name: str, x: torch.Tensor, params: str) -> torch.Tensor:
+    check_tensor(name, x)
+    act = bound(name, params)
+    out = _empty_result(act, params, x)
+    act(_array(x), out=out.numpy())
+    return out
+
+
+def backward_kernel(name: str, x: torch.Tensor, grad: torch.Tensor, y: torch.Tensor | None,
+                    params: str) -> torch.Tensor:
+    check_tensor(name, x)
+    check_tensor(name, grad, "grad")
+    out = torch.empty_like(x)
+    saved = None if y is None else _array(y)
+    bound(name, params).backward(_array(x), _array(grad), y=saved, out=out.numpy())
+    return out
+
+
+def derivative_kernel(name: str, x: torch.Tensor, params: str) -> torch.Tensor:
+    check_tensor(name, x)
+    out = torch.empty_like(x)
+    bound(name, params).derivative(_array(x), out=out.numpy())
+    return out
+
+
+def second_derivative_kernel(name: str, x: torch.Tensor, params: str) -> torch.Tensor:
+    check_tensor(name, x)
+    out = torch.empty_like(x)
+    bound(name, params).second_derivative(_array(x), out=out.numpy())
+    return out
+
+
+def jvp_kernel(name: str, x: torch.Tensor, tangent: torch.Tensor, params: str) -> torch.Tensor:
+    """∂f/∂x · tangent from the registry's Jacobian (axis moved last: (..., n_out, n_in))."""
+    check_tensor(name, x)
+    check_tensor(name, tangent, "tangent")
+    act = bound(name, params)
+    axis = act.values.get("axis", -1)
+    jacobian = act.jacobian(_array(x))
+    out = x.new_empty(result_shape(act, params, tuple(x.shape)))
+    np.einsum("...ij,...j->...i", jacobian, _array(tangent.movedim(axis, -1)),
+              out=out.movedim(axis, -1).numpy())
+    return out
+
+
+def hvp_kernel(name: str, x: torch.Tensor, grad: torch.Tensor, u: torch.Tensor,
+               params: str) -> torch.Tensor:
+    check_tensor(name, x)
+    values = dict(bound(name, params).values)
+    with torch.no_grad():
+        return hessian_vector_product(name, x, grad, u, values).clone()
+
+
+# --------------------------------------------------------------------------- operators
+@dataclass(frozen=True)
+class Ops:
+    """The custom operators of one activation (the elementwise or the vector set)."""
+
+    forward: Any
+    backward: Any
+    derivative: Any = None
+    second_derivative: Any = None
+    jvp: Any = None
+    hvp: Any = None
+
+
+OPS: dict[str, Ops] = {}
+
+
+def _define(qualname: str, schema: str, impl: Any, fake: Any) -> Any:
+    op = torch.library.custom_op(f"{NAMESPACE}::{qualname}", impl, mutates_args=(),
+                                 schema=schema)
+    op.register_fake(fake)
+    return op
+
+
+def _no_higher_order(name: str, what: str) -> Any:
+    def backward(ctx: Any, *grads: Any) -> Any:
+        raise NotImplementedError(
+            f"actlab.torch: {name}: {what} is as far as the registry's derivatives go; "
+            f"no further derivative is available"
+        )
+
+    return backward
+
+
+def _register(name: str) -> Ops:
+    act = activations.get(name)
+
+    def fake_forward(x: torch.Tensor, params: str) -> torch.Tensor:
+        check_tensor(name, x)
+        return _empty_result(bound(name, params), params, x)
+
+    def fake_like_x(x: torch.Tensor, *rest: Any) -> torch.Tensor:
+        check_tensor(name, x)
+        return torch.empty_like(x)
+
+    def fake_jvp(x: torch.Tensor, tangent: torch.Tensor, params: str) -> torch.Tensor:
+        return x.new_empty(result_shape(bound(name, params), params, tuple(x.shape)))
+
+    forward = _define(name, "(Tensor x, str params) -> Tensor",
+                      functools.partial(forward_kernel, name), fake_forward)
+    backward = _define(f"{name}_backward",
+                       "(Tensor x, Tensor grad, Tensor? y, str params) -> Tensor",
+                       functools.partial(backward_kernel, name), fake_like_x)
+
+    if act.elementwise:
+        derivative = _define(f"{name}_derivative", "(Tensor x, str params) -> Tensor",
+                             functools.partial(derivative_kernel, name), fake_like_x)
+        second = _define(f"{name}_second_derivative", "(Tensor x, str params) -> Tensor",
+                         functools.partial(second_derivative_kernel, name), fake_like_x)
+        ops = Ops(forward, backward, derivative=derivative, second_derivative=second)
+    else:
+        jvp = _define(f"{name}_jvp", "(Tensor x, Tensor tangent, str params) -> Tensor",
+                      functools.partial(jvp_kernel, name), fake_jvp)
+        hvp = _define(f"{name}_hvp", "(Tensor x, Tensor grad, Tensor u, str params) -> Tensor",
+                      functools.partial(hvp_kernel, name), fake_like_x)
+        ops = Ops(forward, backward, jvp=jvp, hvp=hvp)
+
+    # -- autograd: each operator's derivative made of the others
+    def save_forward(ctx: Any, inputs: Any, output: Any) -> None:
+        ctx.save_for_backward(inputs[0], output)
+        ctx.params = inputs[1]
+
+    def forward_grad(ctx: Any, g: torch.Tensor) -> Any:
+        x, y = ctx.saved_tensors
+        return backward(x, g, y, ctx.params), None
+
+    forward.register_autograd(forward_grad, setup_context=save_forward)
+
+    def save_backward(ctx: Any, inputs: Any, output: Any) -> None:
+        x, g, y, params = inputs
+        ctx.save_for_backward(x, g, y)
+        ctx.params = params
+
+    def backward_grad(ctx: Any, u: torch.Tensor) -> Any:
+        x, g, y = ctx.saved_tensors
+        gx, gg = second_order(ops, x, g, y, u, ctx.params, ctx.needs_input_grad[:2])
+        return gx, gg, None, None
+
+    backward.register_autograd(backward_grad, setup_context=save_backward)
+
+    def save_x(ctx: Any, inputs: Any, output: Any) -> None:
+        ctx.save_for_backward(inputs[0], *inputs[1:-1])
+        ctx.params = inputs[-1]
+
+    if act.elementwise:
+        def derivative_grad(ctx: Any, u: torch.Tensor) -> Any:
+            (x,) = ctx.saved_tensors
+            return u * ops.second_derivative(x, ctx.params), None
+
+        ops.derivative.register_autograd(derivative_grad, setup_context=save_x)
+        ops.second_derivative.register_autograd(
+            _no_higher_order(name, "the second derivative"), setup_context=save_x)
+    else:
+        def jvp_grad(ctx: Any, u: torch.Tensor) -> Any:
+            # J(x)·t: along t it is Jᵀu (the VJP), along x the Hessian-vector product
+            x, t = ctx.saved_tensors
+            gx = ops.hvp(x, u, t, ctx.params) if ctx.needs_input_grad[0] else None
+            gt = ops.backward(x, u, None, ctx.params) if ctx.needs_input_grad[1] else None
+            return gx, gt, None
+
+        ops.jvp.register_autograd(jvp_grad, setup_context=save_x)
+        ops.hvp.register_autograd(
+            _no_higher_order(name, "the Hessian-vector product"), setup_context=save_x)
+    return ops
+
+
+def second_order(ops: Ops, x: torch.Tensor, g: torch.Tensor, y: torch.Tensor | None,
+                 u: torch.Tensor, params: str, needs: Any = (True, True)) -> tuple[Any, Any]:
+    """The derivatives of the VJP ``B(x, g) = g·∂f/∂x`` contracted with ``u``: along x
+    (``g f''(x) u`` elementwise, the Hessian-vector product for vector functions) and along
+    g (``u f'(x)``, i.e. B(x, u), elementwise; J(x)·u for vector functions)."""
+    if ops.second_derivative is not None:
+        gx = u * g * ops.second_derivative(x, params) if needs[0] else None
+        gg = ops.backward(x, u, y, params) if needs[1] else None
+    else:
+        gx = ops.hvp(x, g, u, params) if needs[0] else None
+        gg = ops.jvp(x, u, params) if needs[1] else None
+    return gx, gg
+
+
+def ops_for(name: str) -> Ops:
+    """The operators of ``name``, defined on first use (names registered later are covered)."""
+    ops = OPS.get(name)
+    if ops is None:
+        ops = OPS[name] = _register(name)
+        _function(name)
+    return ops
+
+
+# --------------------------------------------------------------------------- eager autograd
+class Forward(torch.autograd.Function):
+    """f(x) by actlab's kernels, with its VJP and JVP (eager calls)."""
+
+    @staticmethod
+    def forward(x: torch.Tensor, name: str, params: str) -> torch.Tensor:  # type: ignore[override]
+        return forward_kernel(name, x, params)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
+        x, ctx.name, ctx.params = inputs
+        ctx.save_for_backward(x, output)
+        ctx.save_for_forward(x, output)
+
+    @staticmethod
+    def backward(ctx: Any, g: torch.Tensor) -> Any:  # type: ignore[override]
+        x, y = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph: the result must be differentiable
+            return Backward.apply(x, g, y, ctx.name, ctx.params), None, None
+        return backward_kernel(ctx.name, x, g, y, ctx.params), None, None
+
+    @staticmethod
+    def jvp(ctx: Any, tangent: torch.Tensor, *_: Any) -> torch.Tensor:  # type: ignore[override]
+        x, _y = ctx.saved_tensors
+        ops = OPS[ctx.name]
+        if ops.derivative is not None:
+            return tangent * ops.derivative(x, ctx.params)
+        return ops.jvp(x, tangent, ctx.params)
+
+
+class Backward(torch.autograd.Function):
+    """The VJP by actlab's kernels, with its own VJP and JVP (double backward, forward over
+    reverse)."""
+
+    @staticmethod
+    def forward(x: torch.Tensor, g: torch.Tensor, y: torch.Tensor | None, name: str,  # type: ignore[override]
+                params: str) -> torch.Tensor:
+        return backward_kernel(name, x, g, y, params)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
+        x, g, y, ctx.name, ctx.params = inputs
+        ctx.save_for_backward(x, g, y)
+        ctx.save_for_forward(x, g, y)
+
+    @staticmethod
+    def backward(ctx: Any, u: torch.Tensor) -> Any:  # type: ignore[override]
+        x, g, y = ctx.saved_tensors
+        gx, gg = second_order(OPS[ctx.name], x, g, y, u, ctx.params, ctx.needs_input_grad[:2])
+        return gx, gg, None, None, None
+
+    @staticmethod
+    def jvp(ctx: Any, tx: torch.Tensor | None, tg: torch.Tensor | None,  # type: ignore[override]
+            *_: Any) -> torch.Tensor:
+        x, g, y = ctx.saved_tensors
+        ops = OPS[ctx.name]
+        total = torch.zeros_like(x)
+        if tx is not None:
+            total = total + second_order(ops, x, g, y, tx, ctx.params, (True, False))[0]
+        if tg is not None:
+            total = total + ops.backward(x, tg, y, ctx.params)
+        return total
+
+
+#: One Forward subclass per activation, so that a tensor's grad_fn names its function
+#: (``ActlabSigmoidBackward``).
+FUNCTIONS: dict[str, type[Forward]] = {}
+
+
+def _function(name: str) -> type[Forward]:
+    cls = FUNCTIONS.get(name)
+    if cls is None:
+        title = "".join(part.capitalize() for part in name.split("_"))
+        cls = FUNCTIONS[name] = type(f"Actlab{title}", (Forward,), {"__module__": __name__})
+    return cls
+
+
+def apply(name: str, x: Any, params: str) -> torch.Tensor:
+    """f(x) for the activation ``name`` with the encoded parameters, differentiable."""
+    check_tensor(name, x)
+    ops = ops_for(name)
+    if torch.compiler.is_compiling():
+        return ops.forward(x, params)
+    return _function(name).apply(x, name, params)
