@@ -15,7 +15,7 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
-from .activations import Activation, Kink, Param, aliases, canonical_name, get, names
+from .activations import Activation, Facts, Kink, Param, aliases, canonical_name, get, names
 
 __version__ = "0.1.0"
 
@@ -33,11 +33,22 @@ def _shortcut(name: str) -> Any:
 
 # Module-level shortcuts, one per registered activation: actlab.sigmoid(x),
 # actlab.leaky_relu(x, slope=0.1), actlab.softmax(x, axis=0), ...
-for _name in names():
-    globals()[_name] = _shortcut(_name)
-del _name
+step = _shortcut("step")
+sigmoid = _shortcut("sigmoid")
+tanh = _shortcut("tanh")
+arctan = _shortcut("arctan")
+relu = _shortcut("relu")
+leaky_relu = _shortcut("leaky_relu")
+selu = _shortcut("selu")
+identity = _shortcut("identity")
+softmax = _shortcut("softmax")
+log_softmax = _shortcut("log_softmax")
+maxout = _shortcut("maxout")
 
-__all__ = ["Activation", "Kink", "Param", "aliases", "canonical_name", "get", "names", *names()]
+if _missing := [n for n in names() if n not in globals()]:
+    raise ImportError(f"actlab: no module shortcut for {', '.join(_missing)}; add it above")
+
+__all__ = ["Activation", "Facts", "Kink", "Param", "aliases", "canonical_name", "get", "names", *names()]
 
 #: Subpackages imported on first access, so that ``import actlab`` stays cheap; each maps
 #: to the submodules its documented entry points live in (``actlab.plots.experiments``).

@@ -29,8 +29,8 @@ def test_list_names_every_registered_function(capsys: pytest.CaptureFixture[str]
         assert name in out
 
 
-def test_seed_only_leaves_out_log_softmax(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["list", "--markdown", "--seed-only"]) == 0
+def test_classic_leaves_out_log_softmax(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--markdown", "--classic"]) == 0
     out = capsys.readouterr().out
     assert "`sigmoid`" in out and "`log_softmax`" not in out
 

@@ -15,7 +15,7 @@ from actlab import lab
 from actlab.lab import _checks
 from actlab.lab.compare import compare
 from actlab.lab.experiments import softmax
-from actlab.nn import _checks as nn_checks
+from actlab import checks as nn_checks
 
 
 # --------------------------------------------------------------------------- unknown settings

@@ -299,7 +299,7 @@ def test_self_normalization_bounds_samples_times_width() -> None:
 # --------------------------------------------------------------------------- one family of checks
 def test_the_lab_uses_the_shared_checks_not_copies_of_them() -> None:
     from actlab.lab import _checks
-    from actlab.nn import _checks as shared
+    from actlab import checks as shared
 
     for old in ["count", "positive", "real", "open_fraction", "items", "counts", "positives",
                 "flag", "text", "seed"]:
@@ -311,7 +311,7 @@ def test_the_lab_uses_the_shared_checks_not_copies_of_them() -> None:
 
 
 def test_range_checks_are_named_by_their_interval() -> None:
-    from actlab.nn import _checks as shared
+    from actlab import checks as shared
 
     assert not hasattr(shared, "unit_interval") and not hasattr(shared, "fraction")  # names without an interval
     assert shared.fraction_closed_open("momentum", 0) == 0.0
@@ -325,7 +325,7 @@ def test_range_checks_are_named_by_their_interval() -> None:
 
 
 def test_bounded_count_names_the_bound_and_lists_name_the_item() -> None:
-    from actlab.nn import _checks as shared
+    from actlab import checks as shared
 
     assert shared.positive_int("epochs", np.int64(7), maximum=7) == 7
     with pytest.raises(ValueError, match="epochs must be at most 7, got 8"):

@@ -1,8 +1,8 @@
 """The activation functions: the registry and the definitions, one family a module."""
 
-from . import seed, vector  # noqa: F401  (importing a family registers its functions)
+from . import elementwise, vector  # noqa: F401  (importing a family registers its functions)
 from ._fast import check_kernel_names
-from ._registry import Activation, Kink, Param, aliases, canonical_name, get, names
+from ._registry import Activation, Facts, Kink, Param, aliases, canonical_name, get, names
 
 
 def check_fast_names() -> None:
@@ -13,4 +13,4 @@ def check_fast_names() -> None:
 
 check_fast_names()
 
-__all__ = ["Activation", "Kink", "Param", "aliases", "canonical_name", "get", "names"]
+__all__ = ["Activation", "Facts", "Kink", "Param", "aliases", "canonical_name", "get", "names"]

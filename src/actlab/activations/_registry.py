@@ -13,9 +13,11 @@ casts the result back to the input's dtype, and handles ``out=``.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import numbers
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,6 +29,7 @@ from . import _fast
 
 __all__ = [
     "Activation",
+    "Facts",
     "Kink",
     "Param",
     "activation",
@@ -291,19 +294,20 @@ def _foreign(out: Any, dtype: np.dtype[Any] | None, what: str, activation_name: 
 
 
 # --------------------------------------------------------------------------- activation
-@dataclass(frozen=True, eq=False)
-class Activation:
-    """An activation function with its derivatives and its facts.
+Init = Literal["glorot", "he", "lecun"]
 
-    Get one with :func:`actlab.get`; call it for the forward pass.  Elementwise functions
-    have :meth:`derivative` and :meth:`second_derivative`; vector functions (softmax,
-    log_softmax, maxout) have :meth:`jacobian`.  All have :meth:`backward`, the
-    vector-Jacobian product that backpropagation needs.
+
+@dataclass(frozen=True, kw_only=True)
+class Facts:
+    """What is known of an activation function, as its decorator states it.
+
+    ``init`` is the weight initialisation that suits the weights feeding it, ``classic``
+    marks the ten functions of the founding document (with their common companions), and
+    ``keeps_shape`` is False for a function whose output is narrower than its input (maxout).
     """
 
     name: str
-    kind: Kind
-    forward_kernel: Callable[..., Any]
+    kind: Kind = "elementwise"
     formula: str
     plain_formula: str
     derivative_formula: str
@@ -319,10 +323,35 @@ class Activation:
     second_derivative_formula: str = ""
     kinks: tuple[Kink, ...] = ()
     params: tuple[Param, ...] = ()
-    in_seed: bool = False
+    classic: bool = False
     exact: bool = False
     fast: str | None = None
     family: str = ""
+    init: Init = "glorot"
+    keeps_shape: bool = True
+
+    @property
+    def elementwise(self) -> bool:
+        return self.kind == "elementwise"
+
+    @property
+    def trainable(self) -> bool:
+        """False when the derivative is 0 everywhere, so backprop gets no signal (step)."""
+        return self.max_derivative != 0
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Activation(Facts):
+    """An activation function with its derivatives and its facts.
+
+    Get one with :func:`actlab.get`; call it for the forward pass.  Elementwise functions
+    have :meth:`derivative` and :meth:`second_derivative`; vector functions (softmax,
+    log_softmax, maxout) have :meth:`jacobian`.  All have :meth:`backward`, the
+    vector-Jacobian product that backpropagation needs.  The facts are those of
+    :class:`Facts`; ``values`` holds the bound parameters.
+    """
+
+    forward_kernel: Callable[..., Any]
     values: Mapping[str, Any] = field(default_factory=dict)
     _rules: dict[str, Callable[..., Any]] = field(default_factory=dict, repr=False)
 
@@ -368,15 +397,7 @@ class Activation:
                     + (f"; did you mean {hint!r}?" if hint else f" (it takes {accepted})")
                 )
             values[key] = known[key].check(self.name, value)
-        clone = Activation.__new__(Activation)
-        for f in self.__dataclass_fields__:
-            object.__setattr__(clone, f, getattr(self, f))
-        object.__setattr__(clone, "values", values)
-        return clone
-
-    @property
-    def elementwise(self) -> bool:
-        return self.kind == "elementwise"
+        return dataclasses.replace(self, values=values)
 
     def __repr__(self) -> str:
         bound = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
@@ -603,67 +624,31 @@ class Activation:
 
 
 # --------------------------------------------------------------------------- decorator
-def activation(
-    name: str,
-    *,
-    kind: Kind = "elementwise",
-    formula: str,
-    plain_formula: str,
-    derivative_formula: str,
-    output_range: tuple[float, float],
-    monotonic: bool,
-    zero_centered: bool,
-    max_derivative: float | None,
-    use: tuple[Use, ...],
-    problems: tuple[str, ...],
-    reference: str,
-    summary: str,
-    aliases: tuple[str, ...] = (),
-    second_derivative_formula: str = "",
-    kinks: tuple[Kink, ...] = (),
-    params: tuple[Param, ...] = (),
-    in_seed: bool = False,
-    exact: bool = False,
-    fast: str | None = None,
-) -> Callable[[Callable[..., Any]], Activation]:
+def activation(name: str, **facts: Any) -> Callable[[Callable[..., Any]], Activation]:
     """Register the decorated forward kernel as an activation with these facts.
 
-    ``fast`` names the compiled kernel (``actlab.activations._kernels``) that computes the
-    same function, its derivative and its backward step in one pass; it is used for
-    contiguous float32/float64 arrays when the extension is built (see ``_fast``).
+    ``facts`` are the fields of :class:`Facts` (a misspelt one is a TypeError).  ``fast``
+    names the compiled kernel (``actlab.activations._kernels``) that computes the same
+    function, its derivative and its backward step in one pass; it is used for contiguous
+    float32/float64 arrays when the extension is built (see ``_fast``).
     """
+    init = facts.get("init", "glorot")
+    if init not in typing.get_args(Init):
+        raise ValueError(f"{name}: init must be one of {typing.get_args(Init)}, got {init!r}")
 
     def register(kernel: Callable[..., Any]) -> Activation:
-        for key in (name, *aliases):
+        for key in (name, *facts.get("aliases", ())):
             if key in _REGISTRY or key in _ALIASES:
                 raise RuntimeError(f"activation name {key!r} registered twice")
         act = Activation(
             name=name,
-            kind=kind,
             forward_kernel=kernel,
-            formula=formula,
-            plain_formula=plain_formula,
-            derivative_formula=derivative_formula,
-            second_derivative_formula=second_derivative_formula,
-            output_range=output_range,
-            monotonic=monotonic,
-            zero_centered=zero_centered,
-            max_derivative=max_derivative,
-            use=use,
-            problems=problems,
-            reference=reference,
-            summary=summary,
-            aliases=aliases,
-            kinks=kinks,
-            params=params,
-            in_seed=in_seed,
-            exact=exact,
-            fast=fast,
             family=kernel.__module__.rsplit(".", 1)[-1],
-            values={p.name: p.default for p in params},
+            values={p.name: p.default for p in facts.get("params", ())},
+            **facts,
         )
         _REGISTRY[name] = act
-        for alias in aliases:
+        for alias in act.aliases:
             _ALIASES[alias] = name
         return act
 
@@ -676,9 +661,10 @@ def _closest(word: str, candidates: Any) -> str | None:
     return match[0] if match else None
 
 
-def names(*, seed_only: bool = False) -> list[str]:
-    """The canonical names of all registered activations, in definition order."""
-    return [n for n, a in _REGISTRY.items() if a.in_seed or not seed_only]
+def names(*, classic_only: bool = False) -> list[str]:
+    """The canonical names of all registered activations, in definition order
+    (``classic_only``: those marked ``classic``, the founding document's functions)."""
+    return [n for n, a in _REGISTRY.items() if a.classic or not classic_only]
 
 
 def aliases() -> dict[str, str]:

@@ -86,7 +86,7 @@ def _exp_sum_parts(z: Array, axis: int, *, in_place: bool = False) -> tuple[Arra
     reference="Bridle, J. S. (1990). Probabilistic interpretation of feedforward "
     "classification network outputs. Neurocomputing.",
     summary="Turns a vector of scores into a probability distribution along an axis.",
-    in_seed=True,
+    classic=True,
     fast="softmax",
 )
 def softmax(x: Array, *, axis: int) -> Array:
@@ -254,7 +254,7 @@ def _first_max(groups: Array) -> Array:
         Param(
             "pieces",
             None,
-            "the group size k; None takes the whole axis (the seed's max over all i)",
+            "the group size k; None takes the whole axis (the founding document's max over all i)",
             optional_positive_int,
         ),
         _AXIS,
@@ -267,7 +267,9 @@ def _first_max(groups: Array) -> Array:
     reference="Goodfellow, Warde-Farley, Mirza, Courville & Bengio (2013). Maxout "
     "networks. ICML.",
     summary="The maximum of each group of k inputs: a learned piecewise-linear convex unit.",
-    in_seed=True,
+    init="lecun",
+    keeps_shape=False,
+    classic=True,
     exact=True,
     fast="maxout",
 )

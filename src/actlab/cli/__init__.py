@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from actlab.nn._checks import SEED_MAX  # the largest seed, as the library checks it
+from actlab.checks import SEED_MAX  # the largest seed, as the library checks it
 
 # Subcommand name -> module under actlab.cli defining add_parser(subparsers) and run(args).
 # Modules are imported only when needed, so `actlab list` never loads matplotlib.

@@ -10,7 +10,7 @@ from typing import Any
 from actlab.cli import (
     OutputError, SEED_MAX, UsageError, check_writable, comma_list, int_in, parse_path, parse_seed, write_text,
 )
-from actlab.lab._checks import MAX_WIDTH  # per hidden layer, as the library bounds it
+from actlab.lab import MAX_WIDTH  # per hidden layer, as the library bounds it
 
 
 def add_parser(sub: Any, command: str) -> None:
@@ -19,7 +19,7 @@ def add_parser(sub: Any, command: str) -> None:
     p = sub.add_parser("compare", help="train the same network per activation; a table, best first")
     p.add_argument("--dataset", default="digits", help=f"the data set: {', '.join(NAMES)} (default: %(default)s)")
     p.add_argument("--activations", type=parse_activations, default=None, metavar="NAMES",
-                   help="comma-separated activation names, each once (default: the seed's "
+                   help="comma-separated activation names, each once (default: the founding document's "
                    "hidden-layer functions)")
     p.add_argument("--hidden", type=parse_widths, default="64,64", metavar="WIDTHS",
                    help=f"hidden widths, comma-separated, each 1 to {MAX_WIDTH} (default: %(default)s)")

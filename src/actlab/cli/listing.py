@@ -15,7 +15,7 @@ SHOW_POINTS = (-5.0, -1.0, 0.0, 1.0, 5.0)
 def add_parser(sub: Any, command: str) -> None:
     if command == "list":
         p = sub.add_parser("list", help="the activation functions: formula, range, f'(0), use")
-        p.add_argument("--seed-only", action="store_true", help="only the seed document's functions")
+        p.add_argument("--classic", action="store_true", help="only the classic functions, the ones the founding document covers")
         p.add_argument(
             "--markdown", action="store_true", help="print a Markdown table (the README's)"
         )
@@ -46,10 +46,10 @@ def _derivative_at_zero(act: actlab.Activation) -> str:
     return "Jacobian"
 
 
-def rows(seed_only: bool = False) -> list[tuple[str, str, str, str, str]]:
+def rows(classic_only: bool = False) -> list[tuple[str, str, str, str, str]]:
     """The rows of ``actlab list``: name, formula, range, f'(0), use."""
     out = []
-    for name in actlab.names(seed_only=seed_only):
+    for name in actlab.names(classic_only=classic_only):
         act = actlab.get(name)
         out.append(
             (name, act.plain_formula, _fmt_range(act.output_range), _derivative_at_zero(act), ", ".join(act.use))
@@ -57,17 +57,17 @@ def rows(seed_only: bool = False) -> list[tuple[str, str, str, str, str]]:
     return out
 
 
-def markdown_table(seed_only: bool = False) -> str:
+def markdown_table(classic_only: bool = False) -> str:
     """The function table as Markdown, as the README shows it (a test keeps them in step)."""
     lines = [
-        "| name | aliases | f(x) | range | f'(0) | use | in the seed |",
+        "| name | aliases | f(x) | range | f'(0) | use | classic |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name, plain, rng, d0, use in rows(seed_only):
+    for name, plain, rng, d0, use in rows(classic_only):
         act = actlab.get(name)
         lines.append(
             f"| `{name}` | {', '.join(f'`{a}`' for a in act.aliases) or ''} | {plain} | {rng} "
-            f"| {d0} | {use} | {'yes' if act.in_seed else ''} |"
+            f"| {d0} | {use} | {'yes' if act.classic else ''} |"
         )
     return "\n".join(lines)
 
@@ -95,12 +95,12 @@ def _print_table(title: str, header: tuple[str, ...], body: list[tuple[str, ...]
 def run(args: argparse.Namespace) -> int:
     if args.command == "list":
         if args.markdown:
-            print(markdown_table(args.seed_only))
+            print(markdown_table(args.classic))
             return 0
         _print_table(
             "actlab activation functions",
             ("name", "formula", "range", "f'(0)", "use"),
-            rows(args.seed_only),
+            rows(args.classic),
         )
         return 0
     act = actlab.get(args.name)

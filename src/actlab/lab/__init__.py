@@ -1,4 +1,4 @@
-"""actlab.lab: experiments that show the seed's claims happening, as pure functions.
+"""actlab.lab: experiments that show the founding document's claims happening, as pure functions.
 
 Each experiment is a function registered with :func:`experiment`; it takes keyword-only
 settings (``seed``, ``quick`` for the small configuration the tests use, and its own) and
@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from ._checks import MAX_WIDTH
 from ._registry import EXPERIMENTS, Experiment, ExperimentResult, experiment
 from . import experiments as _experiments  # noqa: F401  (registers every experiment, in order)
 
@@ -53,6 +54,6 @@ def run_experiment(name: str, **settings: Any) -> ExperimentResult:
 
 
 __all__ = [
-    "EXPERIMENTS", "Experiment", "ExperimentResult", "experiment", "experiment_names",
+    "EXPERIMENTS", "Experiment", "ExperimentResult", "MAX_WIDTH", "experiment", "experiment_names",
     "get_experiment", "run_experiment",
 ]

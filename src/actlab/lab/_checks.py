@@ -2,7 +2,7 @@
 names, data sets and memory; each names the setting and the bad value.
 
 The general checks (seeds, counts, numbers, fractions, flags, lists) are
-:mod:`actlab.nn._checks`, which the lab calls directly; this module builds on them.  Every
+:mod:`actlab.checks`, which the lab calls directly; this module builds on them.  Every
 public entry point (:func:`actlab.lab.run_experiment`, each experiment's ``run``,
 :func:`actlab.lab.compare.compare`, :func:`actlab.report.build_report`) checks its settings
 with both, before any work.  A wrong type of scalar is a TypeError only for ``quick`` (a
@@ -20,14 +20,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import actlab
-from actlab.nn._checks import SEED_MAX, list_of, positive_ints, text
+from actlab.checks import SEED_MAX, list_of, positive_ints, text
 
 __all__ = [
     "DEFAULT_MEMORY", "MAX_BINS", "MAX_CELLS", "MAX_DEPTH", "MAX_GRID", "MAX_SAMPLES", "MAX_SQUARE", "MAX_STEPS",
     "MAX_WIDTH", "SEED_MAX", "activation", "activations", "check_memory", "classification_data", "experiment_names",
     "hidden_widths", "memory_limit", "training_bytes",
 ]
-#: The widest hidden layer of an MLP (as the CLI's ``--hidden``).
+#: The widest hidden layer the lab trains (compare and the experiments; the CLI's ``--hidden``).
 MAX_WIDTH = 100_000
 #: The widest square weight matrix (self-normalization's ``width``: width² weights).
 MAX_SQUARE = 10_000

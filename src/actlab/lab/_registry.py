@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from actlab.nn._checks import flag, seed_int
+from actlab.checks import flag, seed_int
 
 
 @dataclass
@@ -39,7 +39,7 @@ class ExperimentResult:
 
 @dataclass(frozen=True)
 class Experiment:
-    """A registered experiment: its name, title, the seed's claim it tests, and its runner."""
+    """A registered experiment: its name, title, the founding document's claim it tests, and its runner."""
 
     name: str
     title: str

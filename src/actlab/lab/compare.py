@@ -20,7 +20,7 @@ import numpy as np
 import actlab
 from actlab import nn
 
-from actlab.nn._checks import SEED_MAX, finite_number, positive_int, positive_number, seed_int
+from actlab.checks import SEED_MAX, finite_number, positive_int, positive_number, seed_int
 
 from . import _checks
 
@@ -28,14 +28,14 @@ GRAD_BATCH = 256
 
 
 def default_activations(*, trainable: bool = False) -> list[str]:
-    """The seed's hidden-layer functions, read from the registry.
+    """The founding document's hidden-layer functions, read from the registry.
 
     ``trainable`` leaves out those whose derivative is 0 everywhere (``max_derivative``
     0: the step function), which backprop cannot train.
     """
-    names = [n for n in actlab.names(seed_only=True) if "hidden layer" in actlab.get(n).use]
+    names = [n for n in actlab.names(classic_only=True) if "hidden layer" in actlab.get(n).use]
     if trainable:
-        names = [n for n in names if actlab.get(n).max_derivative > 0]
+        names = [n for n in names if actlab.get(n).trainable]
     return names
 
 
@@ -106,14 +106,11 @@ def run_one(
     history = nn.fit(model, data.X_train, data.y_train, loss=loss, optimizer=nn.Adam(lr=lr),
                      epochs=epochs, batch_size=batch_size, seed=seed, callback=callback)
     reached = next((i + 1 for i, s in enumerate(scores) if s >= target), None)
-    outs = model.hidden_outputs(data.X_test)
-    dead = sum(int(np.sum(np.ptp(h, axis=0) == 0)) for h in outs)
-    units = sum(h.shape[1] for h in outs)
     norms = nn.gradient_norms(model, data.X_train[:GRAD_BATCH], data.y_train[:GRAD_BATCH], loss)
     ratio = norms[0] / norms[-1] if norms[-1] > 0 else math.inf
     return RunResult(
         seed=seed, score=scores[-1], final_loss=history.loss[-1], epochs_to_target=reached,
-        time_per_epoch=float(np.mean(history.epoch_time)), dead_fraction=dead / units if units else 0.0,
+        time_per_epoch=float(np.mean(history.epoch_time)), dead_fraction=model.dead_fraction(data.X_test),
         grad_ratio=float(ratio), scores=scores,
     )
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import fraction_open, seed_int
+from ..checks import fraction_open, seed_int
 
 NAMES = ("digits", "iris", "breast_cancer", "diabetes", "moons", "spirals", "xor")
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import positive_number
+from ..checks import positive_number
 from .layers import Sequential
 from .losses import MeanSquaredError, SoftmaxCrossEntropy, loss_for
 from .train import _check_loss, _check_step, _check_xy

@@ -6,7 +6,7 @@ For a Dense layer with ``n_in`` inputs and ``n_out`` outputs, W ~ N(0, σ²) wit
 - he:     σ² = 2 / n_in             (He et al. 2015; relu family: keeps E[h²] constant)
 - lecun:  σ² = 1 / n_in             (LeCun 1998; selu's self-normalisation needs it)
 
-Maxout with two pieces takes lecun: the larger of two independent N(0, σ²) values has
+Each activation names its scheme in its ``init`` fact.  Maxout with two pieces takes lecun: the larger of two independent N(0, σ²) values has
 E[max²] = σ² (max² and min² have the same law by symmetry and sum to z₁² + z₂²), so unlike
 relu it loses no second moment and He's factor 2 would double E[h²] at every layer.
 
@@ -22,34 +22,22 @@ from numpy.typing import NDArray
 
 INITS = ("glorot", "he", "lecun")
 
-#: Activations whose following-weights default to He initialisation.
-RELU_FAMILY = frozenset({"relu", "leaky_relu", "prelu", "relu6", "elu", "celu"})
-
-#: Activations whose following-weights default to LeCun initialisation.
-LECUN_FAMILY = frozenset({"selu", "maxout"})
-
-
 def default_init(activation: Any) -> str:
     """The default scheme for weights followed by ``activation`` (a name, an alias, an
-    ``actlab.Activation`` or None).
+    ``actlab.Activation`` or None): the activation's ``init`` fact, glorot for None.
 
-    lecun for selu and maxout, he for the relu family (relu, leaky_relu, ...), glorot otherwise.
+    >>> default_init("selu"), default_init("relu"), default_init("tanh")
+    ('lecun', 'he', 'glorot')
     """
     if activation is None:
         return "glorot"
     import actlab
 
     if isinstance(activation, str):
-        name = actlab.canonical_name(activation)
-    elif isinstance(activation, actlab.Activation):
-        name = activation.name
-    else:
-        raise TypeError(f"activation must be a name, an actlab.Activation or None, got {activation!r}")
-    if name in LECUN_FAMILY:
-        return "lecun"
-    if name in RELU_FAMILY:
-        return "he"
-    return "glorot"
+        return actlab.get(activation).init
+    if isinstance(activation, actlab.Activation):
+        return activation.init
+    raise TypeError(f"activation must be a name, an actlab.Activation or None, got {activation!r}")
 
 
 def check_init(init: str) -> str:

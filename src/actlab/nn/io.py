@@ -19,7 +19,7 @@ from typing import IO, Any
 import numpy as np
 
 from . import _format
-from ._checks import positive_int
+from ..checks import positive_int
 from ._format import FORMAT
 from .layers import Activation, Dense, Layer, Maxout, Sequential
 

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 import actlab
 
 from . import _format
-from ._checks import features, positive_int, seed_int
+from ..checks import features, positive_int, seed_int
 from .init import check_init, default_init, init_weights
 
 Array = NDArray[Any]
@@ -187,8 +187,9 @@ class Activation(Layer):
 
     def __init__(self, name_or_act: str | actlab.Activation, **params: Any) -> None:
         self.act = actlab.get(name_or_act, **params)
-        if self.act.name == "maxout":
-            raise ValueError("maxout changes the layer width: use the Maxout layer, not Activation('maxout')")
+        if not self.act.keeps_shape:
+            raise ValueError(f"{self.act.name} changes the layer width: use a layer of its own "
+                             f"(nn.Maxout for maxout), not Activation({self.act.name!r})")
         self._z: Array | None = None
         self._y: Array | None = None
 
@@ -209,10 +210,10 @@ class Activation(Layer):
         return y
 
     def backward(self, g: Array) -> Array:
-        if self.act.name == "step":
+        if not self.act.trainable:
             raise ZeroGradientError(
-                "the step function's derivative is 0 everywhere, so the gradient through a "
-                "step layer is zero and gradient descent cannot train it; use "
+                f"{self.act.name}'s derivative is 0 everywhere, so the gradient through its "
+                "layer is zero and gradient descent cannot train it; use "
                 "actlab.nn.Perceptron (the perceptron learning rule) for step units"
             )
         if self._z is None:
@@ -320,8 +321,9 @@ class Sequential:
         return [layer for layer in self.layers if isinstance(layer, Dense)]
 
     @property
-    def step_layers(self) -> list[Activation]:
-        return [l for l in self.layers if isinstance(l, Activation) and l.act.name == "step"]
+    def untrainable_layers(self) -> list[Activation]:
+        """The activation layers whose derivative is 0 everywhere (step)."""
+        return [l for l in self.layers if isinstance(l, Activation) and not l.act.trainable]
 
     def _input(self, X: ArrayLike, what: str) -> Array:
         """X checked (finite, 2-d, real) and cast to the model's dtype."""
@@ -340,7 +342,7 @@ class Sequential:
     def backward(self, grad_logits: Array, *, need_input_grad: bool = False) -> Array | None:
         """Backprop ∂L/∂logits through every layer, filling ``grads``; returns ∂L/∂X when
         ``need_input_grad`` (otherwise the first layer skips that product)."""
-        for layer in self.step_layers:
+        for layer in self.untrainable_layers:
             layer.backward(grad_logits)  # raises ZeroGradientError naming the step function
         g: Array | None = np.asarray(grad_logits, dtype=self.dtype)
         for i in range(len(self.layers) - 1, -1, -1):
@@ -376,6 +378,25 @@ class Sequential:
             if isinstance(layer, (Activation, Maxout)):
                 outs.append(h)
         return outs
+
+    def dead_fraction(self, X: ArrayLike) -> float:
+        """The fraction of hidden units that are dead on the rows of X.
+
+        A unit is dead when its activation's derivative is 0 at its pre-activation on every
+        row, so no gradient reaches its incoming weights and nothing can revive it (relu
+        with z < 0 everywhere).  A maxout unit passes the gradient to its largest piece
+        with slope 1, so it is never dead.
+        """
+        h = self._input(X, "dead_fraction")
+        dead = total = 0
+        for layer in self.layers:
+            if isinstance(layer, Activation):
+                dead += int(np.sum(np.all(layer.act.derivative(h) == 0, axis=0)))
+                total += h.shape[1]
+            h = layer.forward(h, train=False)
+            if isinstance(layer, Maxout):
+                total += h.shape[1]
+        return dead / total if total else 0.0
 
     def parameters(self) -> list[tuple[Array, Array]]:
         """(parameter, gradient) pairs, input to output."""
@@ -417,7 +438,7 @@ def build_mlp(
     layers: list[Layer] = []
     width = positive_int("n_in", n_in)
     for h in widths:
-        if act.name == "maxout":
+        if not act.keeps_shape:
             layers.append(Maxout(width, h, pieces=pieces, init=init, rng=rng, dtype=dtype))
         else:
             layers.append(Dense(width, h, init=init, rng=rng, dtype=dtype, activation=act.name))

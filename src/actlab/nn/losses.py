@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 import actlab
 
-from ._checks import class_labels
+from ..checks import class_labels
 
 Array = NDArray[Any]
 

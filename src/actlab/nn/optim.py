@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import fraction_closed_open, positive_number
+from ..checks import fraction_closed_open, positive_number
 
 Pairs = list[tuple[NDArray[Any], NDArray[Any]]]
 

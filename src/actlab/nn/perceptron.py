@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 import actlab
 
-from ._checks import features, positive_int, positive_number, seed_int
+from ..checks import features, positive_int, positive_number, seed_int
 from .layers import check_dtype
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import class_labels, features, fraction_open, is_real, positive_int, seed_int
+from ..checks import class_labels, features, fraction_open, is_real, positive_int, seed_int
 from .layers import Sequential, ZeroGradientError
 from .losses import MeanSquaredError, SoftmaxCrossEntropy
 
@@ -64,10 +64,11 @@ def _score(model: Sequential, Xa: NDArray[Any], ya: NDArray[Any]) -> float:
 
 
 def _check_step(model: Sequential) -> None:
-    if model.step_layers:
+    if model.untrainable_layers:
+        name = model.untrainable_layers[0].act.name
         raise ZeroGradientError(
-            "this network has step hidden units: the step function's derivative is 0 "
-            "everywhere, so every gradient is zero and backprop cannot train it; use "
+            f"this network has {name} hidden units: {name}'s derivative is 0 everywhere, "
+            "so every gradient is zero and backprop cannot train it; use "
             "actlab.nn.Perceptron (the perceptron learning rule) for a layer of step units"
         )
 

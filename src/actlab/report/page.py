@@ -229,7 +229,7 @@ def _function_section(act: Activation) -> str:
             ("parameters", params),
             ("use", esc(", ".join(act.use))),
             ("aliases", esc(", ".join(act.aliases)) or "none"),
-            ("in the seed", "yes" if act.in_seed else "no"),
+            ("classic", "yes" if act.classic else "no"),
         ]
     )
     formulas = (
@@ -257,12 +257,12 @@ def _function_overview(acts: Sequence[Activation]) -> str:
     rows = "".join(
         f'<tr><td><a href="#fn-{esc(_slug(a.name))}">{esc(a.name)}</a></td>'
         f"<td><code>{esc(a.plain_formula)}</code></td><td>{esc(_range(a.output_range))}</td>"
-        f"<td>{esc(', '.join(a.use))}</td><td>{'yes' if a.in_seed else ''}</td></tr>"
+        f"<td>{esc(', '.join(a.use))}</td><td>{'yes' if a.classic else ''}</td></tr>"
         for a in acts
     )
     return (
         '<table class="overview"><thead><tr><th>name</th><th>f(x)</th><th>range</th>'
-        f"<th>use</th><th>in the seed</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<th>use</th><th>classic</th></tr></thead><tbody>{rows}</tbody></table>"
     )
 
 
@@ -469,7 +469,7 @@ def _page(
 <header id="header">
 <h1>actlab report</h1>
 <p>Activation functions with their exact derivatives, and experiments that test what the
-seed document claims about them, run on this machine.</p>
+founding document claims about them, run on this machine.</p>
 <p>Generated {esc(started.strftime('%Y-%m-%d %H:%M:%S UTC'))} with {esc(settings)} in
 {esc(f'{seconds:.1f}')} s.</p>
 </header>
@@ -525,7 +525,7 @@ def build_report(
     """
     from actlab import lab
     from actlab.lab import _checks
-    from actlab.nn._checks import flag, seed_int
+    from actlab.checks import flag, seed_int
 
     started = _dt.datetime.now(_dt.timezone.utc)
     t0 = time.perf_counter()

@@ -30,7 +30,7 @@ import numpy as np
 import actlab
 from actlab import nn
 from actlab.lab._registry import ExperimentResult, experiment
-from actlab.nn._checks import positive_int, positive_numbers
+from actlab.checks import positive_int, positive_numbers
 
 from .. import _checks
 from ._common import check_training_memory, one_blas_thread, sig
@@ -42,23 +42,22 @@ CLAIM = ("Trained at a large learning rate, many ReLU units end up with a negati
 
 
 def unit_fractions(model: nn.Sequential, X: Any) -> tuple[float, float]:
-    """(dead, never positive): fractions of hidden units over the rows of X (see the module doc)."""
+    """(dead, never positive): fractions of hidden units over the rows of X (see the module
+    doc; "dead" is :meth:`actlab.nn.Sequential.dead_fraction`)."""
     h = np.asarray(X, dtype=model.dtype)
-    dead = never = total = 0
+    never = total = 0
     for layer in model.layers:
         out = layer.forward(h, train=False)
         if isinstance(layer, nn.Maxout):
-            # out is each unit's largest piece; the gradient reaches that piece with slope 1
-            never += int(np.sum(np.all(out < 0, axis=0)))
+            never += int(np.sum(np.all(out < 0, axis=0)))  # out: each unit's largest piece
             total += out.shape[1]
         elif isinstance(layer, nn.Activation):
-            dead += int(np.sum(np.all(layer.act.derivative(h) == 0, axis=0)))
             never += int(np.sum(np.all(h < 0, axis=0)))
             total += h.shape[1]
         h = out
     if total == 0:
         raise ValueError("the model has no hidden units to count")
-    return dead / total, never / total
+    return model.dead_fraction(X), never / total
 
 
 def _findings(names: list[str], lrs: Sequence[float], epochs: int,
@@ -116,7 +115,7 @@ def run(
     names = _checks.activations(activations, ["relu", "leaky_relu", "selu"])
     for n in names:
         act = actlab.get(n)
-        if n != "maxout" and (not act.elementwise or not act.max_derivative > 0):
+        if act.keeps_shape and (not act.elementwise or not act.trainable):
             raise ValueError(f"{NAME}: activations has {n!r}: dead units are defined for elementwise "
                              "functions with a non-zero derivative somewhere, and for maxout")
     lrs = positive_numbers("lrs", lrs if lrs is not None else ((0.05,) if quick else (0.001, 0.05)),

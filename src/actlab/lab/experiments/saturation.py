@@ -25,7 +25,7 @@ import numpy as np
 import actlab
 from actlab import nn
 from actlab.lab._registry import ExperimentResult, experiment
-from actlab.nn._checks import fraction_open, positive_int, positive_number, positive_numbers
+from actlab.checks import fraction_open, positive_int, positive_number, positive_numbers
 
 from .. import _checks
 from ._common import check_training_memory, one_blas_thread, pre_activations, sig
@@ -114,7 +114,7 @@ def run(
     names = _checks.activations(activations, ["sigmoid", "tanh"])
     for n in names:
         act = actlab.get(n)
-        if not act.elementwise or not act.max_derivative > 0:
+        if not act.elementwise or not act.trainable:
             raise ValueError(f"{NAME}: {n} has no flat region to measure (needs an elementwise function with f' > 0)")
     scales = positive_numbers("scales", scales, what="weight scales such as [1.0, 4.0]")
     threshold = fraction_open("threshold", threshold)

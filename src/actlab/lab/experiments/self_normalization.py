@@ -28,7 +28,7 @@ import numpy as np
 
 import actlab
 from actlab.lab._registry import ExperimentResult, experiment
-from actlab.nn._checks import positive_int
+from actlab.checks import positive_int
 
 from .. import _checks
 from ._common import one_blas_thread, sig

@@ -20,7 +20,7 @@ import numpy as np
 import actlab
 from actlab import nn
 from actlab.lab._registry import ExperimentResult, experiment
-from actlab.nn._checks import positive_int, positive_number
+from actlab.checks import positive_int, positive_number
 
 from .. import _checks
 from ._common import check_training_memory, one_blas_thread, sig
@@ -81,7 +81,7 @@ def run(
     batch_size = positive_int("batch_size", batch_size, maximum=_checks.MAX_SAMPLES)
     bins = positive_int("bins", bins, maximum=_checks.MAX_BINS)
     name = _checks.activation("activation", activation)
-    if not actlab.get(name).max_derivative > 0:
+    if not actlab.get(name).trainable:
         raise ValueError(f"{NAME}: activation={name!r} has derivative 0 everywhere, so backprop cannot train it")
     data = _checks.classification_data(NAME, dataset, seed)
     check_training_memory(data, hidden, batch_size)

@@ -25,7 +25,7 @@ import numpy as np
 import actlab
 from actlab import nn
 from actlab.lab._registry import ExperimentResult, experiment
-from actlab.nn._checks import positive_int, positive_ints, positive_number, text
+from actlab.checks import positive_int, positive_ints, positive_number, text
 from actlab.nn.init import check_init
 
 from ..compare import default_activations
@@ -82,7 +82,7 @@ def run(
     if init is not None:
         init = check_init(text("init", init))
     requested = _checks.activations(activations, default_activations(trainable=True))
-    skipped = [n for n in requested if actlab.get(n).max_derivative == 0]
+    skipped = [n for n in requested if not actlab.get(n).trainable]
     names = [n for n in requested if n not in skipped]
     if not names:
         raise ValueError(f"{NAME}: no trainable activation left in activations={requested!r}: "

@@ -1,4 +1,4 @@
-"""The elementwise activation functions of the seed document.
+"""The elementwise activation functions of the founding document.
 
 Each function is defined once: the forward kernel with its facts in the decorator, its
 derivatives right below it.  The values at kinks and limits follow docs/numerics.md.
@@ -55,7 +55,7 @@ SELU_LAMBDA_ALPHA = 1.7580993408473768599402175208123  # λα to 32 digits
     ),
     reference="Rosenblatt, F. (1958). The perceptron. Psychological Review 65(6).",
     summary="The perceptron's threshold unit: fires 1 at or above zero, 0 below.",
-    in_seed=True,
+    classic=True,
     exact=True,
     fast="step",
 )
@@ -101,7 +101,7 @@ def _step_second_derivative(x: Array) -> Array:
     reference="Rumelhart, Hinton & Williams (1986). Learning representations by "
     "back-propagating errors. Nature 323.",
     summary="The logistic curve: squashes any input into (0, 1).",
-    in_seed=True,
+    classic=True,
     fast="sigmoid",
 )
 def sigmoid(x: Array) -> Array:
@@ -151,7 +151,7 @@ def _sigmoid_second_derivative(x: Array) -> Array:
     ),
     reference="LeCun, Bottou, Orr & Müller (1998). Efficient BackProp.",
     summary="A sigmoid rescaled to (-1, 1), centred on 0.",
-    in_seed=True,
+    classic=True,
     fast="tanh",
 )
 def tanh(x: Array) -> Array:
@@ -225,7 +225,7 @@ def _arctan_derivative_parts(x: Array) -> tuple[Array, Array]:
     reference="Glorot & Bengio (2010) compare sigmoid-shaped units; arctan is the "
     "softest of them.",
     summary="The inverse tangent: a sigmoid shape with range (-π/2, π/2) and polynomial tails.",
-    in_seed=True,
+    classic=True,
     fast="arctan",
 )
 def arctan(x: Array) -> Array:
@@ -274,7 +274,7 @@ def _arctan_second_derivative(x: Array) -> Array:
     monotonic=True,
     zero_centered=False,
     max_derivative=1.0,
-    kinks=(Kink(0.0, 1.0, "the seed's choice; PyTorch and JAX use relu'(0) = 0"),),
+    kinks=(Kink(0.0, 1.0, "the founding document's choice; PyTorch and JAX use relu'(0) = 0"),),
     use=("hidden layer",),
     problems=(
         "Dying ReLU: a unit whose input stays negative outputs 0 with derivative 0 and "
@@ -284,7 +284,8 @@ def _arctan_second_derivative(x: Array) -> Array:
     reference="Nair & Hinton (2010). Rectified linear units improve restricted Boltzmann "
     "machines. ICML.",
     summary="The rectified linear unit: passes positive input, zeroes the rest.",
-    in_seed=True,
+    init="he",
+    classic=True,
     exact=True,
     fast="relu",
 )
@@ -319,13 +320,13 @@ def _relu_second_derivative(x: Array) -> Array:
     monotonic=True,
     zero_centered=False,
     max_derivative=1.0,
-    kinks=(Kink(0.0, 1.0, "the seed's choice; PyTorch and JAX use the slope a"),),
+    kinks=(Kink(0.0, 1.0, "the founding document's choice; PyTorch and JAX use the slope a"),),
     params=(
         Param(
             "slope",
             0.1,
             "the slope a for x < 0, in [0, 1] so the facts (monotonic, max f' = 1) hold "
-            "(the seed's 0.1; PyTorch and JAX default to 0.01)",
+            "(the founding document's 0.1; PyTorch and JAX default to 0.01)",
             unit_interval,
         ),
     ),
@@ -337,7 +338,8 @@ def _relu_second_derivative(x: Array) -> Array:
     reference="Maas, Hannun & Ng (2013). Rectifier nonlinearities improve neural network "
     "acoustic models. ICML.",
     summary="ReLU with a small slope a for negative input, so no unit dies.",
-    in_seed=True,
+    init="he",
+    classic=True,
     exact=True,
     fast="leaky_relu",
 )
@@ -379,7 +381,7 @@ def _leaky_relu_second_derivative(x: Array, *, slope: float) -> Array:
     monotonic=True,
     zero_centered=True,
     max_derivative=SELU_LAMBDA_ALPHA,
-    kinks=(Kink(0.0, SELU_LAMBDA, "the seed's choice λ; PyTorch and JAX give λα"),),
+    kinks=(Kink(0.0, SELU_LAMBDA, "the founding document's choice λ; PyTorch and JAX give λα"),),
     use=("hidden layer",),
     problems=(
         "Self-normalisation holds only with LeCun-normal weights (variance 1/n), "
@@ -389,7 +391,8 @@ def _leaky_relu_second_derivative(x: Array, *, slope: float) -> Array:
     reference="Klambauer, Unterthiner, Mayr & Hochreiter (2017). Self-normalizing neural "
     "networks. NeurIPS.",
     summary="Scaled exponential linear unit: keeps activations near mean 0, variance 1.",
-    in_seed=True,
+    init="lecun",
+    classic=True,
     fast="selu",
 )
 def selu(x: Array) -> Array:
@@ -445,7 +448,7 @@ def _selu_second_derivative(x: Array) -> Array:
     ),
     reference="The output unit of linear regression, trained with mean squared error.",
     summary="Passes its input through: the output of a regression network.",
-    in_seed=True,
+    classic=True,
     exact=True,
     fast="identity",
 )

@@ -1,4 +1,4 @@
-"""Argument checks shared by nn, the lab and the CLI: each names the parameter and the bad value.
+"""Argument checks shared by actlab.nn, actlab.lab and the CLI: each names the parameter and the bad value.
 
 This is the one place for the general checks (seeds, counts with an optional bound, finite
 and positive numbers, fractions, flags, strings, lists of any of these) and for a model's
