@@ -4,7 +4,8 @@ that chains them.
 For an activation ``name`` (all read from the registry):
 
 - ``actlab::name(Tensor x, str params)``: f(x);
-- ``actlab::name_backward(Tensor x, Tensor grad, Tensor? y, str params)``: the VJP;
+- ``actlab::name_backward(Tensor x, Tensor grad, str params)``: the VJP, computed from x
+  (f(x) is not saved: a float32 f(x) has been rounded, and the gradient would lose bits);
 - elementwise: ``actlab::name_derivative`` and ``actlab::name_second_derivative``, f'(x)
   and f''(x);
 - vector: ``actlab::name_jvp(Tensor x, Tensor tangent, str params)``, ∂f/∂x · tangent from
@@ -89,10 +90,13 @@ def result_shape(act: activations.Activation, params: str, shape: tuple[int, ...
         return shape
     axis = act.values.get("axis", -1)
     if not shape or not -len(shape) <= axis < len(shape):
-        return tuple(act(np.zeros(shape)).shape)  # actlab's own error, or its answer
+        # actlab's own error, or its answer
+        return tuple(act(np.zeros([int(n) for n in shape])).shape)
     axis %= len(shape)
     out = list(shape)
-    out[axis] = _vector_axis_length(act.name, params, len(shape), axis, shape[axis])
+    # int() of a symbolic length (torch.compile's dynamic shapes) makes this one length
+    # static: the others stay symbolic
+    out[axis] = _vector_axis_length(act.name, params, len(shape), axis, int(shape[axis]))
     return tuple(out)
 
 
@@ -111,13 +115,11 @@ def forward_kernel(name: str, x: torch.Tensor, params: str) -> torch.Tensor:
     return out
 
 
-def backward_kernel(name: str, x: torch.Tensor, grad: torch.Tensor, y: torch.Tensor | None,
-                    params: str) -> torch.Tensor:
+def backward_kernel(name: str, x: torch.Tensor, grad: torch.Tensor, params: str) -> torch.Tensor:
     check_tensor(name, x)
     check_tensor(name, grad, "grad")
     out = torch.empty_like(x)
-    saved = None if y is None else _array(y)
-    bound(name, params).backward(_array(x), _array(grad), y=saved, out=out.numpy())
+    bound(name, params).backward(_array(x), _array(grad), out=out.numpy())
     return out
 
 
@@ -206,7 +208,7 @@ def _register(name: str) -> Ops:
     forward = _define(name, "(Tensor x, str params) -> Tensor",
                       functools.partial(forward_kernel, name), fake_forward)
     backward = _define(f"{name}_backward",
-                       "(Tensor x, Tensor grad, Tensor? y, str params) -> Tensor",
+                       "(Tensor x, Tensor grad, str params) -> Tensor",
                        functools.partial(backward_kernel, name), fake_like_x)
 
     if act.elementwise:
@@ -223,62 +225,52 @@ def _register(name: str) -> Ops:
         ops = Ops(forward, backward, jvp=jvp, hvp=hvp)
 
     # -- autograd: each operator's derivative made of the others
-    def save_forward(ctx: Any, inputs: Any, output: Any) -> None:
-        ctx.save_for_backward(inputs[0], output)
-        ctx.params = inputs[1]
+    def save_inputs(ctx: Any, inputs: Any, output: Any) -> None:
+        ctx.save_for_backward(*inputs[:-1])
+        ctx.params = inputs[-1]
 
     def forward_grad(ctx: Any, g: torch.Tensor) -> Any:
-        x, y = ctx.saved_tensors
-        return backward(x, g, y, ctx.params), None
+        (x,) = ctx.saved_tensors
+        return backward(x, g, ctx.params), None
 
-    forward.register_autograd(forward_grad, setup_context=save_forward)
-
-    def save_backward(ctx: Any, inputs: Any, output: Any) -> None:
-        x, g, y, params = inputs
-        ctx.save_for_backward(x, g, y)
-        ctx.params = params
+    forward.register_autograd(forward_grad, setup_context=save_inputs)
 
     def backward_grad(ctx: Any, u: torch.Tensor) -> Any:
-        x, g, y = ctx.saved_tensors
-        gx, gg = second_order(ops, x, g, y, u, ctx.params, ctx.needs_input_grad[:2])
-        return gx, gg, None, None
+        x, g = ctx.saved_tensors
+        gx, gg = second_order(ops, x, g, u, ctx.params, ctx.needs_input_grad[:2])
+        return gx, gg, None
 
-    backward.register_autograd(backward_grad, setup_context=save_backward)
-
-    def save_x(ctx: Any, inputs: Any, output: Any) -> None:
-        ctx.save_for_backward(inputs[0], *inputs[1:-1])
-        ctx.params = inputs[-1]
+    backward.register_autograd(backward_grad, setup_context=save_inputs)
 
     if act.elementwise:
         def derivative_grad(ctx: Any, u: torch.Tensor) -> Any:
             (x,) = ctx.saved_tensors
             return u * ops.second_derivative(x, ctx.params), None
 
-        ops.derivative.register_autograd(derivative_grad, setup_context=save_x)
+        ops.derivative.register_autograd(derivative_grad, setup_context=save_inputs)
         ops.second_derivative.register_autograd(
-            _no_higher_order(name, "the second derivative"), setup_context=save_x)
+            _no_higher_order(name, "the second derivative"), setup_context=save_inputs)
     else:
         def jvp_grad(ctx: Any, u: torch.Tensor) -> Any:
             # J(x)·t: along t it is Jᵀu (the VJP), along x the Hessian-vector product
             x, t = ctx.saved_tensors
             gx = ops.hvp(x, u, t, ctx.params) if ctx.needs_input_grad[0] else None
-            gt = ops.backward(x, u, None, ctx.params) if ctx.needs_input_grad[1] else None
+            gt = ops.backward(x, u, ctx.params) if ctx.needs_input_grad[1] else None
             return gx, gt, None
 
-        ops.jvp.register_autograd(jvp_grad, setup_context=save_x)
+        ops.jvp.register_autograd(jvp_grad, setup_context=save_inputs)
         ops.hvp.register_autograd(
-            _no_higher_order(name, "the Hessian-vector product"), setup_context=save_x)
+            _no_higher_order(name, "the Hessian-vector product"), setup_context=save_inputs)
     return ops
 
 
-def second_order(ops: Ops, x: torch.Tensor, g: torch.Tensor, y: torch.Tensor | None,
-                 u: torch.Tensor, params: str, needs: Any = (True, True)) -> tuple[Any, Any]:
+def second_order(ops: Ops, x: torch.Tensor, g: torch.Tensor, u: torch.Tensor, params: str, needs: Any = (True, True)) -> tuple[Any, Any]:
     """The derivatives of the VJP ``B(x, g) = g·∂f/∂x`` contracted with ``u``: along x
     (``g f''(x) u`` elementwise, the Hessian-vector product for vector functions) and along
     g (``u f'(x)``, i.e. B(x, u), elementwise; J(x)·u for vector functions)."""
     if ops.second_derivative is not None:
         gx = u * g * ops.second_derivative(x, params) if needs[0] else None
-        gg = ops.backward(x, u, y, params) if needs[1] else None
+        gg = ops.backward(x, u, params) if needs[1] else None
     else:
         gx = ops.hvp(x, g, u, params) if needs[0] else None
         gg = ops.jvp(x, u, params) if needs[1] else None
@@ -305,19 +297,19 @@ class Forward(torch.autograd.Function):
     @staticmethod
     def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
         x, ctx.name, ctx.params = inputs
-        ctx.save_for_backward(x, output)
-        ctx.save_for_forward(x, output)
+        ctx.save_for_backward(x)
+        ctx.save_for_forward(x)
 
     @staticmethod
     def backward(ctx: Any, g: torch.Tensor) -> Any:  # type: ignore[override]
-        x, y = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
         if torch.is_grad_enabled():  # create_graph: the result must be differentiable
-            return Backward.apply(x, g, y, ctx.name, ctx.params), None, None
-        return backward_kernel(ctx.name, x, g, y, ctx.params), None, None
+            return Backward.apply(x, g, ctx.name, ctx.params), None, None
+        return backward_kernel(ctx.name, x, g, ctx.params), None, None
 
     @staticmethod
     def jvp(ctx: Any, tangent: torch.Tensor, *_: Any) -> torch.Tensor:  # type: ignore[override]
-        x, _y = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
         ops = OPS[ctx.name]
         if ops.derivative is not None:
             return tangent * ops.derivative(x, ctx.params)
@@ -329,32 +321,32 @@ class Backward(torch.autograd.Function):
     reverse)."""
 
     @staticmethod
-    def forward(x: torch.Tensor, g: torch.Tensor, y: torch.Tensor | None, name: str,  # type: ignore[override]
+    def forward(x: torch.Tensor, g: torch.Tensor, name: str,  # type: ignore[override]
                 params: str) -> torch.Tensor:
-        return backward_kernel(name, x, g, y, params)
+        return backward_kernel(name, x, g, params)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
-        x, g, y, ctx.name, ctx.params = inputs
-        ctx.save_for_backward(x, g, y)
-        ctx.save_for_forward(x, g, y)
+        x, g, ctx.name, ctx.params = inputs
+        ctx.save_for_backward(x, g)
+        ctx.save_for_forward(x, g)
 
     @staticmethod
     def backward(ctx: Any, u: torch.Tensor) -> Any:  # type: ignore[override]
-        x, g, y = ctx.saved_tensors
-        gx, gg = second_order(OPS[ctx.name], x, g, y, u, ctx.params, ctx.needs_input_grad[:2])
-        return gx, gg, None, None, None
+        x, g = ctx.saved_tensors
+        gx, gg = second_order(OPS[ctx.name], x, g, u, ctx.params, ctx.needs_input_grad[:2])
+        return gx, gg, None, None
 
     @staticmethod
     def jvp(ctx: Any, tx: torch.Tensor | None, tg: torch.Tensor | None,  # type: ignore[override]
             *_: Any) -> torch.Tensor:
-        x, g, y = ctx.saved_tensors
+        x, g = ctx.saved_tensors
         ops = OPS[ctx.name]
         total = torch.zeros_like(x)
         if tx is not None:
-            total = total + second_order(ops, x, g, y, tx, ctx.params, (True, False))[0]
+            total = total + second_order(ops, x, g, tx, ctx.params, (True, False))[0]
         if tg is not None:
-            total = total + ops.backward(x, tg, y, ctx.params)
+            total = total + ops.backward(x, tg, ctx.params)
         return total
 
 
