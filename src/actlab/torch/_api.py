@@ -24,7 +24,7 @@ _AXIS, _DIM = "axis", "dim"
 
 #: Name parts written as torch writes them in its module names (LeakyReLU, SiLU, GELU).
 _ACRONYMS = {"relu": "ReLU", "elu": "ELU", "selu": "SELU", "gelu": "GELU", "celu": "CELU",
-             "silu": "SiLU", "prelu": "PReLU", "rrelu": "RReLU", "glu": "GLU"}
+             "silu": "SiLU", "prelu": "PReLU", "rrelu": "RReLU", "glu": "GLU", "relu6": "ReLU6"}
 
 
 def class_name(name: str) -> str:

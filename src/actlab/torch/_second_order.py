@@ -34,6 +34,17 @@ def _log_softmax(x: torch.Tensor, g: torch.Tensor, u: torch.Tensor, *, axis: int
     return -ds * g.sum(axis, keepdim=True)
 
 
+def _glu(x: torch.Tensor, g: torch.Tensor, u: torch.Tensor, *, axis: int) -> torch.Tensor:
+    # f = a ⊙ σ(b) with x = [a, b]; VJP: [g σ(b), g a σ'(b)]; its derivative along
+    # u = [u_a, u_b]: [g σ'(b) u_b, g (σ'(b) u_a + a σ''(b) u_b)]
+    a, b = x.chunk(2, axis)
+    u_a, u_b = u.chunk(2, axis)
+    s = torch.sigmoid(b)
+    d1 = s * (1 - s)
+    d2 = d1 * (1 - 2 * s)
+    return torch.cat([g * d1 * u_b, g * (d1 * u_a + a * d2 * u_b)], axis)
+
+
 def _piecewise_linear(x: torch.Tensor, g: torch.Tensor, u: torch.Tensor, **values: Any) -> torch.Tensor:
     # the Hessian is zero wherever it exists
     return torch.zeros_like(x)
@@ -43,6 +54,8 @@ HESSIAN_VECTOR_PRODUCTS: dict[str, Callable[..., torch.Tensor]] = {
     "softmax": _softmax,
     "log_softmax": _log_softmax,
     "maxout": _piecewise_linear,
+    "sparsemax": _piecewise_linear,  # a projection onto a polytope's faces
+    "glu": _glu,
 }
 
 
