@@ -18,7 +18,7 @@ from torch_inputs import case_id, cases, sample  # noqa: E402
 
 # torch's forward-mode AD scripts its decompositions on first use and warns about it
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+    "ignore:`torch.jit.script.*` is deprecated:DeprecationWarning")
 
 CASES = cases()
 SHAPE = (4, 6)
