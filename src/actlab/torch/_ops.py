@@ -45,6 +45,8 @@ KERNEL_DTYPES = (torch.float32, torch.float64)
 # --------------------------------------------------------------------------- checks
 def check_tensor(name: str, t: Any, what: str = "input") -> None:
     """TypeError or ValueError naming ``name`` unless ``t`` is a CPU float32/float64 tensor."""
+    if isinstance(t, torch.Tensor) and t.is_cpu and t.dtype in KERNEL_DTYPES:
+        return
     if not isinstance(t, torch.Tensor):
         raise TypeError(f"{name}: {what} must be a torch.Tensor, got {type(t).__name__}")
     if t.dtype not in KERNEL_DTYPES:
@@ -287,16 +289,16 @@ def ops_for(name: str) -> Ops:
 
 
 # --------------------------------------------------------------------------- eager autograd
-class Forward(torch.autograd.Function):
+# torch.autograd.Function.apply binds its arguments with inspect.signature on every call
+# when setup_context is defined (tens of µs): each Function has a combined form, its
+# forward saving what it needs, for ordinary calls, and a form with setup_context for
+# torch.func's transforms, which require one.
+class _ForwardRules(torch.autograd.Function):
     """f(x) by actlab's kernels, with its VJP and JVP (eager calls)."""
 
     @staticmethod
-    def forward(x: torch.Tensor, name: str, params: str) -> torch.Tensor:  # type: ignore[override]
-        return forward_kernel(name, x, params)
-
-    @staticmethod
-    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
-        x, ctx.name, ctx.params = inputs
+    def save(ctx: Any, x: torch.Tensor, name: str, params: str) -> None:
+        ctx.name, ctx.params = name, params
         ctx.save_for_backward(x)
         ctx.save_for_forward(x)
 
@@ -304,7 +306,7 @@ class Forward(torch.autograd.Function):
     def backward(ctx: Any, g: torch.Tensor) -> Any:  # type: ignore[override]
         (x,) = ctx.saved_tensors
         if torch.is_grad_enabled():  # create_graph: the result must be differentiable
-            return Backward.apply(x, g, ctx.name, ctx.params), None, None
+            return backward_function().apply(x, g, ctx.name, ctx.params), None, None
         return backward_kernel(ctx.name, x, g, ctx.params), None, None
 
     @staticmethod
@@ -316,18 +318,30 @@ class Forward(torch.autograd.Function):
         return ops.jvp(x, tangent, ctx.params)
 
 
-class Backward(torch.autograd.Function):
+class Forward(_ForwardRules):
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, name: str, params: str) -> torch.Tensor:  # type: ignore[override]
+        _ForwardRules.save(ctx, x, name, params)
+        return forward_kernel(name, x, params)
+
+
+class ForwardForTransforms(_ForwardRules):
+    @staticmethod
+    def forward(x: torch.Tensor, name: str, params: str) -> torch.Tensor:  # type: ignore[override]
+        return forward_kernel(name, x, params)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
+        _ForwardRules.save(ctx, *inputs)
+
+
+class _BackwardRules(torch.autograd.Function):
     """The VJP by actlab's kernels, with its own VJP and JVP (double backward, forward over
     reverse)."""
 
     @staticmethod
-    def forward(x: torch.Tensor, g: torch.Tensor, name: str,  # type: ignore[override]
-                params: str) -> torch.Tensor:
-        return backward_kernel(name, x, g, params)
-
-    @staticmethod
-    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
-        x, g, ctx.name, ctx.params = inputs
+    def save(ctx: Any, x: torch.Tensor, g: torch.Tensor, name: str, params: str) -> None:
+        ctx.name, ctx.params = name, params
         ctx.save_for_backward(x, g)
         ctx.save_for_forward(x, g)
 
@@ -350,6 +364,29 @@ class Backward(torch.autograd.Function):
         return total
 
 
+class Backward(_BackwardRules):
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, g: torch.Tensor, name: str,  # type: ignore[override]
+                params: str) -> torch.Tensor:
+        _BackwardRules.save(ctx, x, g, name, params)
+        return backward_kernel(name, x, g, params)
+
+
+class BackwardForTransforms(_BackwardRules):
+    @staticmethod
+    def forward(x: torch.Tensor, g: torch.Tensor, name: str,  # type: ignore[override]
+                params: str) -> torch.Tensor:
+        return backward_kernel(name, x, g, params)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
+        _BackwardRules.save(ctx, *inputs)
+
+
+def backward_function() -> type[_BackwardRules]:
+    return BackwardForTransforms if torch._C._are_functorch_transforms_active() else Backward
+
+
 #: One Forward subclass per activation, so that a tensor's grad_fn names its function
 #: (``ActlabSigmoidBackward``).
 FUNCTIONS: dict[str, type[Forward]] = {}
@@ -369,4 +406,6 @@ def apply(name: str, x: Any, params: str) -> torch.Tensor:
     ops = ops_for(name)
     if torch.compiler.is_compiling():
         return ops.forward(x, params)
+    if torch._C._are_functorch_transforms_active():
+        return ForwardForTransforms.apply(x, name, params)
     return _function(name).apply(x, name, params)
