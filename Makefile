@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: demo test bench clean
 
 # setup.py and the C sources too: the editable install compiles the optional kernels
-$(STAMP): pyproject.toml setup.py src/actlab/activations/_kernels.c src/actlab/activations/_kernels_body.h
+$(STAMP): pyproject.toml setup.py $(wildcard src/actlab/activations/_kernels_src/*.c src/actlab/activations/_kernels_src/*.h src/actlab/activations/_kernels_src/*.def)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[lab,test,torch]'

@@ -1,6 +1,7 @@
 """Build actlab's optional C kernels; everything else is in pyproject.toml.
 
-``actlab.activations._kernels`` (src/actlab/activations/_kernels.c) is built from source by
+``actlab.activations._kernels`` (the C sources in src/actlab/activations/_kernels_src/, one
+declaration of the kernels in its kernels.def) is built from source by
 ``pip install .`` / ``pip install -e .`` when a C compiler and the Python headers are
 there.  It is optional twice over: the Extension is marked optional, and the build_ext
 below turns any failure (no compiler, no headers, a compile error) into a warning, so the
@@ -43,13 +44,20 @@ class optional_build_ext(build_ext):
               f"kernels, which give the same results more slowly", file=sys.stderr)
 
 
+KERNEL_DIR = "src/actlab/activations/_kernels_src"
+# isa_base.c and isa_avx2.c are the loops compiled for each instruction set (the AVX2 one by
+# a #pragma GCC target of its own, so every source takes the same flags)
+KERNEL_SOURCES = ["module.c", "args.c", "pool.c", "isa_base.c", "isa_avx2.c"]
+KERNEL_HEADERS = ["kernels.def", "common.h", "args.h", "reductions.h", "rules_smooth.h",
+                  "rules_piecewise.h", "loop.h", "avx2.h", "pairwise.h", "softmax.h", "maxout.h"]
+
 ext_modules = []
 if not os.environ.get("ACTLAB_NO_EXTENSION"):
     ext_modules.append(
         Extension(
             "actlab.activations._kernels",
-            sources=["src/actlab/activations/_kernels.c"],
-            depends=["src/actlab/activations/_kernels_body.h"],
+            sources=[f"{KERNEL_DIR}/{name}" for name in KERNEL_SOURCES],
+            depends=[f"{KERNEL_DIR}/{name}" for name in KERNEL_HEADERS],
             optional=True,
         )
     )

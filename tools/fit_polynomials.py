@@ -1,4 +1,8 @@
-"""Fit the polynomial coefficients used by src/actlab/activations/_kernels.c.
+"""Fit the polynomial coefficients of the compiled kernels' exponential and arctangent.
+
+Generates the EXPM1_HI / EXPM1_LO (expm1(r) = r + r^2 P(r), |r| <= ln2/2) and ATAN_HI /
+ATAN_LO (atan(t) = t + t u P(u), u = t^2 <= tan^2(pi/8)) initialisers of
+src/actlab/activations/_kernels_src/reductions.h: HI for float64 results, LO for float32.
 
 Chebyshev interpolation at 80-digit precision (near-minimax), converted to monomial
 coefficients and rounded to double; then the rounded polynomial's worst relative error on

@@ -1,0 +1,37 @@
+/* The same loops compiled for AVX2+FMA, with the hand-vectorised code of avx2.h in place of
+ * some, picked at import when the CPU has both (and ACTLAB_NO_AVX2 is not set).
+ *
+ * One translation unit per instruction set: this file is isa_base.c's with
+ * `#pragma GCC target`, which applies to every function defined after it (all of loop.h and
+ * what it includes are static), so setup.py compiles every source with the same flags. */
+#include "common.h"
+
+#if HAVE_AVX2_VERSION
+#pragma GCC target("avx2,fma")
+#define ACTLAB_AVX2 1
+#include "avx2.h"
+#include "maxout.h"
+#include "softmax.h"
+
+int isa_avx2(isa_t *isa)
+{
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+        return 0;
+    isa->name = "avx2+fma";
+    isa->fast_fma = 1;
+    ELEMENTWISE_KERNELS(LOOP_ENTRY)
+    LOOP_OVERRIDES(OVERRIDE_ENTRY)
+    isa->softmax[0] = softmax_rows_f32;
+    isa->softmax[1] = softmax_rows_f64;
+    isa->maxout[0] = maxout_f32;
+    isa->maxout[1] = maxout_f64;
+    return 1;
+}
+#else
+int isa_avx2(isa_t *isa)
+{
+    (void)isa;
+    return 0;
+}
+#endif

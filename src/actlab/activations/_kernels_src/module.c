@@ -1,0 +1,340 @@
+/* actlab.activations._kernels: fused loops for the activations of kernels.def, on
+ * contiguous float32/float64 buffers, split over threads with the GIL released.
+ *
+ * Optional: setup.py builds it when a C compiler is there, and actlab falls back to its
+ * NumPy kernels when it is not (actlab/activations/_fast.py).  It takes any object with the
+ * buffer protocol and checks the format itself, so it needs no NumPy headers.
+ *
+ * The accuracy contract is the NumPy kernels' (docs/accuracy.md): everything is computed in
+ * double and rounded once; the exact kernels in the buffer's own dtype.
+ */
+#include "args.h"
+
+#if HAVE_PTHREADS
+#include <unistd.h>
+#endif
+
+#define KERNEL_NAME(name, kind, split_at, streams, needs_fma) #name,
+#define KERNEL_SPLIT(name, kind, split_at, streams, needs_fma) split_at,
+#define KERNEL_STREAMS(name, kind, split_at, streams, needs_fma) streams,
+static const char *const KERNEL_NAMES[K_COUNT] = {ELEMENTWISE_KERNELS(KERNEL_NAME)};
+static const Py_ssize_t SPLIT_AT[K_COUNT] = {ELEMENTWISE_KERNELS(KERNEL_SPLIT)};
+static const int STREAMS[K_COUNT] = {ELEMENTWISE_KERNELS(KERNEL_STREAMS)};
+static const Py_ssize_t VECTOR_SPLIT_AT[V_COUNT] = {VECTOR_KERNELS(KERNEL_SPLIT)};
+static const int VECTOR_STREAMS[V_COUNT] = {VECTOR_KERNELS(KERNEL_STREAMS)};
+
+/* the loops in use: AVX2+FMA's when the CPU has them, else the baseline's */
+static isa_t ISA;
+/* ------------------------------------------------------------------ module functions */
+/* elementwise(kernel, mode, x, g, out, out2, param, threads) -> bool
+ * mode 0: out = f(x); 1: out = f'(x); 2: out = g f'(x); 3: out = f(x), out2 = f'(x).
+ * g is used by mode 2 only and out2 by mode 3 only (otherwise ignored).  The buffers are
+ * float32 or float64 of x's dtype and length; param is a float, threads an int >= 1.
+ * False (nothing written): a buffer is not C-contiguous, an output is read-only, or an
+ * output overlaps another buffer in part (or out2 is out). */
+static PyObject *elementwise(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    static const char *const names[4] = {"x", "g", "out", "out2"};
+    if (nargs != 8) {
+        PyErr_Format(PyExc_TypeError, "elementwise takes 8 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    long long kid, mode;
+    int threads;
+    if (int_argument("elementwise", "kernel", args[0], 0, K_COUNT - 1, &kid) < 0 ||
+        int_argument("elementwise", "mode", args[1], MODE_FWD, MODE_FWD_DER, &mode) < 0 ||
+        threads_argument("elementwise", args[7], &threads) < 0)
+        return NULL;
+    if (!PyFloat_Check(args[6]) && !PyLong_Check(args[6])) {
+        PyErr_Format(PyExc_TypeError, "elementwise: param must be a float, not %.100s",
+                     Py_TYPE(args[6])->tp_name);
+        return NULL;
+    }
+    double prm = PyFloat_AsDouble(args[6]);
+    if (prm == -1.0 && PyErr_Occurred())
+        return NULL;
+    const int use[4] = {1, mode == MODE_BWD, 1, mode == MODE_FWD_DER};
+    buffers_t b;
+    int is64;
+    int got = acquire_like_x("elementwise", names, &b, args + 2, use, 4, 2, &is64);
+    if (got <= 0)
+        return got < 0 ? NULL : Py_NewRef(Py_False);
+    Py_ssize_t n = b.n[0];
+    if (!overlaps_ok(&b, 4, 2)) {
+        release_all(&b);
+        Py_RETURN_FALSE;
+    }
+    task_t t = {0};
+    t.kind = TASK_ELEMENTWISE;
+    t.loop = ISA.loops[kid][is64];
+    t.mode = (int)mode;
+    t.x = b.v[0].buf;
+    t.g = b.held[1] ? b.v[1].buf : NULL;
+    t.o = b.v[2].buf;
+    t.o2 = b.held[3] ? b.v[3].buf : NULL;
+    t.prm = prm;
+    t.itemsize = is64 ? 8 : 4;
+    t.stream = HAVE_STREAM && STREAMS[kid] && b.v[2].len >= stream_at;
+    run_call(&t, n, n < SPLIT_AT[kid] || threads <= 1, threads, 64, 1);
+    release_all(&b);
+    Py_RETURN_TRUE;
+}
+
+/* softmax(x, g, y, out, m, threads) -> bool: softmax over rows of length m (g and y None),
+ * or its backward y (g - sum g y), with y = softmax(x) when y is None.  x, g, y and out are
+ * float32 or float64 of one dtype and length, a multiple of m >= 1.  False (nothing
+ * written) as for elementwise; out may be x, g or y itself. */
+static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    static const char *const names[4] = {"x", "g", "y", "out"};
+    long long m;
+    int threads;
+    if (size_and_threads("softmax", args, nargs, 6, "m (the row length)", &m, &threads) < 0)
+        return NULL;
+    if (args[1] == Py_None && args[2] != Py_None) {
+        PyErr_SetString(PyExc_ValueError, "softmax: y (the saved output) is for the backward "
+                        "only: g is None");
+        return NULL;
+    }
+    const int use[4] = {1, args[1] != Py_None, args[2] != Py_None, 1};
+    buffers_t b;
+    int is64;
+    int got = acquire_like_x("softmax", names, &b, args, use, 4, 3, &is64);
+    if (got <= 0)
+        return got < 0 ? NULL : Py_NewRef(Py_False);
+    Py_ssize_t n = b.n[0];
+    if (n % m != 0) {
+        PyErr_Format(PyExc_ValueError, "softmax: m must divide the length of x (%zd), got %lld",
+                     n, m);
+        release_all(&b);
+        return NULL;
+    }
+    if (!overlaps_ok(&b, 4, 3)) {
+        release_all(&b);
+        Py_RETURN_FALSE;
+    }
+    task_t t = {0};
+    t.kind = TASK_SOFTMAX;
+    t.sloop = ISA.softmax[is64];
+    t.x = b.v[0].buf;
+    t.g = b.held[1] ? b.v[1].buf : NULL;
+    t.y = b.held[2] ? b.v[2].buf : NULL;
+    t.o = b.v[3].buf;
+    t.m = (Py_ssize_t)m;
+    t.stream = HAVE_STREAM && VECTOR_STREAMS[V_softmax] && b.v[3].len >= stream_at;
+    Py_ssize_t rows = n / t.m;
+    int failed = run_call(&t, rows, n < VECTOR_SPLIT_AT[V_softmax] || threads <= 1 || rows < 2,
+                          threads, 1, t.m);
+    release_all(&b);
+    if (failed)
+        return PyErr_NoMemory();
+    Py_RETURN_TRUE;
+}
+
+/* maxout(x, g, out, k, threads) -> bool: the maximum of each group of k >= 1 consecutive
+ * entries (g None; out has len(x)/k entries), or the backward step (g has len(x)/k entries,
+ * out len(x)).  False (nothing written) as for elementwise; out may not be x or g. */
+static PyObject *maxout(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    static const char *const names[3] = {"x", "g", "out"};
+    long long k;
+    int threads;
+    if (size_and_threads("maxout", args, nargs, 5, "k (the group size)", &k, &threads) < 0)
+        return NULL;
+    int backward = args[1] != Py_None;
+    PyObject *objs[3] = {args[0], args[1], args[2]};
+    const int use[3] = {1, backward, 1};
+    buffers_t b;
+    int dt;
+    int got = acquire("maxout", names, &b, objs, use, 3, 2, &dt);
+    if (got < 0)
+        return NULL;
+    if (got == 0)
+        Py_RETURN_FALSE;
+    Py_ssize_t n = b.n[0];
+    int bad;
+    if (n % k != 0)
+        bad = (PyErr_Format(PyExc_ValueError,
+                            "maxout: k must divide the length of x (%zd), got %lld", n, k),
+               -1);
+    else if (b.n[2] != (backward ? n : n / k))
+        bad = length_error("maxout", "out", b.n[2], backward ? n : n / k,
+                           backward ? "the length of x" : "the length of x over k");
+    else if (backward && b.n[1] != n / k)
+        bad = length_error("maxout", "g", b.n[1], n / k, "the length of x over k");
+    else
+        bad = 0;
+    if (bad != 0) {
+        release_all(&b);
+        return NULL;
+    }
+    /* out is written while x (and g) are still read: no overlap at all */
+    int apart = overlap_ok(&b.v[2], &b.v[0]) && (b.v[2].len == 0 || b.v[2].buf != b.v[0].buf) &&
+                (!backward || (overlap_ok(&b.v[2], &b.v[1]) &&
+                               (b.v[2].len == 0 || b.v[2].buf != b.v[1].buf)));
+    if (!apart) {
+        release_all(&b);
+        Py_RETURN_FALSE;
+    }
+    Py_ssize_t groups = n / (Py_ssize_t)k;
+    task_t t = {0};
+    t.kind = TASK_MAXOUT;
+    t.mloop = ISA.maxout[dt];
+    t.x = b.v[0].buf;
+    t.g = backward ? b.v[1].buf : NULL;
+    t.o = b.v[2].buf;
+    t.m = (Py_ssize_t)k;
+    run_call(&t, groups, n < VECTOR_SPLIT_AT[V_maxout] || threads <= 1 || groups < 2, threads,
+             16, t.m);
+    release_all(&b);
+    Py_RETURN_TRUE;
+}
+
+/* The longest poll a helper may be told to make: 10 s. */
+#define SPIN_NS_MAX 10000000000LL
+
+/* A setting's getter-setter: its value, after setting it to the argument when one is given
+ * (an int in [0, hi]); access(v) sets v (when v >= 0) and returns the value. */
+static PyObject *setting(const char *name, PyObject *const *args, Py_ssize_t nargs,
+                         long long hi, long long (*access)(long long))
+{
+    Py_ssize_t v;
+    int given = setting_argument(name, args, nargs, hi, &v);
+    if (given < 0)
+        return NULL;
+    return PyLong_FromLongLong(access(given ? (long long)v : -1));
+}
+
+static long long spin_ns_access(long long set)
+{
+    return pool_spin_ns((long)set);
+}
+
+static long long stream_at_access(long long set)
+{
+    if (set >= 0)
+        stream_at = (Py_ssize_t)set;
+    return HAVE_STREAM ? stream_at : PY_SSIZE_T_MAX;
+}
+
+/* spin_ns([ns]) -> int: how long pool helpers poll for a job before they sleep; with an
+ * argument, sets it first (for benchmarks and tests). */
+static PyObject *spin_ns_fn(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    return setting("spin_ns", args, nargs, SPIN_NS_MAX, spin_ns_access);
+}
+
+/* stream_at([bytes]) -> int: the output size at which elementwise kernels switch to
+ * streaming stores; with an argument, sets it first (the tests force both paths). */
+static PyObject *stream_at_fn(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    return setting("stream_at", args, nargs, PY_SSIZE_T_MAX, stream_at_access);
+}
+
+static PyObject *kernel_names(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    PyObject *t = PyTuple_New(K_COUNT);
+    if (t == NULL)
+        return NULL;
+    for (int i = 0; i < K_COUNT; i++) {
+        PyObject *s = PyUnicode_FromString(KERNEL_NAMES[i]);
+        if (s == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, i, s);
+    }
+    return t;
+}
+
+/* One kernel's entry of table(), or -1 with an exception set. */
+static int table_entry(PyObject *table, const char *name, int exact, Py_ssize_t split_at,
+                       int streams, int needs_fma)
+{
+    PyObject *flags = Py_BuildValue("{s:O,s:O,s:n,s:O}", "exact", exact ? Py_True : Py_False,
+                                    "needs_fma", needs_fma ? Py_True : Py_False, "split_at",
+                                    split_at, "streams", streams ? Py_True : Py_False);
+    if (flags == NULL)
+        return -1;
+    int rc = PyDict_SetItemString(table, name, flags);
+    Py_DECREF(flags);
+    return rc;
+}
+
+/* table() -> dict: every kernel of kernels.def (softmax and maxout included), by name, with
+ * its flags: exact, needs_fma, split_at, streams. */
+static PyObject *table(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    PyObject *t = PyDict_New();
+    if (t == NULL)
+        return NULL;
+#define TABLE_ENTRY(name, kind, split_at, streams, needs_fma)                             \
+    if (table_entry(t, #name, KIND_##kind, split_at, streams, needs_fma) < 0) {            \
+        Py_DECREF(t);                                                                     \
+        return NULL;                                                                      \
+    }
+    ELEMENTWISE_KERNELS(TABLE_ENTRY)
+    VECTOR_KERNELS(TABLE_ENTRY)
+#undef TABLE_ENTRY
+    return t;
+}
+
+static PyObject *cpu_count(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+#if HAVE_PTHREADS && defined(_SC_NPROCESSORS_ONLN)
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return PyLong_FromLong(n > 0 ? n : 1);
+#else
+    return PyLong_FromLong(1);
+#endif
+}
+
+static PyMethodDef methods[] = {
+    {"elementwise", (PyCFunction)(void (*)(void))elementwise, METH_FASTCALL,
+     "elementwise(kernel, mode, x, g, out, out2, param, threads) -> bool"},
+    {"softmax", (PyCFunction)(void (*)(void))softmax, METH_FASTCALL,
+     "softmax(x, g, y, out, m, threads) -> bool"},
+    {"maxout", (PyCFunction)(void (*)(void))maxout, METH_FASTCALL,
+     "maxout(x, g, out, k, threads) -> bool"},
+    {"spin_ns", (PyCFunction)(void (*)(void))spin_ns_fn, METH_FASTCALL,
+     "spin_ns([ns]) -> int: how long pool helpers poll for the next job before sleeping"},
+    {"stream_at", (PyCFunction)(void (*)(void))stream_at_fn, METH_FASTCALL,
+     "stream_at([bytes]) -> int: output size from which results are streamed to memory"},
+    {"kernel_names", kernel_names, METH_NOARGS, "the elementwise kernels' names, by id"},
+    {"table", table, METH_NOARGS,
+     "table() -> dict: each kernel's flags (exact, needs_fma, split_at, streams), by name"},
+    {"cpu_count", cpu_count, METH_NOARGS, "online processors"},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "_kernels",
+                                       "actlab's compiled activation kernels", -1, methods};
+
+PyMODINIT_FUNC PyInit__kernels(void)
+{
+    if (getenv("ACTLAB_NO_AVX2") != NULL || !isa_avx2(&ISA))
+        isa_base(&ISA);
+    PyObject *mod = PyModule_Create(&moduledef);
+    if (mod == NULL)
+        return NULL;
+    if (PyModule_AddStringConstant(mod, "isa", ISA.name) < 0 ||
+        PyModule_AddIntConstant(mod, "fast_fma", ISA.fast_fma) < 0 ||
+        PyModule_AddIntConstant(mod, "MODE_FWD", MODE_FWD) < 0 ||
+        PyModule_AddIntConstant(mod, "MODE_DER", MODE_DER) < 0 ||
+        PyModule_AddIntConstant(mod, "MODE_BWD", MODE_BWD) < 0 ||
+        PyModule_AddIntConstant(mod, "MODE_FWD_DER", MODE_FWD_DER) < 0) {
+        Py_DECREF(mod);
+        return NULL;
+    }
+    return mod;
+}
