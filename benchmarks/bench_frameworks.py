@@ -124,12 +124,12 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
-def parse_names(text: str, allowed: list[str]) -> list[str]:
+def parse_names(text: str, allowed: list[str], what: str = "function") -> list[str]:
     names = [item.strip() for item in text.split(",")]
     for name in names:
         if name not in allowed:
             raise argparse.ArgumentTypeError(
-                f"unknown function {name!r} (choose from {', '.join(allowed)})")
+                f"unknown {what} {name!r} (choose from {', '.join(allowed)})")
     return names
 
 
@@ -139,7 +139,7 @@ def build_parser(allowed: list[str]) -> argparse.ArgumentParser:
     ap.add_argument("--functions", type=lambda t: parse_names(t, allowed), default=allowed,
                     help=f"comma list (default: {','.join(allowed)})")
     ap.add_argument("--sizes", type=parse_sizes, default=[10**3, 10**6], help="default 1e3,1e6")
-    ap.add_argument("--dtypes", type=lambda t: parse_names(t, ["float32", "float64"]),
+    ap.add_argument("--dtypes", type=lambda t: parse_names(t, ["float32", "float64"], "dtype"),
                     default=["float32", "float64"], help="default float32,float64")
     ap.add_argument("--repeats", type=positive_int, default=7, help="default 7")
     ap.add_argument("--min-time", type=positive_float, default=0.02,
