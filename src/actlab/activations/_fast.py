@@ -39,19 +39,28 @@ __all__ = ["available", "status", "get_num_threads", "set_num_threads", "kernel_
 F32 = np.dtype(np.float32)
 F64 = np.dtype(np.float64)
 
-# Kernels that need a hardware fma to be faster than NumPy (every x86 CPU with AVX2, every
-# arm64); without one the compiled exact kernels are still used.
-_NEEDS_FMA = {"sigmoid", "tanh", "arctan", "selu", "softmax"}
+#: Every compiled kernel's flags by name (exact, needs_fma, split_at, streams), as the C
+#: side declares them (its kernels.def); empty without the extension.
+TABLE: dict[str, dict[str, Any]] = KERNELS.table() if KERNELS is not None else {}
+
+# The modes of KERNELS.elementwise: out = f(x), f'(x), g f'(x), and f(x) with out2 = f'(x)
+# (none without the extension, when no kernel is in use).
+if KERNELS is not None:
+    FWD, DER = KERNELS.MODE_FWD, KERNELS.MODE_DER
+    BWD, FWD_DER = KERNELS.MODE_BWD, KERNELS.MODE_FWD_DER
 
 
 def _kernel_ids() -> dict[str, int]:
+    """The kernels in use, by name: an elementwise kernel's id, -1 for softmax and -2 for
+    maxout (their own entry points).  Without a hardware fma (x86 before AVX2) the kernels
+    that need one are slower than NumPy and left out; the exact ones are still used."""
     if KERNELS is None:
         return {}
     ids = {name: i for i, name in enumerate(KERNELS.kernel_names())}
-    ids["softmax"] = -1  # their own entry points
+    ids["softmax"] = -1
     ids["maxout"] = -2
     if not KERNELS.fast_fma:
-        ids = {k: v for k, v in ids.items() if k not in _NEEDS_FMA}
+        ids = {k: v for k, v in ids.items() if not TABLE[k]["needs_fma"]}
     return ids
 
 
@@ -67,7 +76,7 @@ def check_kernel_names(declared: Iterable[str]) -> None:
     """
     if KERNELS is None:
         return
-    compiled = {*KERNELS.kernel_names(), "softmax", "maxout"}
+    compiled = set(TABLE)
     wanted = set(declared)
     if unknown := sorted(wanted - compiled):
         raise ImportError(f"actlab: fast= names no compiled kernel: {', '.join(map(repr, unknown))}; "
@@ -199,9 +208,6 @@ def status() -> str:
 # is checked first and costs a few attribute reads.  Lists, scalars and non-contiguous
 # arrays are made contiguous first, so that the result never depends on the container or
 # the layout; float16, integers and other dtypes go to NumPy.
-
-FWD, DER, BWD, FWD_DER = 0, 1, 2, 3
-
 
 def _param(act: Any) -> float:
     """The kernel's one parameter (leaky_relu's slope), 0.0 when it has none."""
