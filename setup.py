@@ -17,8 +17,10 @@ import sys
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
+# -fvisibility=hidden: the parts' shared functions stay inside the module (PyInit__kernels
+# is exported by PyMODINIT_FUNC)
 GCC_FLAGS = ["-O3", "-std=gnu11", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math",
-             "-Wno-psabi"]
+             "-Wno-psabi", "-fvisibility=hidden"]
 
 
 class optional_build_ext(build_ext):

@@ -238,7 +238,7 @@ for fn in (K.spin_ns, K.stream_at):
         expect_error(f"{fn.__name__}({value!r})", fn, [value])
     expect_error(f"{fn.__name__}(1, 2)", fn, [1, 2])
     assert fn() == saved
-for fn in (K.kernel_names, K.cpu_count):
+for fn in (K.kernel_names, K.table, K.cpu_count):
     expect_error(f"{fn.__name__}(1)", fn, [1])
 
 # ---------------------------------------------------------------- random combinations

@@ -205,14 +205,20 @@ static int row_max_float_avx2(const float *x, Py_ssize_t m, float *max, double *
 /* o[j] = y[j] (g[j] - inner), o[k] = dom, with the rounding of softmax_rows' plain loop, the
  * aligned middle of the row written by non-temporal stores from the registers: the
  * output's lines are not read before they are written. */
-ALWAYS_INLINE void stream_y_g_minus(int is64, const void *yv, const void *gv, void *ov, Py_ssize_t m,
-                             double inner, Py_ssize_t k, double dom)
+ALWAYS_INLINE double y_g_minus_at(int is64, const void *y, const void *g, double inner,
+                                   Py_ssize_t k, double dom, Py_ssize_t j)
+{
+    return j == k ? dom : load_elem(y, j, is64) * (load_elem(g, j, is64) - inner);
+}
+
+ALWAYS_INLINE void stream_y_g_minus(int is64, const void *yv, const void *gv, void *ov,
+                                    Py_ssize_t m, double inner, Py_ssize_t k, double dom)
 {
     const int align = is64 ? 31 : 15; /* a 32-byte (4 doubles), 16-byte (4 floats) store */
     const __m256d in = _mm256_set1_pd(inner);
     Py_ssize_t j = 0;
     for (; j < m && ((uintptr_t)elem_ptr(ov, j, is64) & align); j++)
-        store_elem(ov, j, is64, j == k ? dom : load_elem(yv, j, is64) * (load_elem(gv, j, is64) - inner));
+        store_elem(ov, j, is64, y_g_minus_at(is64, yv, gv, inner, k, dom, j));
     for (; j + 4 <= m; j += 4) {
         __m256d y4, g4;
         if (is64) {
@@ -235,7 +241,7 @@ ALWAYS_INLINE void stream_y_g_minus(int is64, const void *yv, const void *gv, vo
             _mm_stream_ps((float *)ov + j, _mm256_cvtpd_ps(v));
     }
     for (; j < m; j++)
-        store_elem(ov, j, is64, j == k ? dom : load_elem(yv, j, is64) * (load_elem(gv, j, is64) - inner));
+        store_elem(ov, j, is64, y_g_minus_at(is64, yv, gv, inner, k, dom, j));
 }
 #define HAVE_STREAM_Y_G_MINUS 1
 #endif
