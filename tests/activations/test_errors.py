@@ -146,7 +146,7 @@ def test_out_of_a_vector_function(name: str) -> None:
     x = np.random.default_rng(2).standard_normal((2, 4))
     want = act(x)
     g = np.ones_like(want)
-    groups = 4 // (act.values.get("pieces") or 4) if name == "maxout" else 4
+    groups = {"maxout": 4 // (act.values.get("pieces") or 4), "glu": 2}.get(name, 4)
     assert want.shape == (2, groups)
     for dtype in (np.float64, np.float32):  # a narrower float: same_kind, as NumPy allows
         buf = np.empty(want.shape, dtype)
@@ -186,8 +186,9 @@ def test_grad_of_the_wrong_shape_elementwise(name: str) -> None:
 def test_grad_of_the_wrong_shape_vector(name: str) -> None:
     act = actlab.get(name, **({"pieces": 2} if name == "maxout" else {}))
     x = np.ones((2, 4))
-    expected = (2, 2) if name == "maxout" else (2, 4)
-    for grad in (np.ones(4), np.ones((2, 3)), np.ones((4, 2)) if name != "maxout" else np.ones((2, 4))):
+    narrows = not act.keeps_shape  # maxout with 2 pieces and glu halve the axis
+    expected = (2, 2) if narrows else (2, 4)
+    for grad in (np.ones(4), np.ones((2, 3)), np.ones((2, 4)) if narrows else np.ones((4, 2))):
         with pytest.raises(ValueError, match=re.escape(f"{name}: grad has shape {grad.shape}, "
                                                        f"expected {expected}")):
             act.backward(x, grad)

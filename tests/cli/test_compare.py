@@ -201,3 +201,34 @@ def test_the_table_prints_its_texts_as_they_are(
                  "--epochs", "1"]) == 0
     out = capsys.readouterr().out
     assert "[bold]relu[/bold]" in out and "[bold]step[/bold]:" in out, out
+
+
+def test_activation_groups_read_the_registry() -> None:
+    from actlab.lab.compare import activation_group
+
+    classic, modern, every = (activation_group(g) for g in ("classic", "modern", "all"))
+    assert classic == default_activations()
+    assert {"gelu", "silu", "mish", "elu", "softplus", "prelu", "hard_swish"} <= set(modern)
+    assert not set(classic) & set(modern) and every == [n for n in every if n in classic + modern]
+    assert set(every) == set(classic) | set(modern)
+    # output functions and glu (which halves the width and has no layer of its own) are left out
+    assert not {"softmax", "log_softmax", "sparsemax", "log_sigmoid", "identity", "glu"} & set(every)
+    with pytest.raises(ValueError, match="unknown activation group 'moden'"):
+        activation_group("moden")
+
+
+def test_compare_modern_group_from_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    args = build_parser().parse_args(["compare", "--activations", "modern"])
+    from actlab.lab.compare import activation_group
+
+    assert args.activations == activation_group("modern")
+
+
+def test_compare_ranks_the_modern_functions(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["compare", "--dataset", "digits", "--activations", "gelu,silu,mish,elu,softplus,relu",
+                 "--hidden", "16", "--epochs", "2"])
+    out = capsys.readouterr().out
+    assert code == 0
+    rows = [line for line in out.splitlines() if any(f" {n} " in f" {line} " for n in
+                                                     ("gelu", "silu", "mish", "elu", "softplus", "relu"))]
+    assert len(rows) >= 6, out

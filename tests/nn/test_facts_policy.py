@@ -78,8 +78,12 @@ def test_trainable_is_a_nonzero_derivative_somewhere(name: str) -> None:
 def test_a_width_changing_activation_needs_its_own_layer() -> None:
     with pytest.raises(ValueError, match="maxout changes the layer width"):
         nn.Activation("maxout")
-    assert not actlab.get("maxout").keeps_shape
-    assert all(actlab.get(n).keeps_shape for n in actlab.names() if n != "maxout")
+    assert {n for n in actlab.names() if not actlab.get(n).keeps_shape} == {"maxout", "glu"}
+    with pytest.raises(ValueError, match="glu changes the layer width"):
+        nn.Activation("glu")
+    with pytest.raises(ValueError, match="build_mlp: glu changes the layer width"):
+        nn.build_mlp(4, [6], 2, activation="glu")
+    assert nn.can_build("maxout") and not nn.can_build("glu") and nn.can_build("gelu")
 
 
 def test_with_params_is_a_replace_of_the_values_only() -> None:

@@ -10,7 +10,7 @@ import pytest
 import actlab
 from actlab import nn
 
-TRAINABLE = [n for n in actlab.names() if n != "step"]
+TRAINABLE = [n for n in actlab.names() if actlab.get(n).trainable and nn.can_build(n)]
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The activation functions: the registry and the definitions, one family a module."""
 
-from . import elementwise, vector  # noqa: F401  (importing a family registers its functions)
+from . import elementwise, vector, modern  # noqa: F401  (importing a family registers its functions)
 from ._fast import check_kernel_names
 from ._registry import Activation, Facts, Kink, Param, aliases, canonical_name, get, names
 

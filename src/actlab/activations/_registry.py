@@ -134,7 +134,9 @@ def one_of(*choices: Any) -> Callable[[str, str, Any], Any]:
 # --------------------------------------------------------------------------- facts
 @dataclass(frozen=True)
 class Kink:
-    """A point where the function is not differentiable, and the value chosen there."""
+    """A point where the function, or its derivative, is not differentiable, and the
+    derivative's value chosen there (the right-hand side's; f'' takes the right-hand side's
+    too where only f' has the kink)."""
 
     x: float
     derivative: float
@@ -379,6 +381,12 @@ class Activation(Facts):
         return self._rule("backward")
 
     @property
+    def parameter_gradient_rule(self) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator attaching the gradient with respect to the learned parameters
+        ``(x, grad, **params) -> {name: value}`` (prelu's slope ``a``)."""
+        return self._rule("parameter_gradient")
+
+    @property
     def jacobian_rule(self) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorator attaching the Jacobian ``(x, **params) -> (..., n_out, n_in)``."""
         return self._rule("jacobian")
@@ -532,6 +540,33 @@ class Activation(Facts):
                     f"the shape of f(x) {g.shape}"
                 )
         return _finish(result, dtype, out, scalar, shape if self.elementwise else None)
+
+    def parameter_gradient(self, x: ArrayLike, grad: ArrayLike) -> dict[str, Any]:
+        """The gradient of Σ grad·f(x) with respect to the learned parameters, by name.
+
+        ``grad`` has the shape of f(x); each value is summed over every element for a
+        shared parameter (prelu: ``{"a": Σ grad·min(x, 0)}``).  ValueError for an
+        activation with no learned parameter.
+        """
+        rule = self._rules.get("parameter_gradient")
+        if rule is None:
+            raise ValueError(f"{self.name} has no learned parameters: it has no parameter gradient")
+        if type(x) is not np.ndarray or not x.dtype.isnative:
+            x = _plain(x, "x", self.name)
+        if type(grad) is not np.ndarray or not grad.dtype.isnative:
+            grad = _plain(grad, "grad", self.name)
+        work, dtype, _scalar, shape = self._prepare(x)
+        g = _as_input_array(grad, "grad", self.name)
+        dtype = np.result_type(dtype, result_dtype(g))
+        if g.shape != shape:
+            raise ValueError(
+                f"{self.name}: grad has shape {g.shape}, expected the shape of x {shape}"
+            )
+        g = g.astype(working_dtype(dtype), copy=False).reshape(work.shape)
+        work = work.astype(g.dtype, copy=False)
+        with np.errstate(all="ignore"):
+            result = rule(work, g, **self.values)
+        return {k: np.asarray(v).astype(dtype)[()] for k, v in result.items()}
 
     def _elementwise_backward(self, x: Any, g: Any, saved: Any) -> Any:
         """g·f'(x) from the backward rule, or from the derivative rule times g."""

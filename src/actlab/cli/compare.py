@@ -19,8 +19,9 @@ def add_parser(sub: Any, command: str) -> None:
     p = sub.add_parser("compare", help="train the same network per activation; a table, best first")
     p.add_argument("--dataset", default="digits", help=f"the data set: {', '.join(NAMES)} (default: %(default)s)")
     p.add_argument("--activations", type=parse_activations, default=None, metavar="NAMES",
-                   help="comma-separated activation names, each once (default: the founding document's "
-                   "hidden-layer functions)")
+                   help="comma-separated activation names, each once, or a group: classic (the "
+                   "founding document's hidden-layer functions), modern (the wider family's) or "
+                   "all (default: classic)")
     p.add_argument("--hidden", type=parse_widths, default="64,64", metavar="WIDTHS",
                    help=f"hidden widths, comma-separated, each 1 to {MAX_WIDTH} (default: %(default)s)")
     p.add_argument("--epochs", type=int, default=30, help="training epochs per run (default: %(default)s)")
@@ -48,9 +49,13 @@ def _width(text: str) -> int:
 
 def parse_activations(text: str) -> list[str]:
     """The argparse type of ``--activations``: comma-separated names or aliases, each
-    function once, as canonical names (an unknown name's error says "did you mean")."""
+    function once, as canonical names (an unknown name's error says "did you mean"), or
+    one of the groups classic, modern and all."""
     import actlab
+    from actlab.lab.compare import GROUPS, activation_group
 
+    if text.strip() in GROUPS:
+        return activation_group(text.strip())
     return comma_list(text, what="activation names", item=actlab.canonical_name, unique=True)
 
 

@@ -9,7 +9,8 @@ import numpy as np
 
 import actlab
 
-SHOW_POINTS = (-5.0, -1.0, 0.0, 1.0, 5.0)
+#: Six points: an even count, which glu (two halves) needs of a vector.
+SHOW_POINTS = (-5.0, -1.0, -0.5, 0.0, 1.0, 5.0)
 
 
 def add_parser(sub: Any, command: str) -> None:
@@ -57,17 +58,26 @@ def rows(classic_only: bool = False) -> list[tuple[str, str, str, str, str]]:
     return out
 
 
+def _markdown_cell(text: str) -> str:
+    """text for a Markdown table cell: a pipe (softsign's |x|) would end the cell."""
+    return text.replace("|", r"\|")
+
+
 def markdown_table(classic_only: bool = False) -> str:
     """The function table as Markdown, as the README shows it (a test keeps them in step)."""
     lines = [
-        "| name | aliases | f(x) | range | f'(0) | use | classic |",
+        "| group | name | aliases | f(x) | range | f'(0) | use |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name, plain, rng, d0, use in rows(classic_only):
+    table = rows(classic_only)
+    # the classic functions first, then the wider family, each in definition order
+    table.sort(key=lambda row: not actlab.get(row[0]).classic)
+    for name, plain, rng, d0, use in table:
         act = actlab.get(name)
         lines.append(
-            f"| `{name}` | {', '.join(f'`{a}`' for a in act.aliases) or ''} | {plain} | {rng} "
-            f"| {d0} | {use} | {'yes' if act.classic else ''} |"
+            f"| {'classic' if act.classic else 'wider family'} | `{name}` "
+            f"| {', '.join(f'`{a}`' for a in act.aliases) or ''} | {_markdown_cell(plain)} | {rng} "
+            f"| {d0} | {use} |"
         )
     return "\n".join(lines)
 

@@ -33,7 +33,21 @@ def default_activations(*, trainable: bool = False) -> list[str]:
     ``trainable`` leaves out those whose derivative is 0 everywhere (``max_derivative``
     0: the step function), which backprop cannot train.
     """
-    names = [n for n in actlab.names(classic_only=True) if "hidden layer" in actlab.get(n).use]
+    return activation_group("classic", trainable=trainable)
+
+
+#: The named groups of hidden-layer functions compare accepts for ``activations``.
+GROUPS = ("classic", "modern", "all")
+
+
+def activation_group(group: str, *, trainable: bool = False) -> list[str]:
+    """The hidden-layer functions an MLP can be built with (:func:`actlab.nn.can_build`),
+    in registry order: ``classic`` (the founding document's), ``modern`` (the wider
+    family) or ``all``.  ``trainable`` leaves out those with a zero derivative (step)."""
+    if group not in GROUPS:
+        raise ValueError(f"unknown activation group {group!r} (choose from {', '.join(GROUPS)})")
+    names = [n for n in actlab.names() if "hidden layer" in actlab.get(n).use and nn.can_build(n)
+             and group in ("all", "classic" if actlab.get(n).classic else "modern")]
     if trainable:
         names = [n for n in names if actlab.get(n).trainable]
     return names

@@ -14,7 +14,7 @@ from .datasets import Dataset
 from .gradcheck import gradcheck
 from .init import default_init, init_weights
 from .io import load, save
-from .layers import Activation, Dense, Layer, Maxout, Sequential, ZeroGradientError, build_mlp
+from .layers import Activation, Dense, Layer, Maxout, Sequential, ZeroGradientError, build_mlp, can_build
 from .losses import MeanSquaredError, SoftmaxCrossEntropy, loss_for
 from .optim import SGD, Adam
 from .perceptron import Perceptron
@@ -22,7 +22,7 @@ from .train import DivergenceError, History, fit, gradient_norms, score
 
 __all__ = [
     "Activation", "Adam", "Dataset", "Dense", "DivergenceError", "History", "Layer", "Maxout", "MeanSquaredError",
-    "Perceptron", "SGD", "Sequential", "SoftmaxCrossEntropy", "ZeroGradientError", "build_mlp",
+    "Perceptron", "SGD", "Sequential", "SoftmaxCrossEntropy", "ZeroGradientError", "build_mlp", "can_build",
     "datasets", "default_init", "fit", "gradcheck", "gradient_norms", "init_weights", "load",
     "loss_for", "save", "score",
 ]

@@ -241,9 +241,12 @@ class Maxout(Dense):
         self._set_pieces(pieces)
         super().__init__(n_in, n_out, init=init, rng=rng, dtype=dtype, activation="maxout")
 
+    #: The width-changing activation this layer computes.
+    ACTIVATION = "maxout"
+
     def _set_pieces(self, pieces: int) -> None:
         self.pieces = positive_int("pieces", pieces)
-        self.act = actlab.get("maxout", pieces=self.pieces)
+        self.act = actlab.get(self.ACTIVATION, pieces=self.pieces)
         self._z: Array | None = None
 
     def _setup_arrays(self, W: Array, b: Array, *, init: str | None, pieces: int = 2) -> None:
@@ -410,6 +413,13 @@ class Sequential:
         _format.write(self, path)
 
 
+def can_build(activation: str | actlab.Activation) -> bool:
+    """Whether :func:`build_mlp` builds hidden layers of ``activation``: one that keeps its
+    input's shape, or maxout (its own layer); not another width-changing one (glu)."""
+    act = actlab.get(activation)
+    return act.keeps_shape or act.name == Maxout.ACTIVATION
+
+
 def build_mlp(
     n_in: int,
     hidden: Any,
@@ -435,6 +445,9 @@ def build_mlp(
     pieces = positive_int("pieces", pieces)
     rng = np.random.default_rng(seed_int("seed", seed))
     act = actlab.get(activation)
+    if not can_build(act):
+        raise ValueError(f"build_mlp: {act.name} changes the layer width and has no layer of its "
+                         "own here; build the layers by hand (a Dense of twice the width, then the function)")
     layers: list[Layer] = []
     width = positive_int("n_in", n_in)
     for h in widths:
