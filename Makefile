@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml setup.py $(wildcard src/actlab/activations/_kernels_src/*.c src/actlab/activations/_kernels_src/*.h src/actlab/activations/_kernels_src/*.def)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[lab,test,torch]'
+	$(BIN)/python -m pip install --quiet -e '.[lab,test,torch,jax]'
 	touch $(STAMP)
 
 demo: $(STAMP)
