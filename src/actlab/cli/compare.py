@@ -153,7 +153,7 @@ def run(args: Any) -> int:
                       f"{1000 * r.time_per_epoch:.1f}", f"{100 * r.dead_fraction:.1f}%", f"{r.grad_ratio:.3g}")
     console = Console()
     console.print(table)
-    console.print(f"{label} on the 25% test split; dead: hidden units constant over the test set; "
+    console.print(f"{label} on the 25% test split; dead: hidden units with f'(z) = 0 on the whole test set; "
                   f"∇₁/∇_L: first layer's weight-gradient norm over the last's")
     for r in results:
         if r.error:
