@@ -50,7 +50,7 @@ SMOOTH = tuple(n for n in ELEMENTWISE if not actlab.get(n).exact)
 def test_every_elementwise_activation_has_a_reference() -> None:
     """A registered function without an mpmath reference would escape every accuracy test."""
     absent = references.missing(ELEMENTWISE)
-    assert not absent, f"no mpmath reference in tests/activations/references.py for: {', '.join(absent)}"
+    assert not absent, f"no mpmath reference in actlab/audit/references.py for: {', '.join(absent)}"
 
 
 _THROWAWAY = """
@@ -78,7 +78,7 @@ def test_a_function_registered_without_a_reference_fails_the_suite_by_name() -> 
     run = subprocess.run([sys.executable, "-c", _THROWAWAY, str(Path(__file__))], capture_output=True,
                          text=True, timeout=300, cwd=Path(__file__).parent)
     assert run.returncode == 1, run.stdout + run.stderr
-    assert "no mpmath reference in tests/activations/references.py for: throwaway_fn" in run.stdout
+    assert "no mpmath reference in actlab/audit/references.py for: throwaway_fn" in run.stdout
 
 
 
@@ -125,59 +125,8 @@ def ulp_errors(ours: np.ndarray, exact: list[Any], dtype: Any) -> tuple[np.ndarr
 
 
 # ---------------------------------------------------------------------------- points
-#: Inputs where a derivative formed from a product of rounded terms lands near 4 ULP off
-#: in float64 (found by PyTorch's OpInfo sample inputs; 3.89 and 3.97 ULP with the square
-#: of a rounded 1 + e as the denominator, about 2 with 1 + e·(2 + e)): regression points of
-#: the sweep.
-HARD_POINTS = {"tanh": 3.812154468142862, "sigmoid": 4.847930347763491}
-
-def sample_points(dtype: Any) -> np.ndarray:
-    """A few thousand inputs of ``dtype``, symmetric about 0, spanning every range."""
-    fi = np.finfo(dtype)
-    rng = np.random.default_rng(20261125)
-    nmant = fi.nmant
-
-    def log_uniform(lo_exp: int, hi_exp: int, n: int) -> np.ndarray:
-        # |x| in [2^lo, 2^hi), mantissas on the dtype's own grid, so every value is exact.
-        mantissa = 1.0 + rng.integers(0, 2**nmant, n) / 2.0**nmant
-        return np.ldexp(mantissa, rng.integers(lo_exp, hi_exp, n)).astype(dtype)
-
-    sub = fi.smallest_subnormal
-    with np.errstate(under="ignore"):
-        subnormals = (rng.integers(1, 2**nmant, 150).astype(dtype) * dtype(sub)).astype(dtype)
-    specials = np.array(
-        [0.0, sub, 2 * sub, 3 * sub, fi.smallest_normal - sub, fi.smallest_normal, 1.0,
-         0.5, 2.0, np.nextafter(fi.max, dtype(0)), fi.max, np.inf],
-        dtype=dtype,
-    )
-    # Where the peers fail, where exp over- and underflows in each dtype, and where
-    # PyTorch's own test inputs find tanh' and sigmoid' near 4 ULP off in float64.
-    landmarks = np.array(
-        [19.0, 37.0, 37.73, 40.0, 87.3, 88.7, 89.0, 103.0, 104.0, 709.78, 710.0, 740.0,
-         745.0, 746.0, *HARD_POINTS.values()],
-        dtype=dtype,
-    )
-    # Where e^{-x} and e^{-2x} underflow gradually: sigmoid, its derivatives and tanh'
-    # have subnormal results there.
-    low, high = -np.log(fi.smallest_normal), -np.log(sub)
-    underflow = np.concatenate([rng.uniform(low - 1, high + 1, 150),
-                                rng.uniform(low / 2 - 1, high / 2 + 1, 150)]).astype(dtype)
-    positive = np.concatenate(
-        [
-            specials,
-            landmarks,
-            underflow,
-            subnormals,
-            log_uniform(fi.minexp, -10, 300),  # tiny normals
-            log_uniform(-10, 0, 200),
-            np.linspace(0, 40, 1601, dtype=dtype),  # dense where the functions bend
-            rng.uniform(0, 40, 600).astype(dtype),
-            log_uniform(5, fi.maxexp, 300),  # large, up to the largest finite float
-        ]
-    )
-    points = np.unique(np.concatenate([positive, -positive]))
-    points = points[points != 0]  # unique() merges ±0: put both back
-    return np.concatenate([points, np.array([0.0, -0.0], dtype=dtype)])
+# The sweep (sample_points) and its regression points (HARD_POINTS) are actlab.audit's.
+from actlab.audit.points import HARD_POINTS, sample_points  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------------------- the screen

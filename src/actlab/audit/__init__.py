@@ -1,0 +1,1 @@
+"""Accuracy audits against the mpmath oracle (``pip install actlab[audit]``)."""
