@@ -154,3 +154,12 @@ def test_cli_report(tmp_path: Path, fake_experiments: object, capsys: pytest.Cap
     assert "seed = 7" in text and "quick = yes" in text
     assert main(["report", "--out", str(tmp_path), "--experiments", "nope"]) == 2
     assert main(["report", "--out", str(tmp_path), "--seed", "x"]) == 2
+
+
+def test_the_overview_is_one_table_in_two_groups(report: str) -> None:
+    """The founding document's functions, then the wider family, every one once."""
+    table = report.split('<table class="overview">', 1)[1].split("</table>", 1)[0]
+    classic, wider = table.split('class="group">classic</th>', 1)[1].split('class="group">wider family</th>')
+    linked = re.compile(r'href="#fn-([a-z0-9_]+)"')
+    assert linked.findall(classic) == actlab.names(classic_only=True)
+    assert linked.findall(wider) == [n for n in actlab.names() if not actlab.get(n).classic]

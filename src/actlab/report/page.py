@@ -254,15 +254,22 @@ def _function_section(act: Activation) -> str:
 
 
 def _function_overview(acts: Sequence[Activation]) -> str:
-    rows = "".join(
-        f'<tr><td><a href="#fn-{esc(_slug(a.name))}">{esc(a.name)}</a></td>'
-        f"<td><code>{esc(a.plain_formula)}</code></td><td>{esc(_range(a.output_range))}</td>"
-        f"<td>{esc(', '.join(a.use))}</td><td>{'yes' if a.classic else ''}</td></tr>"
-        for a in acts
-    )
+    """One table in two groups: the founding document's functions, then the wider family."""
+    groups = []
+    for title, members in (("classic", [a for a in acts if a.classic]),
+                           ("wider family", [a for a in acts if not a.classic])):
+        if not members:
+            continue
+        rows = "".join(
+            f'<tr><td><a href="#fn-{esc(_slug(a.name))}">{esc(a.name)}</a></td>'
+            f"<td><code>{esc(a.plain_formula)}</code></td><td>{esc(_range(a.output_range))}</td>"
+            f"<td>{esc(', '.join(a.use))}</td></tr>"
+            for a in members
+        )
+        groups.append(f'<tbody><tr><th colspan="4" class="group">{esc(title)}</th></tr>{rows}</tbody>')
     return (
         '<table class="overview"><thead><tr><th>name</th><th>f(x)</th><th>range</th>'
-        f"<th>use</th><th>classic</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<th>use</th></tr></thead>{''.join(groups)}</table>"
     )
 
 
