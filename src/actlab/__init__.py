@@ -16,8 +16,19 @@ from typing import Any
 from numpy.typing import ArrayLike
 
 from .activations import Activation, Facts, Kink, Param, aliases, canonical_name, get, names
+from .activations._fast import status as _kernel_status
 
 __version__ = "0.1.0"
+
+
+def kernel_status() -> str:
+    """Which kernels compute: the compiled ones with their instruction set and threads, or
+    NumPy's alone (``actlab --version`` prints it).
+
+    >>> "kernels" in kernel_status()
+    True
+    """
+    return _kernel_status()
 
 
 def _shortcut(name: str) -> Any:
@@ -63,7 +74,8 @@ glu = _shortcut("glu")
 if _missing := [n for n in names() if n not in globals()]:
     raise ImportError(f"actlab: no module shortcut for {', '.join(_missing)}; add it above")
 
-__all__ = ["Activation", "Facts", "Kink", "Param", "aliases", "canonical_name", "get", "names", *names()]
+__all__ = ["Activation", "Facts", "Kink", "Param", "aliases", "canonical_name", "get", "kernel_status", "names",
+           *names()]
 
 #: Subpackages imported on first access, so that ``import actlab`` stays cheap; each maps
 #: to the submodules its documented entry points live in (``actlab.plots.experiments``).

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import os
 import re
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import actlab
 from actlab.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +36,15 @@ def test_version_is_the_installed_one(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
     assert exc.value.code == 0
-    assert capsys.readouterr().out == f"actlab {importlib.metadata.version('actlab')}\n"
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.startswith(f"actlab {importlib.metadata.version('actlab')}; ")
+    assert out.endswith(actlab.kernel_status())  # which kernels compute, and with what
+
+
+def test_python_m_actlab_version_names_the_kernels() -> None:
+    run = subprocess.run([sys.executable, "-m", "actlab", "--version"], capture_output=True,
+                         text=True, timeout=60, env={**os.environ, "ACTLAB_NO_FAST": "1"})
+    assert run.returncode == 0 and "NumPy kernels only" in run.stdout, run
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse.ArgumentParser]]:

@@ -179,9 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from actlab import __version__
+    import actlab
 
-    return f"actlab {__version__}"
+    return f"actlab {actlab.__version__}; {actlab.kernel_status()}"
 
 
 def write_text(path: Path, text: str) -> None:
