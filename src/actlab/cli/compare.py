@@ -34,6 +34,9 @@ def add_parser(sub: Any, command: str) -> None:
                    "shows mean ± sd (default: %(default)s)")
     p.add_argument("--target", type=float, default=0.9,
                    help="the test accuracy (R² for regression) to count epochs to (default: %(default)s)")
+    p.add_argument("--engine", choices=("numpy", "torch"), default="numpy",
+                   help="what trains the networks: actlab.nn, or PyTorch with actlab.torch's "
+                   "modules from the same initial weights (default: %(default)s)")
     p.add_argument("--json", type=parse_path, default=None, metavar="PATH",
                    help="also write every figure to PATH as JSON (default: none)")
 
@@ -114,6 +117,7 @@ def run(args: Any) -> int:
     write_error: OutputError | None = None
     try:
         results = compare(dataset=args.dataset, activations=names, hidden=hidden, epochs=args.epochs, lr=args.lr,
+                          engine=args.engine,
                           batch_size=args.batch_size, seed=args.seed, seeds=args.seeds, target=args.target,
                           on_epoch=on_epoch)
         if json_path is not None:  # before the bars are final, so that a failure leaves only its line

@@ -25,6 +25,8 @@ from actlab.checks import SEED_MAX, finite_number, positive_int, positive_number
 from . import _checks
 
 GRAD_BATCH = 256
+#: What trains the networks: actlab.nn, or PyTorch with actlab.torch's modules.
+ENGINES = ("numpy", "torch")
 
 
 def default_activations(*, trainable: bool = False) -> list[str]:
@@ -141,6 +143,7 @@ def compare(
     seeds: int = 1,
     target: float = 0.9,
     dtype: Any = np.float64,
+    engine: str = "numpy",
     on_epoch: Callable[[str, int, int], Any] | None = None,
 ) -> list[CompareResult]:
     """Train the same network per activation over ``seeds`` seeds (seed, seed+1, ...).
@@ -151,8 +154,12 @@ def compare(
     too; hidden widths ≤ 100000, epochs and seeds ≤ 100000, batch_size ≤ 1000000; and a
     network whose training would take more memory than the machine has available
     (:func:`actlab.lab._checks.training_bytes` against :func:`~actlab.lab._checks.memory_limit`)
-    is refused before the first run.
+    is refused before the first run.  ``engine`` is ``"numpy"`` (actlab.nn) or ``"torch"``
+    (a PyTorch model of actlab.torch modules from the same initial weights, measured the
+    same way: :mod:`actlab.lab._torch_engine`).
     """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
     names = _checks.activations(activations, default_activations())
     widths = _checks.hidden_widths(hidden)
     epochs = positive_int("epochs", epochs, maximum=_checks.MAX_STEPS)
@@ -177,8 +184,16 @@ def compare(
         try:
             for s in range(seed, seed + seeds):
                 cb = (lambda e, _n=name, _s=s: on_epoch(_n, _s, e)) if on_epoch else None
-                res.runs.append(run_one(datas[s], name, hidden=widths, epochs=epochs, lr=lr,
-                                        batch_size=batch_size, seed=s, target=target, dtype=dtype, on_epoch=cb))
+                if engine == "torch":
+                    from . import _torch_engine
+
+                    run = _torch_engine.run_one(datas[s], name, hidden=widths, epochs=epochs, lr=lr,
+                                                batch_size=batch_size, seed=s, target=target,
+                                                grad_batch=GRAD_BATCH, dtype=dtype, on_epoch=cb)
+                else:
+                    run = run_one(datas[s], name, hidden=widths, epochs=epochs, lr=lr,
+                                  batch_size=batch_size, seed=s, target=target, dtype=dtype, on_epoch=cb)
+                res.runs.append(run)
         except nn.ZeroGradientError:
             res.error = (f"not trainable by backprop: {name}'s derivative is 0, so every gradient is "
                          f"zero (use actlab.nn.Perceptron for step units)")
