@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "experiment": "experiment",
     "plot": "plot",
     "report": "report",
+    "audit": "audit",
 }
 
 
