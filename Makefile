@@ -4,13 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench clean
+.PHONY: demo test docs bench clean
 
 # setup.py and the C sources too: the editable install compiles the optional kernels
 $(STAMP): pyproject.toml setup.py $(wildcard src/actlab/activations/_kernels_src/*.c src/actlab/activations/_kernels_src/*.h src/actlab/activations/_kernels_src/*.def)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[lab,test,torch,jax]'
+	$(BIN)/python -m pip install --quiet -e '.[lab,test,torch,jax,docs]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -19,8 +19,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The documentation site, offline, into docs/_build/html; any warning fails the build.
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_functions.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache docs/_build docs/generated
