@@ -31,8 +31,9 @@ def test_table_lists_every_kernel_with_its_flags() -> None:
 def test_table_agrees_with_the_registry() -> None:
     """Each kernel is named by exactly one activation, whose exact flag (computed in its own
     dtype) is the kernel's."""
-    claimed = {activations.get(n).fast: activations.get(n) for n in activations.names()
-               if activations.get(n).fast is not None}
+    claimed = {kernel: activations.get(n) for n in activations.names()
+               if activations.get(n).fast is not None
+               for kernel in _fast.kernels_of(activations.get(n).fast)}
     assert set(claimed) == set(_fast.KERNELS.table())
     for name, flags in _fast.KERNELS.table().items():
         assert claimed[name].exact == flags["exact"], name
@@ -78,8 +79,22 @@ def test_the_fma_rule_is_read_from_the_table(monkeypatch: pytest.MonkeyPatch) ->
 @needs_kernels
 def test_a_kernel_in_the_table_that_no_activation_claims_fails_naming_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(_fast.TABLE, "gelu", dict(_fast.TABLE["sigmoid"]))
-    with pytest.raises(ImportError, match="no activation names the compiled kernel.*'gelu'"):
+    monkeypatch.setitem(_fast.TABLE, "swiglu", dict(_fast.TABLE["sigmoid"]))
+    with pytest.raises(ImportError, match="no activation names the compiled kernel.*'swiglu'"):
+        activations.check_fast_names()
+
+
+@needs_kernels
+def test_a_variant_kernel_is_claimed_through_its_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fast="gelu" stands for the gelu and gelu_tanh kernels (by approximate); a variant
+    kernel that no mapping names, or a mapping to a kernel that is not compiled, fails."""
+    assert _fast.kernels_of("gelu") == {"gelu", "gelu_tanh"}
+    monkeypatch.setitem(_fast.VARIANTS, "gelu", ("approximate", {"none": "gelu"}))
+    with pytest.raises(ImportError, match="no activation names the compiled kernel.*'gelu_tanh'"):
+        activations.check_fast_names()
+    monkeypatch.setitem(_fast.VARIANTS, "gelu", ("approximate", {"none": "gelu", "tanh": "gelu_tanh",
+                                                                 "erf": "gelu_erf"}))
+    with pytest.raises(ImportError, match="fast= names no compiled kernel: 'gelu_erf'"):
         activations.check_fast_names()
 
 

@@ -66,10 +66,42 @@ def _kernel_ids() -> dict[str, int]:
 
 _IDS: dict[str, int] = _kernel_ids()
 
+#: A ``fast=`` name whose kernel depends on a bound parameter: (the parameter, the kernel
+#: for each of its values).  gelu's two forms are two kernels.
+VARIANTS: dict[str, tuple[str, dict[Any, str]]] = {
+    "gelu": ("approximate", {"none": "gelu", "tanh": "gelu_tanh"}),
+}
+
+#: The kernels that take a bound parameter as their one double ``prm``: (the parameter, the
+#: interval it is served on, None for every value).  Outside it the call takes the NumPy
+#: path: elu's α·e^x and the float32 clamp of e^x at -200 hold for α up to 2^10, softplus's
+#: β·x and 1/β need β within 2^±20.
+PARAMS: dict[str, tuple[str, tuple[float, float] | None]] = {
+    "leaky_relu": ("slope", None),
+    "elu": ("alpha", (2.0**-64, 2.0**10)),
+    "softplus": ("beta", (2.0**-20, 2.0**20)),
+}
+
+
+def kernels_of(fast: str) -> set[str]:
+    """The kernels a ``fast=`` name may run (its variants', or its own)."""
+    variant = VARIANTS.get(fast)
+    return set(variant[1].values()) if variant is not None else {fast}
+
+
+def kernel_of(act: Any) -> str | None:
+    """The kernel that computes ``act`` with its bound values, None for none."""
+    fast = act.fast
+    variant = VARIANTS.get(fast)
+    if variant is None:
+        return fast
+    return variant[1].get(act.values.get(variant[0]))
+
 
 def check_kernel_names(declared: Iterable[str]) -> None:
-    """ImportError unless the ``fast=`` names of the registered activations (``declared``)
-    and the compiled kernels are the same set; nothing to check without the extension.
+    """ImportError unless the ``fast=`` names of the registered activations (``declared``,
+    each standing for the kernels of :data:`VARIANTS` where it is one of them) and the
+    compiled kernels are the same set; nothing to check without the extension.
 
     A misspelt ``fast=`` would otherwise send that function down the NumPy path in silence,
     and a kernel no activation names would never run.
@@ -77,7 +109,9 @@ def check_kernel_names(declared: Iterable[str]) -> None:
     if KERNELS is None:
         return
     compiled = set(TABLE)
-    wanted = set(declared)
+    wanted: set[str] = set()
+    for name in declared:
+        wanted |= kernels_of(name)
     if unknown := sorted(wanted - compiled):
         raise ImportError(f"actlab: fast= names no compiled kernel: {', '.join(map(repr, unknown))}; "
                           f"the kernels are {', '.join(sorted(compiled))}")
@@ -209,11 +243,23 @@ def status() -> str:
 # arrays are made contiguous first, so that the result never depends on the container or
 # the layout; float16, integers and other dtypes go to NumPy.
 
-def _param(act: Any) -> float:
-    """The kernel's one parameter (leaky_relu's slope), 0.0 when it has none."""
-    for value in act.values.values():
-        return float(value)
-    return 0.0
+def _kernel(act: Any) -> tuple[int, float] | None:
+    """(the kernel id, its parameter) for ``act`` with its bound values, or None for the
+    NumPy path (no kernel, or a parameter outside the interval the kernel serves)."""
+    fast = act.fast
+    if fast in VARIANTS:
+        fast = kernel_of(act)
+    kid = _IDS.get(fast)
+    if kid is None:
+        return None
+    spec = PARAMS.get(fast)
+    if spec is None:
+        return kid, 0.0
+    prm = float(act.values[spec[0]])
+    bounds = spec[1]
+    if bounds is not None and not bounds[0] <= prm <= bounds[1]:
+        return None
+    return kid, prm
 
 
 def _array(x: Any) -> np.ndarray | None:
@@ -270,9 +316,10 @@ def _elementwise(kid: int, mode: int, x: np.ndarray, g: Any, outs: list[np.ndarr
 
 
 def forward(act: Any, x: Any, out: Any) -> Any:
-    kid = _IDS.get(act.fast)
-    if kid is None:
+    k = _kernel(act)
+    if k is None:
         return None
+    kid, prm = k
     if kid >= 0 and type(x) is np.ndarray:  # the common case, inline: small arrays pay ~1 µs
         dt = x.dtype
         if dt is F32 or dt is F64:
@@ -282,7 +329,6 @@ def forward(act: Any, x: Any, out: Any) -> Any:
                 result = out
             else:
                 return None
-            prm = _param(act) if act.values else 0.0
             if KERNELS.elementwise(kid, FWD, x, None, result, None, prm, _THREADS):
                 return result
     a = _array(x)
@@ -303,7 +349,7 @@ def forward(act: Any, x: Any, out: Any) -> Any:
         result = out
     else:
         return None
-    if not _elementwise(kid, FWD, a, None, [result], _param(act)):
+    if not _elementwise(kid, FWD, a, None, [result], prm):
         return None
     return _scalar(result, x, out)
 
@@ -375,9 +421,10 @@ def _row_length(act: Any, x: np.ndarray) -> int:
 
 
 def derivative(act: Any, x: Any, y: Any, out: Any) -> Any:
-    kid = _IDS.get(act.fast)
-    if kid is None or kid < 0:
+    k = _kernel(act)
+    if k is None or k[0] < 0:
         return None
+    kid, prm = k
     a = _array(x)
     if a is None or not _saved_ok(y, a):
         return None
@@ -387,15 +434,16 @@ def derivative(act: Any, x: Any, y: Any, out: Any) -> Any:
         result = out
     else:
         return None
-    if not _elementwise(kid, DER, a, None, [result], _param(act)):
+    if not _elementwise(kid, DER, a, None, [result], prm):
         return None
     return _scalar(result, x, out)
 
 
 def backward(act: Any, x: Any, grad: Any, y: Any, out: Any) -> Any:
-    kid = _IDS.get(act.fast)
-    if kid is None:
+    k = _kernel(act)
+    if k is None:
         return None
+    kid, prm = k
     if kid >= 0 and type(x) is np.ndarray and type(grad) is np.ndarray:  # the common case
         dt = x.dtype
         if ((dt is F32 or dt is F64) and grad.dtype is dt and grad.shape == x.shape
@@ -406,7 +454,6 @@ def backward(act: Any, x: Any, grad: Any, y: Any, out: Any) -> Any:
                 result = out
             else:
                 return None
-            prm = _param(act) if act.values else 0.0
             if KERNELS.elementwise(kid, BWD, x, grad, result, None, prm, _THREADS):
                 return result
     a = _array(x)
@@ -431,15 +478,16 @@ def backward(act: Any, x: Any, grad: Any, y: Any, out: Any) -> Any:
         result = out
     else:
         return None
-    if not _elementwise(kid, BWD, a, g, [result], _param(act)):
+    if not _elementwise(kid, BWD, a, g, [result], prm):
         return None
     return _scalar(result, x, out)
 
 
 def forward_with_derivative(act: Any, x: Any, out: Any, dout: Any) -> Any:
-    kid = _IDS.get(act.fast)
-    if kid is None or kid < 0:
+    k = _kernel(act)
+    if k is None or k[0] < 0:
         return None
+    kid, prm = k
     a = _array(x)
     if a is None:
         return None
@@ -447,6 +495,6 @@ def forward_with_derivative(act: Any, x: Any, out: Any, dout: Any) -> Any:
     d = _fresh(a) if dout is None else dout if _same(dout, a) else None
     if f is None or d is None or f is d:
         return None
-    if not _elementwise(kid, FWD_DER, a, None, [f, d], _param(act)):
+    if not _elementwise(kid, FWD_DER, a, None, [f, d], prm):
         return None
     return _scalar(f, x, out), _scalar(d, x, dout)

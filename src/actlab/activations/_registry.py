@@ -665,7 +665,10 @@ def activation(name: str, **facts: Any) -> Callable[[Callable[..., Any]], Activa
     ``facts`` are the fields of :class:`Facts` (a misspelt one is a TypeError).  ``fast``
     names the compiled kernel (``actlab.activations._kernels``) that computes the same
     function, its derivative and its backward step in one pass; it is used for contiguous
-    float32/float64 arrays when the extension is built (see ``_fast``).
+    float32/float64 arrays when the extension is built (see ``_fast``).  Where the kernel
+    depends on a bound parameter, ``fast`` names the family and ``_fast.VARIANTS`` maps the
+    parameter's values to kernels (gelu: ``approximate`` picks gelu or gelu_tanh); a
+    numeric parameter reaches its kernel as ``_fast.PARAMS`` says.
     """
     init = facts.get("init", "glorot")
     if init not in typing.get_args(Init):

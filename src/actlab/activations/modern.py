@@ -91,6 +91,7 @@ _ALPHA = Param("alpha", 1.0, "the value -α that f approaches as x -> -inf (α >
     "learning by exponential linear units (ELUs). ICLR.",
     summary="Exponential linear unit: relu for x > 0, a smooth saturation to -α below.",
     init="he",
+    fast="elu",
 )
 def elu(x: Array, *, alpha: float) -> Array:
     """x for x > 0, α·expm1(x) for x <= 0 (the output range -α, inf is for α = 1).
@@ -262,6 +263,7 @@ def _tanh_gelu(x: Array) -> Array:
     "arXiv:1606.08415.",
     summary="x weighted by the probability that a standard normal lies below x.",
     init="he",
+    fast="gelu",
 )
 def gelu(x: Array, *, approximate: str) -> Array:
     """x·Φ(x), Φ the standard normal distribution function (or the tanh approximation).
@@ -362,6 +364,7 @@ def _gelu_second_derivative(x: Array, *, approximate: str) -> Array:
     "(swish); Elfwing, Uchibe & Doya (2018), SiLU.",
     summary="The sigmoid-weighted linear unit: x gated by its own sigmoid.",
     init="he",
+    fast="silu",
 )
 def silu(x: Array) -> Array:
     """x·σ(x); for x < 0 as x·e^x/(1 + e^x), e^x rounded once (x·e^x at x = -744 is
@@ -438,6 +441,7 @@ def _mish_parts(xc: Array) -> tuple[Array, Array, Array]:
     "function. arXiv:1908.08681.",
     summary="x gated by tanh(softplus(x)): a smooth, non-monotonic relu.",
     init="he",
+    fast="mish",
 )
 def mish(x: Array) -> Array:
     """x·tanh(softplus(x)), with tanh(softplus(x)) = e^x(e^x + 2)/(e^x(e^x + 2) + 2) for
@@ -542,6 +546,7 @@ _BETA = Param("beta", 1.0, "the sharpness β: softplus(x) = log(1 + e^{βx})/β 
     "functional knowledge for better option pricing. NeurIPS.",
     summary="A smooth relu: the integral of the sigmoid.",
     init="he",
+    fast="softplus",
 )
 def softplus(x: Array, *, beta: float) -> Array:
     """max(x, 0) + log1p(e^{-|βx|})/β.
@@ -603,6 +608,7 @@ def _softplus_second_derivative(x: Array, *, beta: float) -> Array:
     "Recognition and Machine Learning, §4.3.2.",
     summary="The logarithm of the sigmoid, computed directly.",
     init="glorot",
+    fast="log_sigmoid",
 )
 def log_sigmoid(x: Array) -> Array:
     """-(max(-x, 0) + log1p(e^{-|x|})).
@@ -849,6 +855,7 @@ def _hard_sigmoid_second_derivative(x: Array) -> Array:
     reference="Howard et al. (2019). Searching for MobileNetV3. ICCV.",
     summary="swish's piecewise-quadratic stand-in, as in MobileNetV3.",
     init="he",
+    fast="hard_swish",
 )
 def hard_swish(x: Array) -> Array:
     """x(x + 3)/6 on [-3, 3], 0 below, x above; correctly rounded (x(x+3) kept exact).

@@ -15,8 +15,8 @@
 #include "rules_piecewise.h"
 
 typedef void (*smooth_rule)(double x, int hi, double prm, double *f, double *d);
-typedef int (*tail_test)(double x);
-typedef double (*tail_rule)(double x, double g, double d);
+typedef int (*tail_test)(double x, double prm);
+typedef double (*tail_rule)(double x, double g, double d, double prm);
 
 /* For float64 results, blocks with a tail entry take the tail's product: found while the
  * block is written, or before when o is x or g. */
@@ -50,13 +50,13 @@ ALWAYS_INLINE void smooth_backward64(smooth_rule rule, tail_test in_tail, tail_r
         int found = 0;
         if (in_place)
             for (i = b; i < e; i++)
-                found |= in_tail(x[i]);
+                found |= in_tail(x[i], prm);
         if (!in_place || !found) {
             for (i = b; i < e; i++) {
                 double f, d, xv = x[i];
                 rule(xv, 1, prm, &f, &d);
                 o[i] = d * g[i];
-                found |= in_tail(xv);
+                found |= in_tail(xv, prm);
             }
             if (!found)
                 continue;
@@ -64,7 +64,7 @@ ALWAYS_INLINE void smooth_backward64(smooth_rule rule, tail_test in_tail, tail_r
         for (i = b; i < e; i++) {
             double f, d, xv = x[i], gv = g[i];
             rule(xv, 1, prm, &f, &d);
-            o[i] = in_tail(xv) ? tail(xv, gv, d) : d * gv;
+            o[i] = in_tail(xv, prm) ? tail(xv, gv, d, prm) : d * gv;
         }
     }
 }

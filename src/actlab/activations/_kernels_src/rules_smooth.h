@@ -7,9 +7,9 @@
  *
  * The backward is g f'(x) rounded once.  For float64 results f'(x) itself may be subnormal
  * or 0 (the sigmoid's for |x| > 708) while g f'(x) is not, or g is ±inf: then d g loses
- * digits or gives inf 0 = NaN.  in_tail_NAME(x) says f'(x) may be below the smallest normal
- * double there (and is > 0: x finite); tail_NAME(x, g, d) gives g f'(x) there, d the f'(x)
- * computed as usual.  (For float32 results the double f'(x), and the clamps, leave room for
+ * digits or gives inf 0 = NaN.  in_tail_NAME(x, prm) says f'(x) may be below the smallest
+ * normal double there (and is != 0: x finite); tail_NAME(x, g, d, prm) gives g f'(x) there,
+ * d the f'(x) computed as usual.  (For float32 results the double f'(x), and the clamps, leave room for
  * every float32 g, and the tails are not looked at.)
  */
 #ifndef KERNELS_RULES_SMOOTH_H
@@ -70,13 +70,15 @@ ALWAYS_INLINE void f_sigmoid(double x, int hi, double prm, double *f, double *d)
     *d = (eb / square_of_one_plus(e)) * SCALE(hi);
 }
 
-ALWAYS_INLINE int in_tail_sigmoid(double x)
+ALWAYS_INLINE int in_tail_sigmoid(double x, double prm)
 {
+    (void)prm;
     return fabs(x) > 700.0 && fabs(x) < INFINITY;
 }
 
-ALWAYS_INLINE double tail_sigmoid(double x, double g, double d)
+ALWAYS_INLINE double tail_sigmoid(double x, double g, double d, double prm)
 {
+    (void)prm;
     return d >= DBL_MIN ? d * g : exp_product(g, -fabs(x), 1.0);
 }
 
@@ -93,13 +95,15 @@ ALWAYS_INLINE void f_tanh(double x, int hi, double prm, double *f, double *d)
     *d = fabs(x) == INFINITY ? 0.0 : ((eb / den2) * 4.0) * SCALE(hi);
 }
 
-ALWAYS_INLINE int in_tail_tanh(double x)
+ALWAYS_INLINE int in_tail_tanh(double x, double prm)
 {
+    (void)prm;
     return fabs(x) > 350.0 && fabs(x) < INFINITY;
 }
 
-ALWAYS_INLINE double tail_tanh(double x, double g, double d)
+ALWAYS_INLINE double tail_tanh(double x, double g, double d, double prm)
 {
+    (void)prm;
     return d >= DBL_MIN ? d * g : exp_product(g, -(fabs(x) + fabs(x)), 4.0);
 }
 
@@ -119,13 +123,15 @@ ALWAYS_INLINE void f_arctan(double x, int hi, double prm, double *f, double *d)
     *d = dn / dd;
 }
 
-ALWAYS_INLINE int in_tail_arctan(double x)
+ALWAYS_INLINE int in_tail_arctan(double x, double prm)
 {
+    (void)prm;
     return fabs(x) > 1e153 && fabs(x) < INFINITY;
 }
 
-ALWAYS_INLINE double tail_arctan(double x, double g, double d)
+ALWAYS_INLINE double tail_arctan(double x, double g, double d, double prm)
 {
+    (void)prm;
     return d >= DBL_MIN ? d * g : (g / x) / x; /* 1/(1 + x^2) = 1/x^2 there */
 }
 
@@ -144,14 +150,18 @@ ALWAYS_INLINE void f_selu(double x, int hi, double prm, double *f, double *d)
     *d = pos ? SELU_LAMBDA : (x == -INFINITY ? 0.0 : (eb * SELU_LAMBDA_ALPHA) * SCALE(hi));
 }
 
-ALWAYS_INLINE int in_tail_selu(double x)
+ALWAYS_INLINE int in_tail_selu(double x, double prm)
 {
+    (void)prm;
     return x < -700.0 && x > -INFINITY;
 }
 
-ALWAYS_INLINE double tail_selu(double x, double g, double d)
+ALWAYS_INLINE double tail_selu(double x, double g, double d, double prm)
 {
+    (void)prm;
     return d >= DBL_MIN ? d * g : exp_product(g, x, SELU_LAMBDA_ALPHA);
 }
+
+#include "rules_modern.h"
 
 #endif
