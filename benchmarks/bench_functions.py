@@ -64,8 +64,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import (Parser, cpu_model, isa, machine_line, non_negative_float,  # noqa: E402
                       positive_float, positive_int, writable_path)
 
-FUNCTIONS = ("step", "sigmoid", "tanh", "arctan", "relu", "leaky_relu", "selu", "identity",
-             "softmax", "maxout")
+#: Every registered activation, in the registry's order.
+FUNCTIONS = tuple(n for name in actlab.names()
+                  for n in ((name, "gelu_tanh") if name == "gelu" else (name,)))
+#: Rows that are a registered activation with a parameter bound: (its name, the values).
+BOUND = {"gelu_tanh": ("gelu", {"approximate": "tanh"})}
+#: The functions whose input is cut into rows of ROW along the last axis.
+ROWS = ("softmax", "log_softmax", "sparsemax", "glu")
 SLOPE = 0.1  # actlab's leaky_relu default; every peer gets the same slope
 LAM = 1.0507009873554804934193349852946
 ALPHA = 1.6732632423543772848170429916717
@@ -83,11 +88,17 @@ Runner = Callable[[], Any]
 def make_inputs(fn: str, n: int, dtype: Any, seed: int = 0) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     x = (rng.standard_normal(n) * 4.0).astype(dtype)
-    if fn == "softmax":
+    if fn in ROWS:
         x = x.reshape(-1, min(ROW, n))
-    y = np.asarray(actlab.get(fn, **params(fn))(x), dtype=dtype)
+    y = np.asarray(activation(fn)(x), dtype=dtype)
     g = rng.standard_normal(y.shape).astype(dtype)
     return {"x": x, "y": y, "g": g, "out_f": np.empty_like(y), "out_b": np.empty_like(x)}
+
+
+def activation(fn: str) -> Any:
+    """The activation a row times (gelu_tanh: gelu with approximate="tanh")."""
+    name, values = BOUND.get(fn, (fn, {}))
+    return actlab.get(name, **values, **params(fn))
 
 
 def params(fn: str) -> dict[str, Any]:
@@ -100,7 +111,7 @@ def params(fn: str) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- runners
 def actlab_runner(fn: str, d: dict[str, np.ndarray], out: bool, direction: str) -> Runner:
-    act = actlab.get(fn, **params(fn))
+    act = activation(fn)
     x, y, g, of, ob = d["x"], d["y"], d["g"], d["out_f"], d["out_b"]
     if direction == "forward":
         return (lambda: act(x, out=of)) if out else (lambda: act(x))
@@ -202,6 +213,9 @@ def torch_runner(fn: str, d: dict[str, np.ndarray], out: bool, direction: str) -
     aten = torch.ops.aten
     x, y, g = (torch.from_numpy(d[k]) for k in ("x", "y", "g"))
     o = torch.from_numpy(d["out_f"] if direction == "forward" else d["out_b"])
+    if fn in _TORCH_WIDER:
+        forward, backward = _TORCH_WIDER[fn](torch, x, y, g, o, out)
+        return forward if direction == "forward" else backward
     if direction == "forward":
         if fn == "step":
             one = torch.ones((), dtype=x.dtype)
@@ -264,6 +278,77 @@ def torch_runner(fn: str, d: dict[str, np.ndarray], out: bool, direction: str) -
             return lambda: aten._softmax_backward_data.out(g, y, 1, y.dtype, grad_input=o)
         return lambda: aten._softmax_backward_data(g, y, 1, y.dtype)
     return None
+
+
+def _torch_wider(fn: str) -> Callable[..., tuple[Runner | None, Runner | None]]:
+    """(forward, backward) runners of PyTorch's op for one of the wider family: its out=
+    variant where it has one, backward by the aten kernel autograd runs; None where PyTorch
+    has no such op (sparsemax) or no backward kernel of its own (softsign)."""
+
+    def make(torch: Any, x: Any, y: Any, g: Any, o: Any, out: bool) -> tuple[Any, Any]:
+        aten = torch.ops.aten
+        F = torch.nn.functional
+        if fn in ("gelu", "gelu_tanh"):
+            ap = "tanh" if fn == "gelu_tanh" else "none"
+            fw = (lambda: aten.gelu.out(x, approximate=ap, out=o)) if out else (lambda: F.gelu(x, approximate=ap))
+            bw = ((lambda: aten.gelu_backward.grad_input(g, x, approximate=ap, grad_input=o)) if out
+                  else (lambda: aten.gelu_backward(g, x, approximate=ap)))
+        elif fn == "silu":
+            fw = (lambda: aten.silu.out(x, out=o)) if out else (lambda: F.silu(x))
+            bw = ((lambda: aten.silu_backward.grad_input(g, x, grad_input=o)) if out
+                  else (lambda: aten.silu_backward(g, x)))
+        elif fn == "mish":
+            fw = (lambda: aten.mish.out(x, out=o)) if out else (lambda: F.mish(x))
+            bw = lambda: aten.mish_backward(g, x)
+        elif fn == "softplus":
+            fw = (lambda: aten.softplus.out(x, 1.0, 20.0, out=o)) if out else (lambda: F.softplus(x))
+            bw = ((lambda: aten.softplus_backward.grad_input(g, x, 1.0, 20.0, grad_input=o)) if out
+                  else (lambda: aten.softplus_backward(g, x, 1.0, 20.0)))
+        elif fn in ("elu", "celu"):
+            fw = ((lambda: aten.elu.out(x, 1.0, 1.0, 1.0, out=o)) if out
+                  else (lambda: F.elu(x) if fn == "elu" else F.celu(x)))
+            bw = ((lambda: aten.elu_backward.grad_input(g, 1.0, 1.0, 1.0, False, x, grad_input=o)) if out
+                  else (lambda: aten.elu_backward(g, 1.0, 1.0, 1.0, False, x)))
+        elif fn == "log_sigmoid":
+            buffer = aten.log_sigmoid_forward(x)[1]
+            fw = (lambda: aten.log_sigmoid.out(x, out=o)) if out else (lambda: F.logsigmoid(x))
+            bw = ((lambda: aten.log_sigmoid_backward.grad_input(g, x, buffer, grad_input=o)) if out
+                  else (lambda: aten.log_sigmoid_backward(g, x, buffer)))
+        elif fn == "hard_swish":
+            fw = (lambda: aten.hardswish.out(x, out=o)) if out else (lambda: F.hardswish(x))
+            bw = lambda: aten.hardswish_backward(g, x)
+        elif fn == "hard_sigmoid":
+            fw = (lambda: aten.hardsigmoid.out(x, out=o)) if out else (lambda: F.hardsigmoid(x))
+            bw = lambda: aten.hardsigmoid_backward(g, x)
+        elif fn in ("hardtanh", "relu6"):
+            lo, hi = (-1.0, 1.0) if fn == "hardtanh" else (0.0, 6.0)
+            fw = (lambda: aten.hardtanh.out(x, lo, hi, out=o)) if out else (lambda: F.hardtanh(x, lo, hi))
+            bw = ((lambda: aten.hardtanh_backward.grad_input(g, x, lo, hi, grad_input=o)) if out
+                  else (lambda: aten.hardtanh_backward(g, x, lo, hi)))
+        elif fn == "softsign":
+            fw, bw = (lambda: F.softsign(x)), None
+        elif fn == "prelu":
+            w = torch.full((1,), 0.25, dtype=x.dtype)
+            fw = lambda: F.prelu(x, w)
+            bw = lambda: aten._prelu_kernel_backward(g, x, w)
+        elif fn == "log_softmax":
+            fw = ((lambda: aten._log_softmax.out(x, 1, False, out=o)) if out
+                  else (lambda: torch.log_softmax(x, 1)))
+            bw = ((lambda: aten._log_softmax_backward_data.out(g, y, 1, y.dtype, out=o)) if out
+                  else (lambda: aten._log_softmax_backward_data(g, y, 1, y.dtype)))
+        elif fn == "glu":
+            fw = (lambda: aten.glu.out(x, -1, out=o)) if out else (lambda: F.glu(x, -1))
+            bw = lambda: aten.glu_backward(g, x, -1)
+        else:  # sparsemax
+            fw = bw = None
+        return fw, bw
+
+    return make
+
+
+_TORCH_WIDER = {fn: _torch_wider(fn) for fn in FUNCTIONS if fn not in (
+    "step", "sigmoid", "tanh", "arctan", "relu", "leaky_relu", "selu", "identity", "softmax",
+    "maxout")}
 
 
 def jax_runner(fn: str, d: dict[str, np.ndarray], out: bool, direction: str) -> Runner | None:
