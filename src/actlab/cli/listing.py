@@ -18,7 +18,7 @@ def add_parser(sub: Any, command: str) -> None:
         p = sub.add_parser("list", help="the activation functions: formula, range, f'(0), use")
         p.add_argument("--classic", action="store_true", help="only the classic functions, the ones the founding document covers")
         p.add_argument(
-            "--markdown", action="store_true", help="print a Markdown table (the README's)"
+            "--markdown", action="store_true", help="print the table as Markdown, in its two groups"
         )
     else:
         p = sub.add_parser("show", help="one function's facts, and f, f', f'' at a few points")
@@ -64,7 +64,7 @@ def _markdown_cell(text: str) -> str:
 
 
 def markdown_table(classic_only: bool = False) -> str:
-    """The function table as Markdown, as the README shows it (a test keeps them in step)."""
+    """The function table as Markdown: the classic group, then the wider family."""
     lines = [
         "| group | name | aliases | f(x) | range | f'(0) | use |",
         "|---|---|---|---|---|---|---|",

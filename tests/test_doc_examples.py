@@ -1,4 +1,4 @@
-"""Every example in README.md runs.
+"""Every example in README.md and in the documentation's hand-written pages runs.
 
 - Each ```python block runs on its own, in a fresh namespace and a scratch folder: a block
   must be complete enough to paste into a new interpreter.
@@ -17,10 +17,14 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+#: The README and the site's hand-written pages (the generated ones are read from the code).
+PAGES = [ROOT / "README.md", *sorted(p for p in (ROOT / "docs").rglob("*.md")
+                                    if not {"_build", "generated"} & set(p.relative_to(ROOT / "docs").parts))]
 SHELL_LANGUAGES = ("sh", "console", "bash", "shell")
 #: Subcommands cheap enough (well under a second, nothing written) to run for real.
 RUN_FOR_REAL = ("list", "show")
@@ -34,13 +38,14 @@ def blocks(text: str) -> list[tuple[str, str, int]]:
             for m in _FENCE.finditer(text)]
 
 
-def readme_blocks(*languages: str) -> list[tuple[str, int]]:
-    return [(body, line) for lang, body, line in blocks(README.read_text(encoding="utf-8"))
-            if lang in languages]
+def readme_blocks(*languages: str) -> list[tuple[str, str]]:
+    """(body, "page:line") of every block of these languages on every page."""
+    return [(body, f"{page.relative_to(ROOT)}:{line}") for page in PAGES
+            for lang, body, line in blocks(page.read_text(encoding="utf-8")) if lang in languages]
 
 
-def _ids(items: list[tuple[str, int]]) -> list[str]:
-    return [f"README.md:{line}" for _, line in items]
+def _ids(items: list[tuple[Any, str]]) -> list[str]:
+    return [where for _, where in items]
 
 
 PYTHON_BLOCKS = readme_blocks("python")
@@ -56,6 +61,7 @@ COMMAND_LINES = [
 
 def test_the_readme_has_examples_of_each_kind() -> None:
     assert len(PYTHON_BLOCKS) >= 3 and ERROR_BLOCKS and len(COMMAND_LINES) >= 8
+    assert any(where.startswith("README.md") for _, where in PYTHON_BLOCKS)
 
 
 def test_block_extraction() -> None:
@@ -65,11 +71,13 @@ def test_block_extraction() -> None:
 
 
 @pytest.mark.parametrize(("code", "line"), PYTHON_BLOCKS, ids=_ids(PYTHON_BLOCKS))
-def test_python_block_runs(code: str, line: int, tmp_path: Path,
+def test_python_block_runs(code: str, line: str, tmp_path: Path,
                            monkeypatch: pytest.MonkeyPatch) -> None:
+    if "import torch" in code:
+        pytest.importorskip("torch")
     monkeypatch.chdir(tmp_path)  # blocks that save files write them here
     namespace: dict[str, object] = {"__name__": "__readme__"}
-    exec(compile(code, f"README.md:{line}", "exec"), namespace)  # noqa: S102
+    exec(compile(code, line, "exec"), namespace)  # noqa: S102
 
 
 def _expected_errors(body: str) -> list[tuple[str, str, str]]:
@@ -84,7 +92,7 @@ def _expected_errors(body: str) -> list[tuple[str, str, str]]:
 
 
 @pytest.mark.parametrize(("body", "line"), ERROR_BLOCKS, ids=_ids(ERROR_BLOCKS))
-def test_printed_errors_are_the_errors_raised(body: str, line: int) -> None:
+def test_printed_errors_are_the_errors_raised(body: str, line: str) -> None:
     import actlab
 
     cases = _expected_errors(body)
@@ -98,7 +106,7 @@ def test_printed_errors_are_the_errors_raised(body: str, line: int) -> None:
 
 
 @pytest.mark.parametrize(("argv", "line"), COMMAND_LINES, ids=_ids(COMMAND_LINES))
-def test_command_line_parses(argv: list[str], line: int, tmp_path: Path,
+def test_command_line_parses(argv: list[str], line: str, tmp_path: Path,
                              monkeypatch: pytest.MonkeyPatch,
                              capsys: pytest.CaptureFixture[str]) -> None:
     from actlab.cli import build_parser, main
@@ -118,9 +126,9 @@ def _header(table: str) -> list[str]:
     return [cell.strip() for cell in row.strip().strip("┃").split("┃")]
 
 
-def test_compare_table_in_the_readme_is_what_the_command_prints() -> None:
+def test_compare_table_in_the_docs_is_what_the_command_prints() -> None:
     shown = [body for body, _ in readme_blocks("text") if "activation" in body and "┃" in body]
-    assert len(shown) == 1, "the README shows one actlab compare table, drawn as printed"
+    assert len(shown) == 1, "the docs show one actlab compare table, drawn as printed"
     done = subprocess.run(
         [sys.executable, "-m", "actlab", "compare", "--dataset", "iris",
          "--activations", "relu,step", "--hidden", "8", "--epochs", "1"],
