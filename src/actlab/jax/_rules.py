@@ -43,18 +43,23 @@ def _untyped(key: tuple[tuple[str, type, Any], ...]) -> dict[str, Any]:
     return {k: v for k, _t, v in key}
 
 
-def _host(kernel: Callable[[np.ndarray], Any], dtype: np.dtype) -> Callable[[Any], np.ndarray]:
-    def call(x: Any) -> np.ndarray:
-        return np.asarray(kernel(np.asarray(x)), dtype=dtype)
+Host = Callable[[Any], Any]
+
+
+def host(kernel: Callable[[np.ndarray], Any]) -> Host:
+    """kernel as a callback (made once per kernel: eager jax caches a callback's program by
+    the callback's identity, so a new one per call would compile every call)."""
+    def call(x: Any) -> Any:
+        x = np.asarray(x)
+        return np.asarray(kernel(x), dtype=x.dtype)  # a kernel keeps float16/32/64
 
     return call
 
 
-def _callback(kernel: Callable[[np.ndarray], Any], x: jax.Array,
-              shape: tuple[int, ...] | None = None) -> jax.Array:
-    """kernel(x) on the host, as a jax value of ``shape`` (x's by default) and x's dtype."""
+def _callback(callback: Host, x: jax.Array, shape: tuple[int, ...] | None = None) -> jax.Array:
+    """callback(x) on the host, as a jax value of ``shape`` (x's by default) and x's dtype."""
     result = jax.ShapeDtypeStruct(x.shape if shape is None else shape, x.dtype)
-    return jax.pure_callback(_host(kernel, x.dtype), result, x, vmap_method="broadcast_all")
+    return jax.pure_callback(callback, result, x, vmap_method="broadcast_all")
 
 
 def _stop(label: str, what: str) -> Callable[..., Any]:
@@ -73,16 +78,23 @@ class Elementwise:
 
     def __init__(self, act: actlab.Activation, label: str) -> None:
         self.act = act
+        f_host, first_host = host(act), host(act.derivative)
+        second_host = host(act.second_derivative)
+
+        def both(a: Any) -> tuple[np.ndarray, np.ndarray]:
+            a = np.asarray(a)
+            y, d = act.forward_with_derivative(a)
+            return np.asarray(y, dtype=a.dtype), np.asarray(d, dtype=a.dtype)
 
         @jax.custom_jvp
         def second(x: jax.Array) -> jax.Array:
-            return _callback(act.second_derivative, x)
+            return _callback(second_host, x)
 
         second.defjvp(_stop(label, "the second derivative"))
 
         @jax.custom_jvp
         def first(x: jax.Array) -> jax.Array:
-            return _callback(act.derivative, x)
+            return _callback(first_host, x)
 
         @first.defjvp
         def first_jvp(primals: Any, tangents: Any) -> Any:
@@ -92,11 +104,6 @@ class Elementwise:
         @jax.custom_jvp
         def value_and_derivative(x: jax.Array) -> tuple[jax.Array, jax.Array]:
             shape = jax.ShapeDtypeStruct(x.shape, x.dtype)
-
-            def both(a: Any) -> tuple[np.ndarray, np.ndarray]:
-                y, d = act.forward_with_derivative(np.asarray(a))
-                return np.asarray(y, dtype=x.dtype), np.asarray(d, dtype=x.dtype)
-
             return jax.pure_callback(both, (shape, shape), x, vmap_method="broadcast_all")
 
         @value_and_derivative.defjvp
@@ -107,7 +114,7 @@ class Elementwise:
 
         @jax.custom_jvp
         def f(x: jax.Array) -> jax.Array:
-            return _callback(act, x)
+            return _callback(f_host, x)
 
         @f.defjvp
         def f_jvp(primals: Any, tangents: Any) -> Any:
@@ -163,8 +170,9 @@ def _maxout_jvp(x: jax.Array, y: jax.Array, t: jax.Array, values: dict[str, Any]
     k = n if values["pieces"] is None else values["pieces"]
     xs, ts = jnp.moveaxis(x, axis, -1), jnp.moveaxis(t, axis, -1)
     groups = xs.reshape(*xs.shape[:-1], n // k, k)
-    index = jnp.argmax(jax.lax.stop_gradient(groups), axis=-1)[..., None]
-    picked = jnp.take_along_axis(ts.reshape(groups.shape), index, axis=-1)[..., 0]
+    index = jnp.argmax(jax.lax.stop_gradient(groups), axis=-1)
+    first_max = (index[..., None] == jnp.arange(k)).astype(t.dtype)
+    picked = jnp.sum(ts.reshape(groups.shape) * first_max, axis=-1)
     return jnp.moveaxis(picked, -1, axis) * _nan_mask(y)
 
 
@@ -203,12 +211,13 @@ def result_shape(name: str, key: tuple[tuple[str, type, Any], ...],
 
 def _jacobian_jvp(act: actlab.Activation, label: str) -> Callable[..., jax.Array]:
     """J(x)·t from the registry's Jacobian ((..., n_out, n_in), the axis moved last)."""
+    jacobian_host = host(act.jacobian)
 
     @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
     def jacobian(x: jax.Array, n_out: int) -> jax.Array:
         axis = act.values[_AXIS]
         moved = jnp.moveaxis(x, axis, -1).shape
-        return _callback(act.jacobian, x, (*moved[:-1], n_out, moved[-1]))
+        return _callback(jacobian_host, x, (*moved[:-1], n_out, moved[-1]))
 
     @jacobian.defjvp
     def jacobian_jvp(n_out: int, primals: Any, tangents: Any) -> Any:
@@ -233,10 +242,11 @@ class Vector:
         key = typed_key(values)
         rule = CLOSED_FORM_JVPS.get(name) if closed_form else None
         jvp_rule = rule if rule is not None else _jacobian_jvp(act, name)
+        f_host = host(act)
 
         @jax.custom_jvp
         def f(x: jax.Array) -> jax.Array:
-            return _callback(act, x, result_shape(name, key, tuple(x.shape)))
+            return _callback(f_host, x, result_shape(name, key, tuple(x.shape)))
 
         @f.defjvp
         def f_jvp(primals: Any, tangents: Any) -> Any:
