@@ -42,7 +42,7 @@ __all__ = [
 Use = Literal["hidden layer", "regression output", "classification output"]
 Kind = Literal["elementwise", "vector"]
 
-_REGISTRY: dict[str, "Activation"] = {}
+_REGISTRY: dict[str, Activation] = {}
 _ALIASES: dict[str, str] = {}
 
 
@@ -392,7 +392,7 @@ class Activation(Facts):
         return self._rule("jacobian")
 
     # -- parameters --------------------------------------------------------------------
-    def with_params(self, **params: Any) -> "Activation":
+    def with_params(self, **params: Any) -> Activation:
         """A copy with the given parameters bound (validated; unknown names refused)."""
         known = {p.name: p for p in self.params}
         values = dict(self.values)

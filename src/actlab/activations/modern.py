@@ -26,26 +26,26 @@ from ._registry import (
     positive_real,
 )
 from ._stable import keep_nan, logistic, logistic_derivative, scaled_exp
-from .vector import _check_axis, _shifted
 from ._stable_modern import (
     INV_SQRT_2PI,
-    dd_add,
-    dd_div,
-    dd_mul,
     ROOT_PATCHES,
     SQRT2_HI,
     SQRT2_LO,
+    dd_add,
+    dd_div,
+    dd_mul,
     div_exact_const,
     half_plus_square,
-    tail_product,
     mul_exp,
     normal_cdf,
     normal_pdf_scaled,
     normal_tail_factor,
     patch_root,
+    tail_product,
     two_prod,
     two_sum,
 )
+from .vector import _check_axis, _shifted
 
 Array = NDArray[Any]
 

@@ -4,6 +4,7 @@ turns into a quiet exit with status 0, rather than rich's own SystemExit(1)."""
 from __future__ import annotations
 
 import errno
+
 from rich.console import Console as _RichConsole
 from rich.markup import escape
 

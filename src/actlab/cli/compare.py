@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 from typing import Any
 
 from actlab.cli import (
-    OutputError, SEED_MAX, UsageError, check_writable, comma_list, int_in, parse_path, parse_seed, write_text,
+    SEED_MAX,
+    OutputError,
+    UsageError,
+    check_writable,
+    comma_list,
+    int_in,
+    parse_path,
+    parse_seed,
+    write_text,
 )
 from actlab.lab import MAX_WIDTH  # per hidden layer, as the library bounds it
 

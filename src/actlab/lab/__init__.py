@@ -22,9 +22,10 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from . import experiments as _experiments  # noqa: F401  (registers every experiment, in order)
 from ._checks import MAX_WIDTH
 from ._registry import EXPERIMENTS, Experiment, ExperimentResult, experiment
-from . import experiments as _experiments  # noqa: F401  (registers every experiment, in order)
+
 
 def experiment_names() -> list[str]:
     """The registered experiments, in the order they are defined."""

@@ -19,7 +19,6 @@ import numpy as np
 
 import actlab
 from actlab import nn
-
 from actlab.checks import SEED_MAX, finite_number, positive_int, positive_number, seed_int
 
 from . import _checks

@@ -18,8 +18,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from . import _format
 from ..checks import positive_int
+from . import _format
 from ._format import FORMAT
 from .layers import Activation, Dense, Layer, Maxout, Sequential
 

@@ -15,8 +15,8 @@ from numpy.typing import ArrayLike, NDArray
 
 import actlab
 
-from . import _format
 from ..checks import features, positive_int, seed_int
+from . import _format
 from .init import check_init, default_init, init_weights
 
 Array = NDArray[Any]

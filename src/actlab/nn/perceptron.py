@@ -52,7 +52,7 @@ class Perceptron:
         out = self._step(self._input(X, "Perceptron.predict") @ self.W + self.b)
         return out[:, 0] if self.n_out == 1 else out
 
-    def fit(self, X: ArrayLike, y: ArrayLike, *, epochs: int = 100, seed: int = 0) -> "Perceptron":
+    def fit(self, X: ArrayLike, y: ArrayLike, *, epochs: int = 100, seed: int = 0) -> Perceptron:
         """Apply the rule for up to ``epochs`` passes; stop at the first pass without a mistake.
 
         ``errors`` records the mistakes per pass and ``converged`` whether a pass was clean.

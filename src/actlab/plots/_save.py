@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
 SVG_HASHSALT = "actlab"
 
 
-def save_figure(fig: "Figure", target: str | Path | IO[bytes], *, fmt: str, dpi: float) -> None:
+def save_figure(fig: Figure, target: str | Path | IO[bytes], *, fmt: str, dpi: float) -> None:
     """Write ``fig`` to ``target`` as ``fmt`` ("png" or "svg"), reproducibly: no date in the
     SVG, no software version in the PNG, and fixed SVG ids (``svg.hashsalt``), so two
     identical calls give byte-identical files."""

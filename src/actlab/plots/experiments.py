@@ -79,7 +79,7 @@ def _spread(targets: list[float], *, gap: float, lo: float, hi: float) -> list[f
     return out
 
 
-def _end_labels(ax: "Axes", ends: dict[str, tuple[float, float]], colors: dict[str, str], *,
+def _end_labels(ax: Axes, ends: dict[str, tuple[float, float]], colors: dict[str, str], *,
                 log_lo: float, log_hi: float, x_text: float, gap: float) -> None:
     """Name each line right of its last point (x, y), on a log y axis spanning
     10**log_lo .. 10**log_hi, the names spread ``gap`` (in decades) apart, with a thin
@@ -94,7 +94,7 @@ def _end_labels(ax: "Axes", ends: dict[str, tuple[float, float]], colors: dict[s
                                 "shrinkA": 2, "shrinkB": 3})
 
 
-def _figure(width: float, height: float) -> "Figure":
+def _figure(width: float, height: float) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -103,11 +103,11 @@ def _figure(width: float, height: float) -> "Figure":
     return fig
 
 
-def _grid(ax: "Axes") -> None:
+def _grid(ax: Axes) -> None:
     ax.grid(True, which="major", alpha=0.3)
 
 
-def _integer_x(ax: "Axes") -> None:
+def _integer_x(ax: Axes) -> None:
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -119,7 +119,7 @@ def _integer_x(ax: "Axes") -> None:
 STEADY_SPAN = 100.0
 
 
-def _log_range(values: "np.ndarray", *, pad: float, least: float) -> tuple[float, float]:
+def _log_range(values: np.ndarray, *, pad: float, least: float) -> tuple[float, float]:
     """(lo, hi) in decades around the positive finite ``values``, padded, at least ``least`` wide."""
     v = values[np.isfinite(values) & (values > 0)]
     if not v.size:
@@ -131,7 +131,7 @@ def _log_range(values: "np.ndarray", *, pad: float, least: float) -> tuple[float
     return lo, hi
 
 
-def _vanishing_gradient(result: ExperimentResult) -> "Figure":
+def _vanishing_gradient(result: ExperimentResult) -> Figure:
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
 
@@ -142,7 +142,7 @@ def _vanishing_gradient(result: ExperimentResult) -> "Figure":
     stages = (("init", "at initialisation"),
               ("trained", f"after {d['epochs']} epoch{'s' * (d['epochs'] != 1)} of Adam"))
 
-    def series(stage: str, name: str, depth: int) -> "np.ndarray":
+    def series(stage: str, name: str, depth: int) -> np.ndarray:
         return np.asarray(norms[depth][name][stage], dtype=float)
 
     # Each stage gets a row with every line; when some lines vanish or explode and others
@@ -195,7 +195,7 @@ def _vanishing_gradient(result: ExperimentResult) -> "Figure":
     return fig
 
 
-def _self_normalization(result: ExperimentResult) -> "Figure":
+def _self_normalization(result: ExperimentResult) -> Figure:
     d = result.data
     names, stats, layers = d["activations"], d["stats"], d["layers"]
     fig = _figure(14.0, 4.6)
@@ -231,7 +231,7 @@ def _self_normalization(result: ExperimentResult) -> "Figure":
     return fig
 
 
-def _perceptron(result: ExperimentResult) -> "Figure":
+def _perceptron(result: ExperimentResult) -> Figure:
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
@@ -256,7 +256,7 @@ def _perceptron(result: ExperimentResult) -> "Figure":
             ax.set_xlabel("x₁")
             ax.set_ylabel("x₂")
         ax = axes[r][-1]
-        for c, method in enumerate(methods):
+        for method in methods:
             m = run["methods"][method]
             if "errors" in m:
                 acc = 1 - np.asarray(m["errors"], dtype=float) / n
@@ -283,7 +283,7 @@ def _perceptron(result: ExperimentResult) -> "Figure":
     return fig
 
 
-def _dead_units(result: ExperimentResult) -> "Figure":
+def _dead_units(result: ExperimentResult) -> Figure:
     d = result.data
     names, lrs, curves = d["activations"], d["lrs"], d["curves"]
     fig = _figure(max(5.6 * len(lrs), 8.0), 5.0)
@@ -313,7 +313,7 @@ def _dead_units(result: ExperimentResult) -> "Figure":
     return fig
 
 
-def _saturation(result: ExperimentResult) -> "Figure":
+def _saturation(result: ExperimentResult) -> Figure:
     import actlab
 
     d = result.data
@@ -358,7 +358,7 @@ def _saturation(result: ExperimentResult) -> "Figure":
     return fig
 
 
-def _softmax(result: ExperimentResult) -> "Figure":
+def _softmax(result: ExperimentResult) -> Figure:
     d = result.data
     rel = d["reliability"]
     fig = _figure(12.0, 4.8)
@@ -403,7 +403,7 @@ def _softmax(result: ExperimentResult) -> "Figure":
 
 
 #: Experiment name -> the function drawing its figure from the result.
-DRAWERS: dict[str, Callable[[ExperimentResult], "Figure"]] = {
+DRAWERS: dict[str, Callable[[ExperimentResult], Figure]] = {
     "vanishing-gradient": _vanishing_gradient,
     "self-normalization": _self_normalization,
     "perceptron": _perceptron,
@@ -413,7 +413,7 @@ DRAWERS: dict[str, Callable[[ExperimentResult], "Figure"]] = {
 }
 
 
-def experiment_figure(result: ExperimentResult) -> "Figure":
+def experiment_figure(result: ExperimentResult) -> Figure:
     """The matplotlib Figure for ``result`` (ValueError if no drawing exists for its name)."""
     try:
         draw = DRAWERS[result.name]

@@ -195,8 +195,8 @@ def _format_value(v: float) -> str:
 
 
 def plot_function(
-    name_or_act: str | Activation, ax: "Axes | None" = None, *, legend: bool = True
-) -> "Axes":
+    name_or_act: str | Activation, ax: Axes | None = None, *, legend: bool = True
+) -> Axes:
     """Draw one activation with f, f' and f'' on ``ax`` (a new figure's axes if None).
 
     Kinks get a black dot on f' at the derivative actlab chooses there, labelled with its
@@ -248,7 +248,7 @@ def plot_function(
     return ax
 
 
-def _set_ylim(ax: "Axes", c: Curves) -> None:
+def _set_ylim(ax: Axes, c: Curves) -> None:
     """A y range holding every curve, with a margin, never a degenerate one."""
     values = [c.f, c.d1] + ([c.d2] if c.d2 is not None else [])
     finite = np.concatenate([v[np.isfinite(v)] for v in values])
@@ -260,7 +260,7 @@ def _set_ylim(ax: "Axes", c: Curves) -> None:
     ax.set_ylim(lo - pad, hi + pad)
 
 
-def _new_figure(size: tuple[float, float]) -> "Figure":
+def _new_figure(size: tuple[float, float]) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -307,7 +307,7 @@ def gallery_pixel_size(n: int) -> tuple[int, int]:
     )
 
 
-def gallery_figure(names: Sequence[str | Activation] | None = None) -> "Figure":
+def gallery_figure(names: Sequence[str | Activation] | None = None) -> Figure:
     """The gallery as a matplotlib Figure: one panel per function, a shared legend on top."""
     acts = _resolve(names)
     rows, cols = _layout(len(acts))
@@ -331,7 +331,7 @@ def gallery_figure(names: Sequence[str | Activation] | None = None) -> "Figure":
     return fig
 
 
-def _figure_legend(fig: "Figure", top: float) -> None:
+def _figure_legend(fig: Figure, top: float) -> None:
     from matplotlib.lines import Line2D
 
     handles = [

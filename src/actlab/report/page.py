@@ -26,7 +26,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +101,7 @@ def _for_mathtext(latex: str) -> str:
     return latex
 
 
-@lru_cache(maxsize=None)
+@cache
 def _mathtext_svg(latex: str) -> str | None:
     """``latex`` rendered by matplotlib's mathtext as an SVG data URI; None if it can't."""
     from matplotlib import mathtext
@@ -531,10 +531,10 @@ def build_report(
     the rest of the page is written, and :class:`ReportError` is raised at the end.
     """
     from actlab import lab
-    from actlab.lab import _checks
     from actlab.checks import flag, seed_int
+    from actlab.lab import _checks
 
-    started = _dt.datetime.now(_dt.timezone.utc)
+    started = _dt.datetime.now(_dt.UTC)
     t0 = time.perf_counter()
     seed = seed_int("seed", seed)  # before any work: a bad seed would fail every experiment
     quick = flag("quick", quick)

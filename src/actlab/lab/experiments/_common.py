@@ -14,7 +14,6 @@ from numpy.typing import NDArray
 import actlab
 from actlab import nn
 
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -29,8 +29,8 @@ import numpy as np
 
 import actlab
 from actlab import nn
-from actlab.lab._registry import ExperimentResult, experiment
 from actlab.checks import positive_int, positive_numbers
+from actlab.lab._registry import ExperimentResult, experiment
 
 from .. import _checks
 from ._common import check_training_memory, one_blas_thread, sig

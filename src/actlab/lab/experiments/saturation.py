@@ -24,8 +24,8 @@ import numpy as np
 
 import actlab
 from actlab import nn
-from actlab.lab._registry import ExperimentResult, experiment
 from actlab.checks import fraction_open, positive_int, positive_number, positive_numbers
+from actlab.lab._registry import ExperimentResult, experiment
 
 from .. import _checks
 from ._common import check_training_memory, one_blas_thread, pre_activations, sig

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 import actlab
-from actlab.lab._registry import ExperimentResult, experiment
 from actlab.checks import positive_int
+from actlab.lab._registry import ExperimentResult, experiment
 
 from .. import _checks
 from ._common import one_blas_thread, sig

@@ -24,12 +24,12 @@ import numpy as np
 
 import actlab
 from actlab import nn
-from actlab.lab._registry import ExperimentResult, experiment
 from actlab.checks import positive_int, positive_ints, positive_number, text
+from actlab.lab._registry import ExperimentResult, experiment
 from actlab.nn.init import check_init
 
-from ..compare import default_activations
 from .. import _checks
+from ..compare import default_activations
 from ._common import one_blas_thread, sig
 
 #: A layer gradient norm above this at initialisation is reported as exploding.
@@ -100,10 +100,11 @@ def run(
             at_init = _norms(model, data, loss, rng, batches, batch)
             ratios = [float(at_init[0] / at_init[-1])]
 
-            def callback(epoch: int, m: nn.Sequential, _rng: np.random.Generator = rng) -> None:
+            def callback(epoch: int, m: nn.Sequential, _rng: np.random.Generator = rng,
+                         _ratios: list[float] = ratios) -> None:
                 if epoch < epochs:
                     n_ = _norms(m, data, loss, _rng, batches, batch)
-                    ratios.append(float(n_[0] / n_[-1]))
+                    _ratios.append(float(n_[0] / n_[-1]))
 
             nn.fit(model, data.X_train, data.y_train, loss=loss, optimizer=nn.Adam(lr=lr), epochs=epochs,
                    batch_size=64, seed=seed, callback=callback)
