@@ -280,14 +280,15 @@ def _run(args: argparse.Namespace, framework: str, module: Any) -> int:
               f"{args.repeats} interleaved repeats")
         bench = bench_one_jax
     print(f"ns per element; ratio = actlab / {peer} (<1: actlab faster)")
-    print(f"{'function':<12}{'dtype':<8}{'n':>9}{'actlab':>10}{peer:>10}{'ratio':>8}")
+    width = max(12, *(len(name) + 2 for name in args.functions))
+    print(f"{'function':<{width}}{'dtype':<8}{'n':>9}{'actlab':>10}{peer:>10}{'ratio':>8}")
     records = []
     for name in args.functions:
         for dtype in args.dtypes:
             for n in args.sizes:
                 rec = bench(name, dtype, n, args.repeats, args.min_time, args.settle)
                 ns = rec["ns_per_element"]
-                print(f"{name:<12}{dtype:<8}{rec['n']:>9}{ns['actlab']:>10.2f}"
+                print(f"{name:<{width}}{dtype:<8}{rec['n']:>9}{ns['actlab']:>10.2f}"
                       f"{ns[peer]:>10.2f}{rec['ratio']:>8.2f}", flush=True)
                 records.append(rec)
     if args.json is not None:

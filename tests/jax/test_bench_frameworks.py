@@ -55,3 +55,11 @@ def test_a_usage_error_is_one_line_and_exit_status_2(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_a_long_function_name_keeps_its_columns_apart(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [*TINY[:2], "--functions", "hard_sigmoid", *TINY[4:6], "--dtypes", "float32",
+            *TINY[8:]]
+    assert load().main(argv) == 0
+    row = capsys.readouterr().out.splitlines()[-1].split()
+    assert row[:3] == ["hard_sigmoid", "float32", "1000"] and len(row) == 6
