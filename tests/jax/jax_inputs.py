@@ -23,7 +23,7 @@ def x64(enabled: bool = True) -> Iterator[None]:
     """jax_enable_x64 set inside the block only."""
     switch = getattr(jax, "enable_x64", None)
     if switch is None:  # jax before the top-level context manager
-        from jax.experimental import enable_x64, disable_x64
+        from jax.experimental import disable_x64, enable_x64
         switch_cm = enable_x64() if enabled else disable_x64()
     else:
         switch_cm = switch(enabled)

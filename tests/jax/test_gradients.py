@@ -14,11 +14,11 @@ mpmath = pytest.importorskip("mpmath")
 
 import jax.numpy as jnp  # noqa: E402
 from jax.test_util import check_grads  # noqa: E402
+from jax_inputs import SHAPE, case_id, cases, sample, x64  # noqa: E402
 
 import actlab  # noqa: E402
 import actlab.jax as aj  # noqa: E402
 from actlab.jax._rules import Vector  # noqa: E402
-from jax_inputs import SHAPE, case_id, cases, sample, x64  # noqa: E402
 
 CASES = cases()
 ELEMENTWISE = [n for n in actlab.names() if actlab.get(n).elementwise]
