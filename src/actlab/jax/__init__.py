@@ -5,6 +5,13 @@
 - ``actlab.jax.get(name, **params)``: the function with its parameters bound (a
   :class:`Function`; elementwise ones also carry ``.derivative`` and ``.second_derivative``).
 
+>>> import jax
+>>> import actlab.jax
+>>> float(jax.grad(actlab.jax.sigmoid)(0.0)), float(jax.grad(jax.grad(actlab.jax.softplus))(0.0))
+(0.25, 0.25)
+>>> actlab.jax.softmax(jax.numpy.zeros((2, 4)), axis=0).shape
+(2, 4)
+
 Each is a ``jax.custom_jvp`` function whose primal and tangent rules call actlab's NumPy
 kernels through ``jax.pure_callback``: the JVP of f is t·f'(x) and the JVP of f' is
 t·f''(x), each from the registry's kernel.  A vector function's JVP is its Jacobian-vector
