@@ -8,7 +8,7 @@ from ._registry import Activation, Facts, Kink, Param, aliases, canonical_name, 
 def check_fast_names() -> None:
     """Every ``fast=`` name of the registry is a compiled kernel and every compiled kernel is
     named by one activation (ImportError otherwise; run when actlab is imported)."""
-    check_kernel_names(get(n).fast for n in names() if get(n).fast is not None)
+    check_kernel_names(fast for n in names() if (fast := get(n).fast) is not None)
 
 
 check_fast_names()

@@ -6,6 +6,7 @@ mathematical limit at ±inf, propagates NaN, and raises no floating-point warnin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -126,8 +127,8 @@ def exp_product(g: Array, z: Array, c: float) -> Array:
     return np.where(np.isfinite(g), result, g)
 
 
-def backward_product(d: Array, g: Array, tail: Array, z: Array | None = None,
-                     c: float = 1.0) -> Array:
+def backward_product(d: Array, g: Array, tail: Array,
+                     z: Array | Callable[[Array], Array] | None = None, c: float = 1.0) -> Array:
     """g·f'(x) from d = f'(x) in the working dtype: d·g, except where d is below the
     smallest normal and ``tail`` says f'(x) = c·e^z > 0 there: then c·g·e^z from
     exp_product, so that the product keeps its digits (a huge g) and an infinite g gives
@@ -135,6 +136,7 @@ def backward_product(d: Array, g: Array, tail: Array, z: Array | None = None,
     result = d * g
     redo = tail & (d < np.finfo(d.dtype).smallest_normal)
     if redo.any():
+        assert z is not None, "a tail needs its exponent z"
         zt = z(redo) if callable(z) else z[redo]
         result[redo] = exp_product(g[redo], zt, c)
     return result

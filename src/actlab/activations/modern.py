@@ -316,11 +316,11 @@ def _gelu_left_factor(a: Array) -> Array:
 def _gelu_backward(x: Array, g: Array, y: Array | None, *, approximate: str) -> Array:
     d = _gelu_derivative(x, None, approximate=approximate)
     if approximate == "tanh":
-        def tail(m: Array, gm: Array, k: Array) -> Array:
+        def tanh_tail(m: Array, gm: Array, k: Array) -> Array:
             _, vh, vl, xdv = _tanh_gelu_v(x[m], with_slope=True)
             return mul_exp(_tanh_gelu_left_factor(np.exp(vh), xdv) * gm, vh, vl, exponent=k)
 
-        return tail_product(d, g, _left_tail(x), tail)
+        return tail_product(d, g, _left_tail(x), tanh_tail)
 
     def tail(m: Array, gm: Array, k: Array) -> Array:
         a = np.minimum(np.abs(x[m]), 64.0)

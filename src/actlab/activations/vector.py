@@ -318,7 +318,7 @@ def _maxout_jacobian(x: Array, *, pieces: int | None, axis: int) -> Array:
     hit = np.zeros((*groups.shape[:-2], n_groups, n_groups, k), dtype=groups.dtype)
     for g in range(n_groups):
         np.put_along_axis(hit[..., g, g, :], _first_max(groups[..., g, :]), 1.0, axis=-1)
-    nan_group = np.isnan(groups).any(axis=-1)
+    nan_group = np.asarray(np.isnan(groups).any(axis=-1))
     if nan_group.any():
         hit = np.where(nan_group[..., :, None, None], np.nan, hit)
     return hit.reshape(*groups.shape[:-2], n_groups, n_groups * k)

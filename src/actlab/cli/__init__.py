@@ -68,7 +68,8 @@ class _NegativeNumber:
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self._negative_number_matcher = _NegativeNumber()
+        # argparse's private matcher: any object with .match(), typed as a Pattern there
+        self._negative_number_matcher = _NegativeNumber()  # type: ignore[assignment]
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message, prog=self.prog)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -82,7 +83,7 @@ def markdown_table(classic_only: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _print_table(title: str, header: tuple[str, ...], body: list[tuple[str, ...]]) -> None:
+def _print_table(title: str, header: tuple[str, ...], body: Sequence[tuple[str, ...]]) -> None:
     """A table on stdout; every text is printed as it is (rich markup is escaped)."""
     try:
         from rich.table import Table

@@ -120,6 +120,7 @@ def _npy_data(zf: zipfile.ZipFile, arr: _Array, path: Any, *, finite: str | None
     out = np.empty(arr.shape[::-1] if arr.fortran else arr.shape, dtype=arr.dtype)
     flat = out.reshape(-1)
     raw = flat.view(np.uint8)
+    fh: Any
     with zf.open(arr.info) as fh:
         fh.read(arr.offset)
         done = 0
@@ -131,8 +132,8 @@ def _npy_data(zf: zipfile.ZipFile, arr: _Array, path: Any, *, finite: str | None
                 lo, hi = done // arr.dtype.itemsize, (done + got) // arr.dtype.itemsize
                 bad = np.flatnonzero(~np.isfinite(flat[lo:hi]))
                 if bad.size:
-                    where = np.unravel_index(lo + int(bad[0]), out.shape)
-                    where = tuple(int(i) for i in (where[::-1] if arr.fortran else where))
+                    index = np.unravel_index(lo + int(bad[0]), out.shape)
+                    where = tuple(int(i) for i in (index[::-1] if arr.fortran else index))
                     raise _bad(path, f"{finite} holds NaN or infinity at {where}: {float(flat[lo + bad[0]])}")
             done += got
         if done != arr.nbytes or fh.read(1):  # reading to the end checks the CRC too
@@ -234,12 +235,13 @@ def _build(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], meta: Any, pa
     stored: list[tuple[_Array, _Array]] = []
     for k, (_, n_in, n_out, pieces) in enumerate(dense):
         cols = n_out * pieces
-        W, b = _npy_header(zf, infos[f"W{k}.npy"], path), _npy_header(zf, infos[f"b{k}.npy"], path)
-        if W.shape != (n_in, cols) or b.shape != (cols,) or W.dtype != dtype or b.dtype != dtype:
-            raise _bad(path, f"weights of layer {k} have shape {W.shape}/{b.shape} and dtype {W.dtype}, "
-                             f"expected {(n_in, cols)}/{(cols,)} and {dtype}")
-        stored.append((W, b))
-    total = sum(W.nbytes + b.nbytes for W, b in stored)
+        W_head, b_head = _npy_header(zf, infos[f"W{k}.npy"], path), _npy_header(zf, infos[f"b{k}.npy"], path)
+        if (W_head.shape != (n_in, cols) or b_head.shape != (cols,) or W_head.dtype != dtype
+                or b_head.dtype != dtype):
+            raise _bad(path, f"weights of layer {k} have shape {W_head.shape}/{b_head.shape} and dtype "
+                             f"{W_head.dtype}, expected {(n_in, cols)}/{(cols,)} and {dtype}")
+        stored.append((W_head, b_head))
+    total = sum(w.nbytes + v.nbytes for w, v in stored)
     if total > MAX_MODEL_BYTES:
         raise _bad(path, f"its layers hold {total} bytes of weights, more than the {MAX_MODEL_BYTES} bytes "
                          f"load reads (MAX_MODEL_BYTES)")
@@ -249,8 +251,8 @@ def _build(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], meta: Any, pa
         if spec["type"] == "Activation":
             layers.append(Activation(spec["name"], **spec["params"]))
             continue
-        W, b = (_npy_data(zf, arr, path, finite=f"{name} (dense layer {k})")
-                for name, arr in zip((f"W{k}", f"b{k}"), stored[k]))
+        W, b = (_npy_data(zf, member, path, finite=f"{name} (dense layer {k})")
+                for name, member in zip((f"W{k}", f"b{k}"), stored[k]))
         if spec["type"] == "Dense":
             layer: Dense = Dense.from_arrays(W, b, init=spec["init"])
         else:

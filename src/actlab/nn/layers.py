@@ -41,10 +41,12 @@ class ZeroGradientError(ValueError):
 class Layer:
     """Base class: ``forward(X)``, ``backward(g)``, ``params`` and ``grads``."""
 
-    def forward(self, X: Array, *, train: bool = True) -> Array:  # pragma: no cover
+    def forward(self, X: ArrayLike, *, train: bool = True) -> Array:  # pragma: no cover
         raise NotImplementedError
 
-    def backward(self, g: Array) -> Array:  # pragma: no cover
+    def backward(self, g: Array, *, need_input_grad: bool = True) -> Array | None:  # pragma: no cover
+        """∂L/∂input from ∂L/∂output ``g``, filling ``grads``; None when not
+        ``need_input_grad`` (a first layer has no use for it)."""
         raise NotImplementedError
 
     @property
@@ -190,7 +192,7 @@ class Activation(Layer):
         if not self.act.keeps_shape:
             raise ValueError(f"{self.act.name} changes the layer width: use a layer of its own "
                              f"(nn.Maxout for maxout), not Activation({self.act.name!r})")
-        self._z: Array | None = None
+        self._z: ArrayLike | None = None
         self._y: Array | None = None
 
     @property
@@ -203,13 +205,13 @@ class Activation(Layer):
     def spec(self) -> dict[str, Any]:
         return {"type": "Activation", "name": self.act.name, "params": dict(self.act.values)}
 
-    def forward(self, X: Array, *, train: bool = True) -> Array:
+    def forward(self, X: ArrayLike, *, train: bool = True) -> Array:
         y = self.act(X)
         if train:
             self._z, self._y = X, y
         return y
 
-    def backward(self, g: Array) -> Array:
+    def backward(self, g: Array, *, need_input_grad: bool = True) -> Array:
         if not self.act.trainable:
             raise ZeroGradientError(
                 f"{self.act.name}'s derivative is 0 everywhere, so the gradient through its "
@@ -269,7 +271,7 @@ class Maxout(Dense):
     def __repr__(self) -> str:
         return f"Maxout({self.n_in}, {self.n_out}, pieces={self.pieces}, init={self.init!r}, dtype={self.dtype.name})"
 
-    def forward(self, X: Array, *, train: bool = True) -> Array:
+    def forward(self, X: ArrayLike, *, train: bool = True) -> Array:
         z = super().forward(X, train=train)
         if train:
             self._z = z
@@ -349,11 +351,11 @@ class Sequential:
             layer.backward(grad_logits)  # raises ZeroGradientError naming the step function
         g: Array | None = np.asarray(grad_logits, dtype=self.dtype)
         for i in range(len(self.layers) - 1, -1, -1):
-            layer = self.layers[i]
+            step: Layer = self.layers[i]
             assert g is not None
-            if i == 0 and isinstance(layer, Dense) and not need_input_grad:
-                return layer.backward(g, need_input_grad=False)
-            g = layer.backward(g)
+            if i == 0 and isinstance(step, Dense) and not need_input_grad:
+                return step.backward(g, need_input_grad=False)
+            g = step.backward(g)
         return g
 
     def predict_proba(self, X: ArrayLike) -> Array:

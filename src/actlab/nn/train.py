@@ -202,6 +202,7 @@ def fit(
             history.epoch_time.append(time.perf_counter() - start)
             history.loss.append(total / n)
             if Xv is not None:
+                assert yv is not None  # checked with Xv
                 vl = loss.value(model._run(Xv, train=False), yv)
                 if not math.isfinite(vl):
                     raise _diverged(epoch, optimizer, f"the validation loss is {vl}")

@@ -167,10 +167,10 @@ def curves(name_or_act: str | Activation) -> Curves:
     d2 = _central_difference(x, d1)
     # The slice's kinks are where its derivative jumps; mark the side the grid point at
     # the jump belongs to, i.e. the value actlab computes there.
-    kinks = []
+    jumps: list[tuple[float, float, float]] = []
     for i in np.flatnonzero(_jumps(d1)):
         j = i if abs(x[i]) < abs(x[i + 1]) else i + 1  # the rounder of the two points
-        kinks.append((float(x[j]), float(f[j]), float(d1[j])))
+        jumps.append((float(x[j]), float(f[j]), float(d1[j])))
     return Curves(
         name=act.name,
         title=f"{act.name} (vector)",
@@ -179,7 +179,7 @@ def curves(name_or_act: str | Activation) -> Curves:
         f=f,
         d1=d1,
         d2=d2,
-        kinks=tuple(kinks),
+        kinks=tuple(jumps),
         numerical_d2=True,
     )
 

@@ -97,7 +97,7 @@ _MATHTEXT_SPELLING = {r"\ge": r"\geq", r"\le": r"\leq", r"\ne": r"\neq"}
 
 def _for_mathtext(latex: str) -> str:
     for tex, mt in _MATHTEXT_SPELLING.items():
-        latex = re.sub(re.escape(tex) + r"(?![A-Za-z])", lambda _m, mt=mt: mt, latex)
+        latex = re.sub(re.escape(tex) + r"(?![A-Za-z])", mt.replace("\\", "\\\\"), latex)
     return latex
 
 

@@ -40,7 +40,7 @@ def saturated_fraction(model: nn.Sequential, X: Any, threshold: float) -> float:
     """Mean over samples and hidden units of [f'(z) < threshold · max f']."""
     flat = total = 0
     for act, z in pre_activations(model, X):
-        flat += int(np.sum(act.derivative(z) < threshold * act.max_derivative))
+        flat += int(np.sum(act.derivative(z) < threshold * (act.max_derivative or 0.0)))
         total += z.size
     return flat / total
 
@@ -77,7 +77,7 @@ def flat_region(name: str, threshold: float) -> tuple[float, float]:
     """(below, above): ``name`` is saturated (f' < threshold · max f') for z < below and for
     z > above; -inf or inf for a side where it never is (bisection on f', both sides)."""
     act = actlab.get(name)
-    limit = threshold * act.max_derivative
+    limit = threshold * (act.max_derivative or 0.0)
     return _edge(act, limit, -1.0), _edge(act, limit, 1.0)
 
 
