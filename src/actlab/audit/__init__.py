@@ -110,7 +110,7 @@ def audit(
         ref = _check_reference(reference or name)
         if grad is not None:
             raise ValueError("audit: grad is for a foreign callable; a registered activation has its own derivatives")
-        evaluate = targets.actlab_target(name, **params)
+        evaluate = targets.actlab_target(name, **(params if ref == name else {}))
         label = f"actlab {name}"
         orders = _orders_of(name)
     else:

@@ -1,0 +1,438 @@
+"""``define(name, formula, **params_and_facts)``: a new activation from a formula (SymPy;
+``pip install actlab[define]``).
+
+The formula, a string or a SymPy expression in ``x`` and the named parameters (given with
+their defaults as keywords), is differentiated twice by SymPy.  Each of f, f', f'' is
+rewritten onto stable primitives (log(1+e^u) -> softplus(u), 1/(1+e^-u) -> σ(u),
+1 - σ(u) -> σ(-u), e^u - 1 -> expm1(u), log(1+u) -> log1p(u), 1 ± tanh(u) -> 2σ(±2u),
+1 - tanh² -> sech², 1 ± erf(u) -> erfc(∓u), log σ(u) -> -softplus(-u), e^a·e^b -> e^(a+b)),
+in several algebraic forms (as given, simplified, over one denominator, factored); each
+form is measured against mpmath and the most accurate is kept per region of x.  The
+result is registered as a first-class activation (NumPy kernels from sympy.lambdify, no
+per-element Python) with an mpmath reference for :mod:`actlab.audit`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["define", "undefine"]
+
+#: Region edges of x over which the most accurate form is chosen.
+EDGES = (-math.inf, -1e3, -40.0, -5.0, -1.0, -1e-3, 0.0, 1e-3, 1.0, 5.0, 40.0, 1e3, math.inf)
+
+
+def _sympy() -> Any:
+    try:
+        import sympy
+    except ImportError as exc:  # pragma: no cover
+        raise ImportError("actlab.define needs SymPy: pip install 'actlab[define]'") from exc
+    return sympy
+
+
+def _primitives() -> dict[str, Any]:
+    sp = _sympy()
+
+    class sigmoid(sp.Function):  # noqa: N801 - the printed name
+        def fdiff(self, argindex: int = 1) -> Any:
+            u = self.args[0]
+            return sigmoid(u) * sigmoid(-u)
+
+    class softplus(sp.Function):  # noqa: N801
+        def fdiff(self, argindex: int = 1) -> Any:
+            return sigmoid(self.args[0])
+
+    class expm1(sp.Function):  # noqa: N801
+        def fdiff(self, argindex: int = 1) -> Any:
+            return sp.exp(self.args[0])
+
+    class log1p(sp.Function):  # noqa: N801
+        def fdiff(self, argindex: int = 1) -> Any:
+            return 1 / (1 + self.args[0])
+
+    return {"sigmoid": sigmoid, "softplus": softplus, "expm1": expm1, "log1p": log1p}
+
+
+_PRIMS: dict[str, Any] | None = None
+
+
+def _prims() -> dict[str, Any]:
+    global _PRIMS
+    if _PRIMS is None:
+        _PRIMS = _primitives()
+    return _PRIMS
+
+
+def _np_sigmoid(u: Any) -> Any:
+    e = np.exp(-np.abs(u))
+    return np.where(u >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _np_softplus(u: Any) -> Any:
+    return np.maximum(u, 0) + np.log1p(np.exp(-np.abs(u)))
+
+
+def _numpy_module() -> dict[str, Any]:
+    from scipy import special
+
+    return {"sigmoid": _np_sigmoid, "softplus": _np_softplus, "expm1": np.expm1, "log1p": np.log1p,
+            "erf": special.erf, "erfc": special.erfc}
+
+
+def _mp_module() -> dict[str, Any]:
+    import mpmath
+
+    def sig(u: Any) -> Any:
+        e = mpmath.exp(-abs(u))
+        return 1 / (1 + e) if u >= 0 else e / (1 + e)
+
+    def spl(u: Any) -> Any:
+        return max(u, 0) + mpmath.log1p(mpmath.exp(-abs(u)))
+
+    return {"sigmoid": sig, "softplus": spl, "expm1": mpmath.expm1, "log1p": mpmath.log1p,
+            "Heaviside": lambda u, h=1: mpmath.mpf(1) if u > 0 else (mpmath.mpf(h) if u == 0 else mpmath.mpf(0))}
+
+
+def stabilize(expr: Any) -> Any:
+    """``expr`` with its unstable sub-expressions mapped onto the stable primitives."""
+    sp = _sympy()
+    p = _prims()
+    u = sp.Wild("u")
+    rules = [
+        (sp.log(1 + sp.exp(u)), lambda u: p["softplus"](u)),
+        (sp.log(p["sigmoid"](u)), lambda u: -p["softplus"](-u)),
+        (1 / (1 + sp.exp(-u)), lambda u: p["sigmoid"](u)),
+        (1 / (1 + sp.exp(u)), lambda u: p["sigmoid"](-u)),
+        (sp.exp(u) / (1 + sp.exp(u)), lambda u: p["sigmoid"](u)),
+        (1 - p["sigmoid"](u), lambda u: p["sigmoid"](-u)),
+        (sp.exp(u) - 1, lambda u: p["expm1"](u)),
+        (p["log1p"](sp.exp(u)), lambda u: p["softplus"](u)),
+        (1 - sp.tanh(u) ** 2, lambda u: sp.sech(u) ** 2),
+        (1 + sp.tanh(u), lambda u: 2 * p["sigmoid"](2 * u)),
+        (1 - sp.tanh(u), lambda u: 2 * p["sigmoid"](-2 * u)),
+        (1 + sp.erf(u), lambda u: sp.erfc(-u)),
+        (1 - sp.erf(u), lambda u: sp.erfc(u)),
+        (sp.log(1 + u), lambda u: p["log1p"](u)),
+    ]
+    for _ in range(6):
+        before = expr
+        expr = sp.powsimp(expr, combine="exp")
+        for pattern, make in rules:
+            expr = _replace(expr, pattern, make, u)
+        if expr == before:
+            break
+    return expr
+
+
+def _replace(expr: Any, pattern: Any, make: Callable[[Any], Any], u: Any) -> Any:
+    def query(node: Any) -> bool:
+        m = node.match(pattern)
+        return bool(m) and u in m
+
+    return expr.replace(query, lambda node: make(node.match(pattern)[u]))
+
+
+def _right_conventions(expr: Any) -> Any:
+    """Heaviside(u) -> 1 at u = 0, sign -> the right piece, DiracDelta -> 0."""
+    sp = _sympy()
+    expr = expr.replace(sp.DiracDelta, lambda *a: sp.Integer(0))
+    expr = expr.replace(sp.Heaviside, lambda u, *rest: sp.Heaviside(u, 1))
+    return expr.replace(sp.sign, lambda u: sp.Piecewise((1, u >= 0), (-1, True)))
+
+
+def _forms(expr: Any) -> list[Any]:
+    sp = _sympy()
+    forms = [expr]
+    for transform in (sp.simplify, sp.together, sp.factor):
+        try:
+            forms.append(transform(expr))
+        except Exception:  # a transform that cannot handle the expression adds no form
+            continue
+    seen, out = set(), []
+    for form in forms:
+        for candidate in (stabilize(form), form):
+            key = sp.srepr(candidate)
+            if key not in seen:
+                seen.add(key)
+                out.append(candidate)
+    return out
+
+
+def _parse(name: str, formula: Any, params: dict[str, float]) -> tuple[Any, Any, dict[str, Any]]:
+    sp = _sympy()
+    x = sp.Symbol("x", real=True)
+    symbols = {k: sp.Symbol(k, real=True) for k in params}
+    if isinstance(formula, str):
+        try:
+            expr = sp.sympify(formula, locals={"x": x, **symbols, **_prims()})
+        except (sp.SympifyError, SyntaxError, TypeError, TokenError_()) as exc:
+            raise ValueError(f"define {name}: cannot parse the formula {formula!r} ({exc})") from None
+    elif isinstance(formula, sp.Basic):
+        expr = formula.subs({s: (x if s.name == "x" else symbols.get(s.name, s)) for s in formula.free_symbols})
+    else:
+        raise TypeError(f"define {name}: the formula must be a string or a SymPy expression, got {formula!r}")
+    if not isinstance(expr, sp.Expr):
+        raise ValueError(f"define {name}: the formula {formula!r} is not an expression")
+    free = {s.name for s in expr.free_symbols}
+    extra = sorted(free - {"x", *params})
+    if extra:
+        raise ValueError(f"define {name}: the formula {formula!r} uses {', '.join(extra)}, which is neither x "
+                         "nor a declared parameter (give each parameter with its default: a=1.0)")
+    if "x" not in free:
+        raise ValueError(f"define {name}: the formula {formula!r} is not a function of x")
+    return x, expr, symbols
+
+
+def TokenError_() -> type:  # noqa: N802
+    from tokenize import TokenError
+
+    return TokenError
+
+
+def _numpy_fn(x: Any, symbols: dict[str, Any], expr: Any) -> Callable[..., Any]:
+    sp = _sympy()
+    names = list(symbols)
+    fn = sp.lambdify([x, *symbols.values()], expr, modules=[_numpy_module(), "numpy"])
+
+    def kernel(v: Any, **params: Any) -> Any:
+        with np.errstate(all="ignore"):
+            out = fn(v, *(params[n] for n in names))
+        return np.broadcast_to(np.asarray(out, dtype=v.dtype), v.shape).copy()
+
+    return kernel
+
+
+def _mp_fn(x: Any, symbols: dict[str, Any], expr: Any) -> Callable[..., Any]:
+    sp = _sympy()
+    return sp.lambdify([x, *symbols.values()], expr, modules=[_mp_module(), "mpmath"])
+
+
+def _reference_of(x: Any, symbols: dict[str, Any], orders: list[Any], originals: list[Any]) -> Callable[..., Any]:
+    """(f, f', f'') at an mpf x from the stable forms, the precision raised until two
+    evaluations agree to 40 digits; the limits at ±inf by SymPy."""
+    import mpmath
+    from mpmath import mp
+
+    sp = _sympy()
+    fns = [_mp_fn(x, symbols, e) for e in orders]
+    names = list(symbols)
+    limits: dict[tuple[Any, ...], Any] = {}
+
+    def limit(k: int, sign: int, values: tuple[Any, ...]) -> Any:
+        key = (k, sign, values)
+        if key not in limits:
+            e = originals[k].subs({symbols[n]: v for n, v in zip(names, values)})
+            try:
+                value = sp.limit(e, x, sign * sp.oo)
+                limits[key] = mpmath.mpf(float(value)) if value.is_real or value.is_infinite else mpmath.nan
+            except Exception:  # no limit SymPy can find
+                limits[key] = mpmath.nan
+        return limits[key]
+
+    def one(k: int, v: Any, values: tuple[Any, ...]) -> Any:
+        if mpmath.isnan(v):
+            return mpmath.nan
+        if mpmath.isinf(v):
+            return limit(k, 1 if v > 0 else -1, values)
+        dps = mp.dps
+        value = None
+        while True:
+            try:
+                with mp.workdps(dps + 25):
+                    better = fns[k](mpmath.mpf(v), *(mpmath.mpf(p) for p in values))
+            except (OverflowError, ValueError, ZeroDivisionError):  # mpmath gives up far out
+                return limit(k, 1 if v > 0 else -1, values)
+            if value is not None and (value == better or abs(value - better) <= abs(better) * mpmath.mpf(10) ** -40):
+                return +better
+            if dps > 1600:
+                return +better
+            value, dps = better, 2 * dps
+
+    def triple(v: Any, **params: Any) -> tuple[Any, Any, Any]:
+        values = tuple(float(params[n]) for n in names)
+        return tuple(one(k, v, values) for k in range(3))  # type: ignore[return-value]
+
+    return triple
+
+
+def _selected(name: str, x: Any, symbols: dict[str, Any], forms: list[Any], order: int,
+              reference: Callable[..., Any], defaults: dict[str, float]) -> tuple[Callable[..., Any], list[str]]:
+    """A kernel that uses, per region of x, the most accurate of ``forms`` there."""
+    from actlab.audit.measure import errors_in_ulp
+    from actlab.audit.points import audit_points
+    from actlab.audit.references import round_to
+
+    kernels = [_numpy_fn(x, symbols, f) for f in forms]
+    if len(kernels) == 1:
+        return kernels[0], [str(forms[0])]
+    probe = audit_points(np.float64, 300)
+    probe = probe[np.isfinite(probe)]
+    exact = [reference(float(v), **defaults)[order] for v in probe]
+    r = np.array([round_to(v, np.float64) for v in exact])
+    a = np.abs(r)
+    ulp = np.where(a == 0, 5e-324, a - np.nextafter(a, 0))
+    import mpmath
+
+    with mpmath.mp.workdps(50):
+        residual = np.array([float((e - mpmath.mpf(float(ri))) / mpmath.mpf(float(u))) if math.isfinite(ri) else 0.0
+                             for e, ri, u in zip(exact, r, ulp)])
+    errs = []
+    for kernel in kernels:
+        try:
+            ours = kernel(probe.copy(), **defaults)
+        except Exception:  # a form NumPy cannot evaluate is not chosen
+            ours = np.full_like(probe, np.nan)
+        errs.append(errors_in_ulp(ours, (r, ulp, residual)))
+    choice = []
+    for lo, hi in zip(EDGES[:-1], EDGES[1:]):
+        inside = (probe >= lo) & (probe < hi)
+        if not inside.any():
+            choice.append(0)
+            continue
+        worst = [float(np.max(e[inside])) for e in errs]
+        choice.append(int(np.argmin(worst)))
+    used = sorted(set(choice))
+
+    def kernel(v: Any, **params: Any) -> Any:
+        values = {k: kernels[k](v, **params) for k in used}
+        conditions = [(v >= lo) & (v < hi) for lo, hi in zip(EDGES[:-1], EDGES[1:])]
+        conditions[0] = conditions[0] & (v != -math.inf)
+        at_inf = [float(reference(s * math.inf, **params)[order]) for s in (-1, 1)]
+        return np.select([v == -math.inf, v == math.inf, *conditions],
+                         [at_inf[0], at_inf[1], *(values[c] for c in choice)], default=np.nan)
+
+    return kernel, [str(forms[k]) for k in used]
+
+
+def _kinks(x: Any, exprs: list[Any], d1: Callable[..., Any], defaults: dict[str, float],
+           symbols: dict[str, Any]) -> tuple[Any, ...]:
+    sp = _sympy()
+    from actlab.activations import Kink
+
+    places: set[float] = set()
+    subs = {symbols[k]: v for k, v in defaults.items()}
+    for expr in exprs:
+        args = [a.args[0] for a in expr.atoms(sp.Abs, sp.Heaviside, sp.sign)]
+        args += [a.args[0] - a.args[1] for a in expr.atoms(sp.Max, sp.Min) if len(a.args) == 2]
+        for pw in expr.atoms(sp.Piecewise):
+            args += [c.lhs - c.rhs for _, c in pw.args if isinstance(c, sp.core.relational.Relational)]
+        for arg in args:
+            try:
+                for root in sp.solve(sp.Eq(arg.subs(subs), 0), x):
+                    if root.is_real:
+                        places.add(float(root))
+            except Exception:  # no closed-form root: no kink recorded
+                continue
+    kinks = []
+    for p in sorted(places):
+        value = float(d1(np.array([p]), **defaults)[0])
+        kinks.append(Kink(p, value, "the right piece"))
+    return tuple(kinks)
+
+
+def define(name: str, formula: Any, **params_and_facts: Any) -> Any:
+    """Register the activation ``name`` with f given by ``formula`` (a string or a SymPy
+    expression in x and the parameters), and return it.
+
+    Keywords that name a symbol of the formula are its parameters, with their defaults
+    (numbers); the others are facts of :class:`actlab.Facts` (summary, use, ...).  Range,
+    monotonicity, f'(0)'s bound and the kinks are derived where not given.  ValueError:
+    unparsable, not a function of x and its parameters, not differentiable, or a name
+    already taken.
+
+    >>> import actlab
+    >>> snake = actlab.symbolic.define("snake_demo", "x + sin(a*x)**2/a", a=1.0)
+    >>> round(float(snake.derivative(0.0)), 12)
+    1.0
+    >>> actlab.symbolic.undefine("snake_demo")
+    """
+    from actlab.activations import Facts, Param
+    from actlab.activations import _registry
+    from actlab.activations._registry import finite_real
+    from actlab.audit.references import register_reference
+
+    sp = _sympy()
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"define: the name must be an identifier, got {name!r}")
+    if name in _registry._REGISTRY or name in _registry._ALIASES:
+        raise ValueError(f"define: {name!r} is already an activation; choose another name")
+    fact_names = {f.name for f in dataclasses.fields(Facts)} - {"name", "kind", "params", "family"}
+    facts = {k: v for k, v in params_and_facts.items() if k in fact_names}
+    params = {k: v for k, v in params_and_facts.items() if k not in fact_names}
+    for k, v in params.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ValueError(f"define {name}: parameter {k} needs a finite number as its default, got {v!r}")
+    defaults = {k: float(v) for k, v in params.items()}
+    x, expr, symbols = _parse(name, formula, defaults)
+    unused = sorted(set(defaults) - {s.name for s in expr.free_symbols})
+    if unused:
+        raise ValueError(f"define {name}: {', '.join(unused)} is not in the formula {formula!r} "
+                         f"(and not a fact: {', '.join(sorted(fact_names))})")
+    d1 = sp.diff(expr, x)
+    d2 = sp.diff(d1, x)
+    for order, d in ((1, d1), (2, d2)):
+        if d.has(sp.Derivative) or d.has(sp.Subs):
+            raise ValueError(f"define {name}: SymPy cannot differentiate {formula!r} (order {order}: {d})")
+    originals = [_right_conventions(e) for e in (expr, d1, d2)]
+    stable = [stabilize(e) for e in originals]
+    reference = _reference_of(x, symbols, stable, originals)
+    forms = [_forms(e) for e in originals]
+    # the derivatives of the stable f are further forms of f' and f''
+    s1 = _right_conventions(sp.diff(stable[0], x))
+    forms[1] += [f for f in _forms(s1) if f not in forms[1]]
+    forms[2] += [f for f in _forms(_right_conventions(sp.diff(s1, x))) if f not in forms[2]]
+    kernels, chosen = [], []
+    for order in range(3):
+        kernel, used = _selected(name, x, symbols, forms[order], order, reference, defaults)
+        kernels.append(kernel)
+        chosen.append(used)
+
+    grid = np.concatenate([-np.logspace(3, -6, 400), [0.0], np.logspace(-6, 3, 400)])
+    with np.errstate(all="ignore"):
+        fy, dy = kernels[0](grid, **defaults), kernels[1](grid, **defaults)
+    lo = float(np.nanmin(fy))
+    hi = float(np.nanmax(fy))
+    lim = [reference(v, **defaults)[0] for v in (-math.inf, math.inf)]
+    lo = min(lo, float(lim[0])) if not math.isnan(float(lim[0])) else lo
+    hi = max(hi, float(lim[1])) if not math.isnan(float(lim[1])) else hi
+    derived = dict(
+        formula=f"f(x) = {sp.latex(expr)}", plain_formula=str(expr), derivative_formula=str(d1),
+        second_derivative_formula=str(d2), output_range=(lo, hi),
+        monotonic=bool(np.all(dy[np.isfinite(dy)] >= 0) or np.all(dy[np.isfinite(dy)] <= 0)),
+        zero_centered=bool(abs(float(kernels[0](np.array([0.0]), **defaults)[0])) < 1e-12),
+        max_derivative=float(np.nanmax(np.abs(dy))), use=("hidden layer",), problems=(),
+        reference=f"defined by the formula {formula!s}", summary=f"f(x) = {expr} (defined)",
+        kinks=_kinks(x, [expr, d1], kernels[1], defaults, symbols),
+    )
+    derived.update(facts)
+    param_facts = tuple(Param(k, v, f"the parameter {k} of {expr}", finite_real) for k, v in defaults.items())
+
+    def forward(v: Any, **p: Any) -> Any:
+        return kernels[0](v, **p)
+
+    forward.__module__ = "actlab.defined"
+    forward.__doc__ = f"f(x) = {expr}; forms used per region: {'; '.join(chosen[0])}"
+    act = _registry.activation(name, params=param_facts, **derived)(forward)
+    act.derivative_rule(lambda v, y=None, **p: kernels[1](v, **p))
+    act.second_derivative_rule(lambda v, **p: kernels[2](v, **p))
+    register_reference(name, reference)
+    return _registry.get(name)
+
+
+def undefine(name: str) -> None:
+    """Remove an activation made by :func:`define` (and its reference)."""
+    from actlab.activations import _registry
+    from actlab.audit.references import register_reference
+
+    act = _registry._REGISTRY.get(name)
+    if act is None or act.family != "defined":
+        raise ValueError(f"undefine: {name!r} is not an activation made by define")
+    del _registry._REGISTRY[name]
+    for alias in act.aliases:
+        _registry._ALIASES.pop(alias, None)
+    register_reference(name, None)
