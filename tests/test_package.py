@@ -12,7 +12,7 @@ import pytest
 
 import actlab
 
-SUBPACKAGES = ("nn", "lab", "plots", "report")
+SUBPACKAGES = ("nn", "lab", "plots", "report", "audit")
 
 
 def _in_fresh_interpreter(code: str) -> object:
@@ -40,9 +40,10 @@ def test_subpackage_reachable_after_import_actlab(name: str) -> None:
     found = _in_fresh_interpreter(
         "import json, actlab\n"
         f"m = actlab.{name}\n"
-        "print(json.dumps([m.__name__, type(m).__name__]))"
+        "import types\n"
+        "print(json.dumps([m.__name__, isinstance(m, types.ModuleType)]))"
     )
-    assert found == [f"actlab.{name}", "module"]
+    assert found == [f"actlab.{name}", True]
     module = getattr(actlab, name)
     assert isinstance(module, types.ModuleType) and module.__name__ == f"actlab.{name}"
     assert getattr(actlab, name) is module  # imported once, then an ordinary attribute

@@ -84,12 +84,13 @@ _SUBPACKAGES: dict[str, tuple[str, ...]] = {
     "lab": (),
     "plots": ("experiments", "gallery"),
     "report": (),
+    "audit": (),
 }
 
 
 def __getattr__(name: str) -> ModuleType:
-    """``actlab.nn``, ``actlab.lab``, ``actlab.plots`` and ``actlab.report``, imported on
-    first access (after which they are ordinary attributes)."""
+    """``actlab.nn``, ``actlab.lab``, ``actlab.plots``, ``actlab.report`` and
+    ``actlab.audit``, imported on first access (after which they are ordinary attributes)."""
     if name not in _SUBPACKAGES:
         raise AttributeError(f"module 'actlab' has no attribute {name!r}")
     module = importlib.import_module(f".{name}", __name__)
