@@ -109,6 +109,11 @@ def test_the_jacobian_fallback_agrees_and_stops_at_first_order(case: tuple[str, 
         t = weights(x.shape, np.float64, seed=9)
         np.testing.assert_allclose(np.asarray(jax.jvp(fallback, (x,), (t,))[1]),
                                    np.asarray(jax.jvp(closed, (x,), (t,))[1]), rtol=1e-13, atol=1e-14)
+        stacked, tangents = np.stack([x, 2 * x]), np.stack([t, -t])  # vmap over a new first axis
+        np.testing.assert_allclose(
+            np.asarray(jax.vmap(lambda v, w: jax.jvp(fallback, (v,), (w,))[1])(stacked, tangents)),
+            np.asarray(jax.vmap(lambda v, w: jax.jvp(closed, (v,), (w,))[1])(stacked, tangents)),
+            rtol=1e-13, atol=1e-14)
         with pytest.raises(NotImplementedError, match=f"{name}: its second derivative"):
             jax.hessian(lambda v: jnp.sum(fallback(v)))(x)
 
