@@ -65,7 +65,8 @@ def _options() -> list[tuple[str, argparse.ArgumentParser, argparse.Action]]:
 def _shown(default: object) -> list[str]:
     """The ways a default may be written in a help text."""
     if isinstance(default, (list, tuple)):
-        return [" ".join(format(v, "g") for v in default), ",".join(str(v) for v in default)]
+        words = [format(v, "g") if isinstance(v, (int, float)) else str(v) for v in default]
+        return [" ".join(words), ",".join(words)]
     if isinstance(default, float):
         return [format(default, "g"), str(default)]
     return [str(default)]

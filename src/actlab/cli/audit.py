@@ -49,14 +49,17 @@ def add_parser(sub: Any, command: str) -> None:
     p.add_argument("targets", nargs="*", metavar="TARGET",
                    help="what to audit (with --against: the functions, default every elementwise one)")
     p.add_argument("--as", dest="reference", metavar="NAME", default=None,
-                   help="the registered activation whose reference a callable is checked against")
+                   help="the registered activation whose reference a callable is checked against "
+                   "(default: a registered TARGET's own)")
     p.add_argument("--grad", choices=FRAMEWORKS, default=None,
-                   help="measure a callable's f' and f'' through this framework's autograd")
+                   help="measure a callable's f' and f'' through this framework's autograd (default: f only)")
     p.add_argument("--against", type=lambda t: comma_list(t, what="frameworks", item=_framework, unique=True),
                    default=None, metavar="FRAMEWORKS",
-                   help="audit these frameworks' own implementations (torch, jax) beside actlab's")
-    p.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
-                   help="a parameter of the reference (and of a registered target); repeatable")
+                   help="audit these frameworks' own implementations (torch, jax) beside actlab's "
+                   "(default: none)")
+    p.add_argument("--param", type=_param, action="append", default=None, metavar="NAME=VALUE",
+                   help="a parameter of the reference (and of a registered target); repeatable "
+                   "(default: the defaults)")
     p.add_argument("--dtypes", type=lambda t: comma_list(t, what="dtypes", item=_dtype, unique=True),
                    default=list(DTYPES), metavar="DTYPES", help="comma-separated (default: float32,float64)")
     p.add_argument("--points", type=lambda t: int_in(t, 100, 1_000_000), default=None, metavar="N",
@@ -65,9 +68,11 @@ def add_parser(sub: Any, command: str) -> None:
                    help="processes for the references with --against (default: the CPUs, at most 4)")
     p.add_argument("--details", action="store_true",
                    help="with --against: every order and dtype over its bound, with the ranges of x")
-    p.add_argument("--json", type=parse_path, default=None, metavar="PATH", help="also write the results as JSON")
+    p.add_argument("--json", type=parse_path, default=None, metavar="PATH",
+                   help="also write the results as JSON (default: none)")
     p.add_argument("--plot", type=parse_path, default=None, metavar="PATH",
-                   help="draw the error in ULP against x (.png or .svg); with --against, the results over a bound")
+                   help="draw the error in ULP against x (.png or .svg); with --against, the results "
+                   "over a bound (default: none)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         import actlab.audit as audit
     except ImportError as exc:
         raise UsageError(str(exc)) from None
-    params = dict(args.param)
+    params = dict(args.param or [])
     if args.against is not None:
         if params:
             raise UsageError("--param is for one TARGET; --against uses actlab's defaults")
