@@ -73,8 +73,9 @@ def test_block_extraction() -> None:
 @pytest.mark.parametrize(("code", "line"), PYTHON_BLOCKS, ids=_ids(PYTHON_BLOCKS))
 def test_python_block_runs(code: str, line: str, tmp_path: Path,
                            monkeypatch: pytest.MonkeyPatch) -> None:
-    if "import torch" in code:
-        pytest.importorskip("torch")
+    for framework in ("torch", "jax"):
+        if f"import {framework}" in code:
+            pytest.importorskip(framework)
     monkeypatch.chdir(tmp_path)  # blocks that save files write them here
     namespace: dict[str, object] = {"__name__": "__readme__"}
     exec(compile(code, line, "exec"), namespace)  # noqa: S102
