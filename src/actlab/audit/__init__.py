@@ -19,7 +19,6 @@ every elementwise function actlab has, beside actlab's.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import types
@@ -37,7 +36,16 @@ except ImportError as exc:  # pragma: no cover - the extra is installed for the 
 import actlab
 
 from . import targets
-from .measure import DTYPES, ORDER_NAMES, AuditResult, bound, describe_over, fmt_ulp, audit_evaluate, many_reference_tables
+from .measure import (
+    DTYPES,
+    ORDER_NAMES,
+    AuditResult,
+    audit_evaluate,
+    bound,
+    describe_over,
+    fmt_ulp,
+    many_reference_tables,
+)
 from .points import audit_points
 from .references import REFERENCES
 

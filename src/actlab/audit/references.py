@@ -119,7 +119,7 @@ def _selu(x: Any) -> Triple:
     return la * mpmath.expm1(x), la * mpmath.exp(x), la * mpmath.exp(x)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cached(name: str, x: float, params: tuple[tuple[str, Any], ...]) -> Triple:
     with mp.workdps(DPS):
         return REFERENCES[name](mpmath.mpf(x), **dict(params))

@@ -23,8 +23,10 @@ def actlab_target(name: str, **params: Any) -> Evaluate:
     if not act.elementwise:
         raise ValueError(f"audit: {act.name} is a vector function; only elementwise functions are audited")
 
+    methods: list[Callable[[np.ndarray], np.ndarray]] = [act, act.derivative, act.second_derivative]
+
     def evaluate(order: int, x: np.ndarray) -> np.ndarray:
-        return [act, act.derivative, act.second_derivative][order](x)
+        return methods[order](x)
 
     return evaluate
 
@@ -169,7 +171,7 @@ def _jax_table() -> dict[str, Callable[..., Any]]:
     import jax.nn as nn
     import jax.numpy as jnp
 
-    table = {
+    table: dict[str, Callable[..., Any]] = {
         "sigmoid": nn.sigmoid,
         "tanh": jnp.tanh,
         "arctan": jnp.arctan,
