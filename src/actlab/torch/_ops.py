@@ -52,7 +52,7 @@ def check_tensor(name: str, t: Any, what: str = "input") -> None:
     if t.dtype not in KERNEL_DTYPES:
         raise TypeError(
             f"{name}: {what} has dtype {t.dtype}; actlab.torch computes float32 and float64 "
-            f"tensors only (convert with .float() or .double())"
+            f"tensors (float16 and bfloat16 through float32; convert with .float() or .double())"
         )
     if t.device.type != "cpu":
         raise ValueError(
@@ -400,8 +400,17 @@ def _function(name: str) -> type[Forward]:
     return cls
 
 
+#: Half-precision dtypes, computed by the float32 kernels and rounded back.
+HALF_DTYPES = (torch.float16, torch.bfloat16)
+
+
 def apply(name: str, x: Any, params: str) -> torch.Tensor:
-    """f(x) for the activation ``name`` with the encoded parameters, differentiable."""
+    """f(x) for the activation ``name`` with the encoded parameters, differentiable.
+
+    A CPU float16 or bfloat16 tensor is computed in float32 and rounded back (its gradient
+    too, through the casts): two roundings, the second to a format with 8 or 11 bits."""
+    if isinstance(x, torch.Tensor) and x.is_cpu and x.dtype in HALF_DTYPES:
+        return apply(name, x.float(), params).to(x.dtype)
     check_tensor(name, x)
     ops = ops_for(name)
     if torch.compiler.is_compiling():
