@@ -50,6 +50,7 @@ static const double ATAN_LO[7] = {
 ALWAYS_INLINE double horner(const double *c, int n, double x)
 {
     double p = fma(c[n - 1], x, c[n - 2]);
+#pragma GCC unroll 40
     for (int j = n - 3; j >= 0; j--)
         p = fma(p, x, c[j]);
     return p;

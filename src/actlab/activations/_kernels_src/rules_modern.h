@@ -164,7 +164,7 @@ ALWAYS_INLINE int float32_midpoint(double h)
 ALWAYS_INLINE double half_plus_square(double x, double r)
 {
     double h = 0.5 * x;
-    int up = (h + h < x) || float32_midpoint(h);
+    int up = (h + h < x) | float32_midpoint(h);
     uint64_t u = asuint64(h);
     double hu = h > 0 ? asdouble(u + 1) : (h < 0 ? asdouble(u - 1) : 0x1p-1074);
     return fabs(x) < 0x1p-60 ? (up ? hu : h) : r;
@@ -317,7 +317,7 @@ ALWAYS_INLINE void f_silu(double x, int hi, double prm, double *f, double *d)
     double upper = (1.0 + xc * (e / den)) / den;
     double dv = x < 0.0 ? lower : upper;
     PATCH(SILU, x, hi, dv);
-    *d = x == -INFINITY ? 0.0 : dv;
+    *d = x == -INFINITY ? -0.0 : dv; /* f' < 0 in the left tail: the limit is -0 */
     KEEP_NAN(x, f, d);
 }
 
@@ -379,7 +379,7 @@ ALWAYS_INLINE void f_mish(double x, int hi, double prm, double *f, double *d)
     double upper = tsp + xc * (4.0 * e * e * (1.0 + e)) / (big_d * big_d);
     double dv = x < 0.0 ? lower : upper;
     PATCH(MISH, x, hi, dv);
-    *d = x == -INFINITY ? 0.0 : dv;
+    *d = x == -INFINITY ? -0.0 : dv; /* f' < 0 in the left tail: the limit is -0 */
     KEEP_NAN(x, f, d);
 }
 
@@ -459,7 +459,7 @@ ALWAYS_INLINE void f_gelu_tanh(double x, int hi, double prm, double *f, double *
     double upper = (1.0 + xdv.hi * (e / den)) / den;
     double dv = neg ? lower : upper;
     PATCH(GELU_TANH, x, hi, dv);
-    *d = x == -INFINITY ? 0.0 : dv;
+    *d = x == -INFINITY ? -0.0 : dv; /* f' < 0 in the left tail: the limit is -0 */
     KEEP_NAN(x, f, d);
 }
 
@@ -611,7 +611,7 @@ ALWAYS_INLINE void f_gelu(double x, int hi, double prm, double *f, double *d)
     double dv = in_b ? dv_ab : (neg ? dv_lo : dv_hi);
     PATCH(GELU, x, hi, dv);
     dv = x > 64.0 ? 1.0 : dv;
-    *d = x == -INFINITY ? 0.0 : dv;
+    *d = x == -INFINITY ? -0.0 : dv; /* f' < 0 in the left tail: the limit is -0 */
     KEEP_NAN(x, f, d);
 }
 
