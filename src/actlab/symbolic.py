@@ -59,6 +59,89 @@ def _primitives() -> dict[str, Any]:
 
 
 _PRIMS: dict[str, Any] | None = None
+_LIFTED: dict[str, Any] | None = None
+
+#: The actlab activations a sub-expression is mapped onto (name, parameters): each one's
+#: kernels for f, f', f'' are exact through its tails, where the textbook form multiplies a
+#: subnormal e^x-like factor by x.
+_ACTLAB_PRIMS = {"silu": ("silu", {}), "mish": ("mish", {}), "gelu": ("gelu", {"approximate": "none"}),
+                 "gelu_tanh": ("gelu", {"approximate": "tanh"})}
+
+
+def _lifted() -> dict[str, Any]:
+    """SymPy functions standing for actlab kernels: ``silu``, ``silu_d1``, ``silu_d2``, ...
+    (each one's derivative is the next), and ``Phi`` (the normal cdf), with their NumPy
+    implementations under the same names in ``"numpy"``."""
+    global _LIFTED
+    if _LIFTED is not None:
+        return _LIFTED
+    sp = _sympy()
+    import actlab
+    from actlab.activations._stable_modern import normal_cdf
+
+    out: dict[str, Any] = {}
+    numpy_fns: dict[str, Any] = {}
+    for short, (act_name, values) in _ACTLAB_PRIMS.items():
+        act = actlab.get(act_name, **values)
+        calls = (act, act.derivative, act.second_derivative)
+        classes: list[Any] = []
+        for order in (2, 1, 0):
+            label = short if order == 0 else f"{short}_d{order}"
+            attrs: dict[str, Any] = {}
+            if order < 2:
+                nxt = classes[0]
+                attrs["fdiff"] = (lambda nxt: lambda self, argindex=1: nxt(self.args[0]))(nxt)
+            classes.insert(0, type(label, (sp.Function,), attrs))
+            numpy_fns[label] = (lambda call: lambda u: call(np.asarray(u, dtype=np.float64)))(calls[order])
+        for order, cls in enumerate(classes):
+            out[cls.__name__] = cls
+
+    class Phi(sp.Function):  # noqa: N801 - the printed name
+        def fdiff(self, argindex: int = 1) -> Any:
+            u = self.args[0]
+            return sp.exp(-u ** 2 / 2) / sp.sqrt(2 * sp.pi)
+
+    out["Phi"] = Phi
+    numpy_fns["Phi"] = lambda u: normal_cdf(np.asarray(u, dtype=np.float64))
+    out["numpy"] = numpy_fns
+    _LIFTED = out
+    return out
+
+
+def lift(expr: Any) -> Any:
+    """``expr`` (stabilized) with u·σ(u), u·tanh(softplus(u)), erfc(-u/√2)/2, u·Φ(u) and
+    u·σ(2√(2/π)(u + 0.044715u³)) mapped onto actlab's Φ, silu, mish, gelu and tanh-gelu."""
+    sp = _sympy()
+    p, q = _prims(), _lifted()
+    w = sp.Wild("w")
+
+    def is_gelu_tanh_arg(a: Any, u: Any) -> bool:
+        r = sp.expand(sp.expand(a * sp.sqrt(sp.pi) / (2 * sp.sqrt(2))) - u)
+        c, rest = r.as_coeff_Mul()
+        return bool(rest == sp.expand(u ** 3)) and float(c) == 0.044715
+
+    def lift_mul(node: Any) -> Any:
+        if not isinstance(node, sp.Mul):
+            return node
+        for factor in node.args:
+            rest = node / factor
+            coeff, u = rest.as_coeff_Mul()
+            if not u.has(sp.Symbol):
+                continue
+            if isinstance(factor, p["sigmoid"]):
+                a = factor.args[0]
+                if sp.expand(a - u) == 0:
+                    return coeff * q["silu"](u)
+                if is_gelu_tanh_arg(a, u):
+                    return coeff * q["gelu_tanh"](u)
+            elif isinstance(factor, sp.tanh) and isinstance(factor.args[0], p["softplus"]):
+                if sp.expand(factor.args[0].args[0] - u) == 0:
+                    return coeff * q["mish"](u)
+            elif isinstance(factor, q["Phi"]) and sp.expand(factor.args[0] - u) == 0:
+                return coeff * q["gelu"](u)
+        return node
+
+    return expr.replace(lambda n: isinstance(n, sp.Mul), lift_mul)
 
 
 def _prims() -> dict[str, Any]:
@@ -94,7 +177,7 @@ def _mp_module() -> dict[str, Any]:
     def spl(u: Any) -> Any:
         return max(u, 0) + mpmath.log1p(mpmath.exp(-abs(u)))
 
-    return {"sigmoid": sig, "softplus": spl, "expm1": mpmath.expm1, "log1p": mpmath.log1p,
+    return {"sigmoid": sig, "softplus": spl, "expm1": mpmath.expm1, "log1p": mpmath.log1p, "Phi": mpmath.ncdf,
             "Heaviside": lambda u, h=1: mpmath.mpf(1) if u > 0 else (mpmath.mpf(h) if u == 0 else mpmath.mpf(0))}
 
 
@@ -102,6 +185,7 @@ def stabilize(expr: Any) -> Any:
     """``expr`` with its unstable sub-expressions mapped onto the stable primitives."""
     sp = _sympy()
     p = _prims()
+    phi = _lifted()["Phi"]
     u = sp.Wild("u")
     rules = [
         (sp.log(1 + sp.exp(u)), lambda u: p["softplus"](u)),
@@ -115,18 +199,40 @@ def stabilize(expr: Any) -> Any:
         (1 - sp.tanh(u) ** 2, lambda u: sp.sech(u) ** 2),
         (1 + sp.tanh(u), lambda u: 2 * p["sigmoid"](2 * u)),
         (1 - sp.tanh(u), lambda u: 2 * p["sigmoid"](-2 * u)),
-        (1 + sp.erf(u), lambda u: sp.erfc(-u)),
-        (1 - sp.erf(u), lambda u: sp.erfc(u)),
+        (1 + sp.erf(u), lambda u: 2 * phi(sp.sqrt(2) * u)),
+        (1 - sp.erf(u), lambda u: 2 * phi(-sp.sqrt(2) * u)),
+        (sp.erfc(u), lambda u: 2 * phi(-sp.sqrt(2) * u)),
         (sp.log(1 + u), lambda u: p["log1p"](u)),
     ]
     for _ in range(6):
         before = expr
         expr = sp.powsimp(expr, combine="exp")
+        expr = expr.replace(lambda n: isinstance(n, sp.Add), _paired_constants)
         for pattern, make in rules:
             expr = _replace(expr, pattern, make, u)
         if expr == before:
             break
     return expr
+
+
+def _paired_constants(node: Any) -> Any:
+    """c ± c·erf(u) -> 2c·Φ(±√2·u) and c ± c·tanh(u) -> 2c·σ(±2u) inside a sum."""
+    sp = _sympy()
+    if not isinstance(node, sp.Add):
+        return node
+    constant = sum((t for t in node.args if t.is_number), sp.Integer(0))
+    if constant == 0:
+        return node
+    for term in node.args:
+        k, f = term.as_coeff_Mul()
+        if not isinstance(f, (sp.erf, sp.tanh)) or k == 0 or abs(constant) != abs(k):
+            continue
+        s = 1 if constant == k else -1
+        u = f.args[0]
+        mapped = (2 * constant * _lifted()["Phi"](s * sp.sqrt(2) * u) if isinstance(f, sp.erf)
+                  else 2 * constant * _prims()["sigmoid"](s * 2 * u))
+        return node - constant - term + mapped
+    return node
 
 
 def _replace(expr: Any, pattern: Any, make: Callable[[Any], Any], u: Any) -> Any:
@@ -145,23 +251,80 @@ def _right_conventions(expr: Any) -> Any:
     return expr.replace(sp.sign, lambda u: sp.Piecewise((1, u >= 0), (-1, True)))
 
 
-def _forms(expr: Any) -> list[Any]:
+def _forms(expr: Any, lifted: Any) -> list[Any]:
+    """The candidate forms of one order: mapped onto actlab's kernels, stabilized, and
+    stabilized over one denominator (each distinct one once)."""
     sp = _sympy()
-    forms = [expr]
-    for transform in (sp.simplify, sp.together, sp.factor):
-        try:
-            forms.append(transform(expr))
-        except Exception:  # a transform that cannot handle the expression adds no form
-            continue
+    forms = [lifted, stabilize(expr), lift(stabilize(expr))]
+    try:
+        forms.append(stabilize(sp.together(expr)))
+        if sp.count_ops(expr) < 60:
+            forms.append(stabilize(_by_pieces(expr)))
+    except Exception:  # a transform that cannot handle the expression adds no form
+        pass
     seen, out = set(), []
     for form in forms:
-        for candidate in (stabilize(form), form):
-            key = sp.srepr(candidate)
-            if key not in seen:
-                seen.add(key)
-                out.append(candidate)
+        key = sp.srepr(form)
+        if key not in seen:
+            seen.add(key)
+            out.append(form)
     return out
 
+
+def _far_branch(expr: Any, x: Any, sign: int) -> Any:
+    """``expr`` with each Piecewise replaced by its piece that holds as x -> sign·inf."""
+    sp = _sympy()
+
+    def branch(node: Any) -> Any:
+        for value, cond in node.args:
+            try:
+                holds = cond.subs(x, sign * sp.oo)
+            except Exception:  # a condition SymPy cannot take to infinity
+                return node
+            if holds == sp.true:
+                return value
+            if holds != sp.false:
+                return node
+        return node
+
+    return expr.replace(lambda n: isinstance(n, sp.Piecewise), branch)
+
+
+def _by_pieces(expr: Any) -> Any:
+    """``expr`` as one Piecewise (|u| split at u = 0), each piece over one cancelled
+    denominator: 1/(1 + |x|) - x·sign(x)/(1 + |x|)² becomes 1/(1 + x)² for x >= 0."""
+    sp = _sympy()
+    e = expr.replace(sp.Abs, lambda u: sp.Piecewise((u, u >= 0), (-u, True)))
+    e = sp.piecewise_fold(e)
+    if not isinstance(e, sp.Piecewise):
+        return sp.cancel(e)
+    return sp.Piecewise(*[(sp.cancel(value), cond) for value, cond in e.args])
+
+
+class _Limits:
+    """f, f', f'' at x = ±inf by sympy.limit, once per parameter values (NaN: no limit)."""
+
+    def __init__(self, x: Any, symbols: dict[str, Any], originals: list[Any]) -> None:
+        self.x, self.symbols, self.originals = x, symbols, originals
+        self.cache: dict[tuple[float, ...], list[tuple[float, float]]] = {}
+
+    def __call__(self, values: tuple[float, ...]) -> list[tuple[float, float]]:
+        if values not in self.cache:
+            sp = _sympy()
+            subs = dict(zip(self.symbols.values(), values))
+            table = []
+            for e in self.originals:
+                pair = []
+                for sign in (-1, 1):
+                    try:
+                        value = sp.limit(_far_branch(e.subs(subs), self.x, sign), self.x, sign * sp.oo)
+                        pair.append(float(value) if (value.is_real or value.is_infinite) and value != sp.zoo
+                                    else math.nan)
+                    except Exception:  # no limit SymPy can find
+                        pair.append(math.nan)
+                table.append((pair[0], pair[1]))
+            self.cache[values] = table
+        return self.cache[values]
 
 def _parse(name: str, formula: Any, params: dict[str, float]) -> tuple[Any, Any, dict[str, Any]]:
     sp = _sympy()
@@ -197,7 +360,7 @@ def TokenError_() -> type:  # noqa: N802
 def _numpy_fn(x: Any, symbols: dict[str, Any], expr: Any) -> Callable[..., Any]:
     sp = _sympy()
     names = list(symbols)
-    fn = sp.lambdify([x, *symbols.values()], expr, modules=[_numpy_module(), "numpy"])
+    fn = sp.lambdify([x, *symbols.values()], expr, modules=[_numpy_module(), _lifted()["numpy"], "numpy"])
 
     def kernel(v: Any, **params: Any) -> Any:
         with np.errstate(all="ignore"):
@@ -212,27 +375,20 @@ def _mp_fn(x: Any, symbols: dict[str, Any], expr: Any) -> Callable[..., Any]:
     return sp.lambdify([x, *symbols.values()], expr, modules=[_mp_module(), "mpmath"])
 
 
-def _reference_of(x: Any, symbols: dict[str, Any], orders: list[Any], originals: list[Any]) -> Callable[..., Any]:
+def _reference_of(x: Any, symbols: dict[str, Any], orders: list[Any], limits: _Limits) -> Callable[..., Any]:
     """(f, f', f'') at an mpf x from the stable forms, the precision raised until two
     evaluations agree to 40 digits; the limits at ±inf by SymPy."""
     import mpmath
     from mpmath import mp
 
     sp = _sympy()
-    fns = [_mp_fn(x, symbols, e) for e in orders]
+    # a decimal in the formula stands for its float64 value, as in every float64 evaluation
+    exact = [e.replace(lambda n: isinstance(n, sp.Float), lambda n: sp.Rational(float(n))) for e in orders]
+    fns = [_mp_fn(x, symbols, e) for e in exact]
     names = list(symbols)
-    limits: dict[tuple[Any, ...], Any] = {}
 
     def limit(k: int, sign: int, values: tuple[Any, ...]) -> Any:
-        key = (k, sign, values)
-        if key not in limits:
-            e = originals[k].subs({symbols[n]: v for n, v in zip(names, values)})
-            try:
-                value = sp.limit(e, x, sign * sp.oo)
-                limits[key] = mpmath.mpf(float(value)) if value.is_real or value.is_infinite else mpmath.nan
-            except Exception:  # no limit SymPy can find
-                limits[key] = mpmath.nan
-        return limits[key]
+        return mpmath.mpf(limits(values)[k][0 if sign < 0 else 1])
 
     def one(k: int, v: Any, values: tuple[Any, ...]) -> Any:
         if mpmath.isnan(v):
@@ -244,8 +400,8 @@ def _reference_of(x: Any, symbols: dict[str, Any], orders: list[Any], originals:
         while True:
             try:
                 with mp.workdps(dps + 25):
-                    better = fns[k](mpmath.mpf(v), *(mpmath.mpf(p) for p in values))
-            except (OverflowError, ValueError, ZeroDivisionError):  # mpmath gives up far out
+                    better = mpmath.mpf(fns[k](mpmath.mpf(v), *(mpmath.mpf(p) for p in values)))
+            except (OverflowError, ValueError, ZeroDivisionError, TypeError):  # mpmath gives up far out
                 return limit(k, 1 if v > 0 else -1, values)
             if value is not None and (value == better or abs(value - better) <= abs(better) * mpmath.mpf(10) ** -40):
                 return +better
@@ -260,51 +416,71 @@ def _reference_of(x: Any, symbols: dict[str, Any], orders: list[Any], originals:
     return triple
 
 
-def _selected(name: str, x: Any, symbols: dict[str, Any], forms: list[Any], order: int,
-              reference: Callable[..., Any], defaults: dict[str, float]) -> tuple[Callable[..., Any], list[str]]:
-    """A kernel that uses, per region of x, the most accurate of ``forms`` there."""
-    from actlab.audit.measure import errors_in_ulp
+def _probe_tables(reference: Callable[..., Any], defaults: dict[str, float]) -> tuple[np.ndarray, list[Any]]:
+    """Finite float64 probe points and, per order, the reference table there."""
+    import mpmath
+
     from actlab.audit.points import audit_points
     from actlab.audit.references import round_to
 
-    kernels = [_numpy_fn(x, symbols, f) for f in forms]
-    if len(kernels) == 1:
-        return kernels[0], [str(forms[0])]
     probe = audit_points(np.float64, 300)
     probe = probe[np.isfinite(probe)]
-    exact = [reference(float(v), **defaults)[order] for v in probe]
-    r = np.array([round_to(v, np.float64) for v in exact])
-    a = np.abs(r)
-    ulp = np.where(a == 0, 5e-324, a - np.nextafter(a, 0))
-    import mpmath
+    triples = [reference(mpmath.mpf(float(v)), **defaults) for v in probe]
+    tables = []
+    for order in range(3):
+        exact = [t[order] for t in triples]
+        r = np.array([round_to(v, np.float64) for v in exact])
+        a = np.abs(r)
+        ulp = np.where(a == 0, 5e-324, a - np.nextafter(a, 0))
+        with mpmath.mp.workdps(50):
+            residual = np.array([float((e - mpmath.mpf(float(ri))) / mpmath.mpf(float(u))) if math.isfinite(ri)
+                                 else 0.0 for e, ri, u in zip(exact, r, ulp)])
+        tables.append((r, ulp, residual))
+    return probe, tables
 
-    with mpmath.mp.workdps(50):
-        residual = np.array([float((e - mpmath.mpf(float(ri))) / mpmath.mpf(float(u))) if math.isfinite(ri) else 0.0
-                             for e, ri, u in zip(exact, r, ulp)])
-    errs = []
-    for kernel in kernels:
-        try:
-            ours = kernel(probe.copy(), **defaults)
-        except Exception:  # a form NumPy cannot evaluate is not chosen
-            ours = np.full_like(probe, np.nan)
-        errs.append(errors_in_ulp(ours, (r, ulp, residual)))
-    choice = []
-    for lo, hi in zip(EDGES[:-1], EDGES[1:]):
-        inside = (probe >= lo) & (probe < hi)
-        if not inside.any():
-            choice.append(0)
-            continue
-        worst = [float(np.max(e[inside])) for e in errs]
-        choice.append(int(np.argmin(worst)))
+
+#: Past this |x| a non-finite result of a finite x (inf - inf, inf/inf, 0·inf of the
+#: overflowing pieces) is replaced by the finite limit at that end.
+_FAR = 1e8
+
+
+def _selected(x: Any, symbols: dict[str, Any], forms: list[Any], order: int, probe: np.ndarray,
+              table: Any, limits: _Limits, defaults: dict[str, float]) -> tuple[Callable[..., Any], list[str]]:
+    """A kernel that uses, per region of x, the most accurate of ``forms`` there; at ±inf
+    the limits."""
+    from actlab.audit.measure import errors_in_ulp
+
+    names = list(symbols)
+    kernels = [_numpy_fn(x, symbols, f) for f in forms]
+    choice = [0] * (len(EDGES) - 1)
+    if len(kernels) > 1:
+        errs = []
+        for kernel in kernels:
+            try:
+                ours = kernel(probe.copy(), **defaults)
+            except Exception:  # a form NumPy cannot evaluate is not chosen
+                ours = np.full_like(probe, np.nan)
+            errs.append(errors_in_ulp(ours, table))
+        for i, (lo, hi) in enumerate(zip(EDGES[:-1], EDGES[1:])):
+            inside = (probe >= lo) & (probe < hi)
+            if inside.any():
+                choice[i] = int(np.argmin([float(np.max(e[inside])) for e in errs]))
     used = sorted(set(choice))
 
     def kernel(v: Any, **params: Any) -> Any:
         values = {k: kernels[k](v, **params) for k in used}
-        conditions = [(v >= lo) & (v < hi) for lo, hi in zip(EDGES[:-1], EDGES[1:])]
-        conditions[0] = conditions[0] & (v != -math.inf)
-        at_inf = [float(reference(s * math.inf, **params)[order]) for s in (-1, 1)]
-        return np.select([v == -math.inf, v == math.inf, *conditions],
-                         [at_inf[0], at_inf[1], *(values[c] for c in choice)], default=np.nan)
+        if len(used) == 1:
+            out = values[used[0]]
+        else:
+            conditions = [(v >= lo) & (v < hi) for lo, hi in zip(EDGES[:-1], EDGES[1:])]
+            out = np.select(conditions, [values[c] for c in choice], default=np.nan)
+        low, high = limits(tuple(float(params[n]) for n in names))[order]
+        with np.errstate(invalid="ignore"):
+            far = ~np.isfinite(out) & np.isfinite(v) & (np.abs(v) > _FAR)
+        out = np.where(far & (v < 0) & math.isfinite(low), low, out)
+        out = np.where(far & (v > 0) & math.isfinite(high), high, out)
+        out = np.where(v == -math.inf, low, out)
+        return np.where(v == math.inf, high, out).astype(v.dtype, copy=False)
 
     return kernel, [str(forms[k]) for k in used]
 
@@ -380,15 +556,16 @@ def define(name: str, formula: Any, **params_and_facts: Any) -> Any:
             raise ValueError(f"define {name}: SymPy cannot differentiate {formula!r} (order {order}: {d})")
     originals = [_right_conventions(e) for e in (expr, d1, d2)]
     stable = [stabilize(e) for e in originals]
-    reference = _reference_of(x, symbols, stable, originals)
-    forms = [_forms(e) for e in originals]
-    # the derivatives of the stable f are further forms of f' and f''
-    s1 = _right_conventions(sp.diff(stable[0], x))
-    forms[1] += [f for f in _forms(s1) if f not in forms[1]]
-    forms[2] += [f for f in _forms(_right_conventions(sp.diff(s1, x))) if f not in forms[2]]
+    limits = _Limits(x, symbols, originals)
+    reference = _reference_of(x, symbols, stable, limits)
+    lifted = [lift(stable[0])]
+    for _ in range(2):
+        lifted.append(lift(stabilize(_right_conventions(sp.diff(lifted[-1], x)))))
+    probe, tables = _probe_tables(reference, defaults)
     kernels, chosen = [], []
     for order in range(3):
-        kernel, used = _selected(name, x, symbols, forms[order], order, reference, defaults)
+        kernel, used = _selected(x, symbols, _forms(originals[order], lifted[order]), order, probe,
+                                 tables[order], limits, defaults)
         kernels.append(kernel)
         chosen.append(used)
 
@@ -397,7 +574,7 @@ def define(name: str, formula: Any, **params_and_facts: Any) -> Any:
         fy, dy = kernels[0](grid, **defaults), kernels[1](grid, **defaults)
     lo = float(np.nanmin(fy))
     hi = float(np.nanmax(fy))
-    lim = [reference(v, **defaults)[0] for v in (-math.inf, math.inf)]
+    lim = limits(tuple(defaults.values()))[0]
     lo = min(lo, float(lim[0])) if not math.isnan(float(lim[0])) else lo
     hi = max(hi, float(lim[1])) if not math.isnan(float(lim[1])) else hi
     derived = dict(
