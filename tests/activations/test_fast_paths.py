@@ -228,6 +228,43 @@ def test_hard_swish_kernel_gives_the_numpy_bits(dtype: Any) -> None:
         assert same.all(), (x[~same][:5], ours[0][~same][:5], ref[0][~same][:5])
 
 
+#: The functions whose f is x/2 (a tie broken upward) below 2^-60: their kernels take a
+#: faster rule for blocks without such an input.
+HALF_BELOW_2_M60 = ("silu", "gelu", "hard_swish")
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("name", HALF_BELOW_2_M60)
+def test_inputs_below_2_m60_are_found_in_any_block(name: str, dtype: Any) -> None:
+    """A lone |x| < 2^-60 in a long array (at a block's first or last element, in place or
+    not, one thread or two) gets the NumPy kernels' bits, as it does alone."""
+    act = actlab.get(name)
+    fi = np.finfo(dtype)
+    specials = np.array([float(fi.smallest_subnormal), -3 * float(fi.smallest_subnormal),
+                         2.0 ** -70, -(2.0 ** -61) * 1.5, 2.0 ** -127 * 3], dtype=dtype)
+    with _fast.numpy_only():
+        want = act(specials)
+    base = np.random.default_rng(7).standard_normal(5000).astype(dtype) * 4
+    plain = act(base)
+    threads = _fast.get_num_threads()
+    try:
+        for t in (1, 2):
+            _fast.set_num_threads(t)
+            for at in (0, 511, 512, 1023, 4999):
+                for k, v in enumerate(specials):
+                    x = base.copy()
+                    x[at] = v
+                    y = act(x)
+                    y2, _ = act.forward_with_derivative(x)
+                    act(x, out=x)
+                    for got in (y[at], y2[at], x[at]):
+                        assert got.tobytes() == want[k].tobytes(), (name, at, v, got, want[k])
+                    assert np.array_equal(np.delete(y, at), np.delete(plain, at))
+    finally:
+        _fast.set_num_threads(threads)
+
+
 @needs_kernels
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
 @pytest.mark.parametrize("slope", [0.0, 0.01, 0.3, 0.999, 1.0])

@@ -17,6 +17,7 @@
 typedef void (*smooth_rule)(double x, int hi, double prm, double *f, double *d);
 typedef int (*tail_test)(double x, double prm);
 typedef double (*tail_rule)(double x, double g, double d, double prm);
+typedef int (*rare_test)(double x);
 
 /* For float64 results, blocks with a tail entry take the tail's product: found while the
  * block is written, or before when o is x or g. */
@@ -69,8 +70,8 @@ ALWAYS_INLINE void smooth_backward64(smooth_rule rule, tail_test in_tail, tail_r
     }
 }
 
-ALWAYS_INLINE void smooth_loop(smooth_rule rule, tail_test in_tail, tail_rule tail, int is64,
-                               int mode, const void *x, const void *g, void *o, void *o2,
+ALWAYS_INLINE void smooth_block(smooth_rule rule, tail_test in_tail, tail_rule tail, int is64,
+                                int mode, const void *x, const void *g, void *o, void *o2,
                                double prm, Py_ssize_t lo, Py_ssize_t hi)
 {
     Py_ssize_t i;
@@ -94,6 +95,29 @@ ALWAYS_INLINE void smooth_loop(smooth_rule rule, tail_test in_tail, tail_rule ta
     default:
         for (i = lo; i < hi; i++)
             smooth_elem(rule, is64, MODE_FWD_DER, x, g, o, o2, prm, i);
+    }
+}
+
+/* f' alone: the fast rule.  f: blocks of TAIL_BLOCK elements, the fast rule where no element is rare (a scan that
+ * vectorises, and vanishes for a kernel whose rare() is 0), the full rule where one is. */
+ALWAYS_INLINE void smooth_loop(smooth_rule rule, smooth_rule fast, rare_test rare,
+                               tail_test in_tail, tail_rule tail, int is64, int mode,
+                               const void *x, const void *g, void *o, void *o2, double prm,
+                               Py_ssize_t lo, Py_ssize_t hi)
+{
+    if (mode == MODE_DER || mode == MODE_BWD) { /* rare() is about f alone */
+        smooth_block(fast, in_tail, tail, is64, mode, x, g, o, o2, prm, lo, hi);
+        return;
+    }
+    for (Py_ssize_t b = lo; b < hi; b += TAIL_BLOCK) {
+        Py_ssize_t e = hi - b < TAIL_BLOCK ? hi : b + TAIL_BLOCK;
+        int found = 0;
+        for (Py_ssize_t i = b; i < e; i++)
+            found |= rare(load_elem(x, i, is64));
+        if (found)
+            smooth_block(rule, in_tail, tail, is64, mode, x, g, o, o2, prm, b, e);
+        else
+            smooth_block(fast, in_tail, tail, is64, mode, x, g, o, o2, prm, b, e);
     }
 }
 
@@ -127,11 +151,13 @@ EXACT_LOOP(f64, double)
 #define DEFINE_SMOOTH(name)                                                               \
     static void loop_##name##_f32(LOOP_PARAMS)                                            \
     {                                                                                     \
-        smooth_loop(f_##name, in_tail_##name, tail_##name, 0, LOOP_ARGS);                 \
+        smooth_loop(f_##name, f_##name##_fast, rare_##name, in_tail_##name, tail_##name, 0,   \
+                    LOOP_ARGS);                 \
     }                                                                                     \
     static void loop_##name##_f64(LOOP_PARAMS)                                            \
     {                                                                                     \
-        smooth_loop(f_##name, in_tail_##name, tail_##name, 1, LOOP_ARGS);                 \
+        smooth_loop(f_##name, f_##name##_fast, rare_##name, in_tail_##name, tail_##name, 1,   \
+                    LOOP_ARGS);                 \
     }
 
 /* an exact rule's element function for one type, then its loop */

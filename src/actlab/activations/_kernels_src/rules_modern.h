@@ -160,9 +160,12 @@ ALWAYS_INLINE int float32_midpoint(double h)
     return sub ? on_grid : mid;
 }
 
-/* f(x) = x/2 + c x^2 + ... for |x| < 2^-60: x/2, a tie broken upward */
-ALWAYS_INLINE double half_plus_square(double x, double r)
+/* f(x) = x/2 + c x^2 + ... for |x| < 2^-60: x/2, a tie broken upward (full); r
+ * elsewhere, and for ±0 (not full: the fast rule's, for blocks without a rare element) */
+ALWAYS_INLINE double half_plus_square(double x, double r, int full)
 {
+    if (!full)
+        return x == 0.0 ? 0.5 * x : r;
     double h = 0.5 * x;
     int up = (h + h < x) | float32_midpoint(h);
     uint64_t u = asuint64(h);
@@ -170,7 +173,28 @@ ALWAYS_INLINE double half_plus_square(double x, double r)
     return fabs(x) < 0x1p-60 ? (up ? hu : h) : r;
 }
 
-ALWAYS_INLINE void f_hard_swish(double x, int hi, double prm, double *f, double *d)
+/* the inputs where only the full rule's half_plus_square is right */
+ALWAYS_INLINE int rare_half(double x)
+{
+    return fabs(x) < 0x1p-60 && x != 0.0;
+}
+
+/* f_NAME and f_NAME_fast from NAME_rule(x, hi, prm, f, d, full) */
+#define FULL_AND_FAST(name)                                                                \
+    ALWAYS_INLINE void f_##name(double x, int hi, double prm, double *f, double *d)        \
+    {                                                                                     \
+        name##_rule(x, hi, prm, f, d, 1);                                                 \
+    }                                                                                     \
+    ALWAYS_INLINE void f_##name##_fast(double x, int hi, double prm, double *f, double *d)   \
+    {                                                                                     \
+        name##_rule(x, hi, prm, f, d, 0);                                                 \
+    }                                                                                     \
+    ALWAYS_INLINE int rare_##name(double x)                                                \
+    {                                                                                     \
+        return rare_half(x);                                                              \
+    }
+
+ALWAYS_INLINE void hard_swish_rule(double x, int hi, double prm, double *f, double *d, int full)
 {
     (void)hi;
     (void)prm;
@@ -178,12 +202,14 @@ ALWAYS_INLINE void f_hard_swish(double x, int hi, double prm, double *f, double 
     double e, s = two_sum(xc, 3.0, &e);
     double p = xc * s, pe = fma(xc, s, -p);
     double middle = div6_exact(p, pe + xc * e);
-    *f = half_plus_square(x, x < -3.0 ? -0.0 : (x >= 3.0 ? x : middle));
+    *f = half_plus_square(x, x < -3.0 ? -0.0 : (x >= 3.0 ? x : middle), full);
     double e2, s2 = two_sum(xc + xc, 3.0, &e2);
     double dm = div6_exact(s2, e2);
     *d = x < -3.0 ? 0.0 : (x >= 3.0 ? 1.0 : dm);
     KEEP_NAN(x, f, d);
 }
+
+FULL_AND_FAST(hard_swish)
 
 ALWAYS_INLINE int in_tail_hard_swish(double x, double prm)
 {
@@ -210,6 +236,8 @@ ALWAYS_INLINE void f_elu(double x, int hi, double prm, double *f, double *d)
     *d = x >= 0.0 ? 1.0 : (x == -INFINITY ? 0.0 : (eb * prm) * SCALE(hi));
     KEEP_NAN(x, f, d);
 }
+
+NO_RARE(elu)
 
 ALWAYS_INLINE int in_tail_elu(double x, double prm)
 {
@@ -249,6 +277,8 @@ ALWAYS_INLINE void f_softplus(double x, int hi, double prm, double *f, double *d
     KEEP_NAN(x, f, d);
 }
 
+NO_RARE(softplus)
+
 ALWAYS_INLINE int in_tail_softplus(double x, double prm)
 {
     return x * prm < -650.0 && x > -INFINITY;
@@ -268,6 +298,8 @@ ALWAYS_INLINE void f_log_sigmoid(double x, int hi, double prm, double *f, double
     *f = -sp;
     KEEP_NAN(x, f, d);
 }
+
+NO_RARE(log_sigmoid)
 
 ALWAYS_INLINE int in_tail_log_sigmoid(double x, double prm)
 {
@@ -303,7 +335,7 @@ static const double MISH_TAYLOR[27] = {0.2669479140495345, 0.20473126408010586, 
  * 200 e^-200 FLT_MAX rounds to 0) */
 #define SMOOTH_RELU_LOWEST(hi) ((hi) ? -1.0e4 : -200.0)
 
-ALWAYS_INLINE void f_silu(double x, int hi, double prm, double *f, double *d)
+ALWAYS_INLINE void silu_rule(double x, int hi, double prm, double *f, double *d, int full)
 {
     (void)prm;
     const double lowest = SMOOTH_RELU_LOWEST(hi);
@@ -311,7 +343,7 @@ ALWAYS_INLINE void f_silu(double x, int hi, double prm, double *f, double *d)
     double eb = exp_big_le0(neg_abs(xc), hi); /* e^-|x| / SCALE */
     double e = eb * SCALE(hi), den = e + 1.0;
     /* x < 0: (x/(1 + e)) e^x, the exponential scaled; x >= 0: x/(1 + e^-x) */
-    *f = half_plus_square(x, x < 0.0 ? ((xc / den) * eb) * SCALE(hi) : x / den);
+    *f = half_plus_square(x, x < 0.0 ? ((xc / den) * eb) * SCALE(hi) : x / den, full);
     double den2 = hi ? square_of_one_plus(e) : den * den;
     double lower = ((((1.0 + xc) + e) / den2) * eb) * SCALE(hi);
     double upper = (1.0 + xc * (e / den)) / den;
@@ -320,6 +352,8 @@ ALWAYS_INLINE void f_silu(double x, int hi, double prm, double *f, double *d)
     *d = x == -INFINITY ? -0.0 : dv; /* f' < 0 in the left tail: the limit is -0 */
     KEEP_NAN(x, f, d);
 }
+
+FULL_AND_FAST(silu)
 
 ALWAYS_INLINE int in_tail_silu(double x, double prm)
 {
@@ -382,6 +416,8 @@ ALWAYS_INLINE void f_mish(double x, int hi, double prm, double *f, double *d)
     *d = x == -INFINITY ? -0.0 : dv; /* f' < 0 in the left tail: the limit is -0 */
     KEEP_NAN(x, f, d);
 }
+
+NO_RARE(mish)
 
 ALWAYS_INLINE int in_tail_mish(double x, double prm)
 {
@@ -462,6 +498,8 @@ ALWAYS_INLINE void f_gelu_tanh(double x, int hi, double prm, double *f, double *
     *d = x == -INFINITY ? -0.0 : dv; /* f' < 0 in the left tail: the limit is -0 */
     KEEP_NAN(x, f, d);
 }
+
+NO_RARE(gelu_tanh)
 
 ALWAYS_INLINE int in_tail_gelu_tanh(double x, double prm)
 {
@@ -550,7 +588,7 @@ ALWAYS_INLINE double exp_sum_big(double z, double w, double zl, int hi)
  * tails'), float32 results 20 (20 e^-200 FLT_MAX rounds to 0) */
 #define GELU_A_MAX(hi) ((hi) ? 40.0 : 20.0)
 
-ALWAYS_INLINE void f_gelu(double x, int hi, double prm, double *f, double *d)
+ALWAYS_INLINE void gelu_rule(double x, int hi, double prm, double *f, double *d, int full)
 {
     (void)prm;
     const double amax = GELU_A_MAX(hi);
@@ -598,7 +636,7 @@ ALWAYS_INLINE void f_gelu(double x, int hi, double prm, double *f, double *d)
     double xc = x > 1.0e300 ? 1.0e300 : (x < -1.0e300 ? -1.0e300 : x);
     double fv = in_b ? xc * phi_ab : (neg ? -tail_c : x - tail_c);
     fv = x > 64.0 ? x : fv;
-    *f = half_plus_square(x, x == -INFINITY ? -0.0 : fv);
+    *f = half_plus_square(x, x == -INFINITY ? -0.0 : fv, full);
 
     /* f' = Phi(x) + x phi(x); C, x < 0: e^(-a^2/2) (e^w/(sqrt 2 a) - a/sqrt(2 pi)) */
     double e0 = exp_sum_big(gz, 0.0, gzl, hi); /* e^(-a^2/2) / SCALE */
@@ -614,6 +652,8 @@ ALWAYS_INLINE void f_gelu(double x, int hi, double prm, double *f, double *d)
     *d = x == -INFINITY ? -0.0 : dv; /* f' < 0 in the left tail: the limit is -0 */
     KEEP_NAN(x, f, d);
 }
+
+FULL_AND_FAST(gelu)
 
 ALWAYS_INLINE int in_tail_gelu(double x, double prm)
 {

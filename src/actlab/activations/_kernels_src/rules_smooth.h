@@ -9,7 +9,11 @@
  * or 0 (the sigmoid's for |x| > 708) while g f'(x) is not, or g is ±inf: then d g loses
  * digits or gives inf 0 = NaN.  in_tail_NAME(x, prm) says f'(x) may be below the smallest
  * normal double there (and is != 0: x finite); tail_NAME(x, g, d, prm) gives g f'(x) there,
- * d the f'(x) computed as usual.  (For float32 results the double f'(x), and the clamps, leave room for
+ * d the f'(x) computed as usual.
+ *
+ * f_NAME_fast(x, hi, prm, &f, &d) is the rule without what only rare inputs need, and
+ * rare_NAME(x) says where its f may differ from f_NAME's (its f' never does): the loop takes the fast rule for blocks
+ * without a rare element (NO_RARE(NAME): none, the rule itself).  (For float32 results the double f'(x), and the clamps, leave room for
  * every float32 g, and the tails are not looked at.)
  */
 #ifndef KERNELS_RULES_SMOOTH_H
@@ -48,6 +52,17 @@ ALWAYS_INLINE double exp_product(double g, double z, double c)
     return p * exp_le0(r, 1);
 }
 
+#define NO_RARE(name)                                                                      \
+    ALWAYS_INLINE void f_##name##_fast(double x, int hi, double prm, double *f, double *d)   \
+    {                                                                                     \
+        f_##name(x, hi, prm, f, d);                                                       \
+    }                                                                                     \
+    ALWAYS_INLINE int rare_##name(double x)                                                \
+    {                                                                                     \
+        (void)x;                                                                          \
+        return 0;                                                                         \
+    }
+
 /* ------------------------------------------------------------------ sigmoid */
 ALWAYS_INLINE void f_sigmoid(double x, int hi, double prm, double *f, double *d)
 {
@@ -69,6 +84,8 @@ ALWAYS_INLINE void f_sigmoid(double x, int hi, double prm, double *f, double *d)
     *f = ((x < 0 ? eb : UNSCALE(hi)) / den) * SCALE(hi);
     *d = (eb / square_of_one_plus(e)) * SCALE(hi);
 }
+
+NO_RARE(sigmoid)
 
 ALWAYS_INLINE int in_tail_sigmoid(double x, double prm)
 {
@@ -94,6 +111,8 @@ ALWAYS_INLINE void f_tanh(double x, int hi, double prm, double *f, double *d)
     /* f'(±inf) = 0 exactly, not the clamped exponential's tiny value */
     *d = fabs(x) == INFINITY ? 0.0 : ((eb / den2) * 4.0) * SCALE(hi);
 }
+
+NO_RARE(tanh)
 
 ALWAYS_INLINE int in_tail_tanh(double x, double prm)
 {
@@ -123,6 +142,8 @@ ALWAYS_INLINE void f_arctan(double x, int hi, double prm, double *f, double *d)
     *d = dn / dd;
 }
 
+NO_RARE(arctan)
+
 ALWAYS_INLINE int in_tail_arctan(double x, double prm)
 {
     (void)prm;
@@ -149,6 +170,8 @@ ALWAYS_INLINE void f_selu(double x, int hi, double prm, double *f, double *d)
     *f = pos ? x * SELU_LAMBDA : em * SELU_LAMBDA_ALPHA;
     *d = pos ? SELU_LAMBDA : (x == -INFINITY ? 0.0 : (eb * SELU_LAMBDA_ALPHA) * SCALE(hi));
 }
+
+NO_RARE(selu)
 
 ALWAYS_INLINE int in_tail_selu(double x, double prm)
 {
