@@ -170,14 +170,21 @@ def _numpy_module() -> dict[str, Any]:
 def _mp_module() -> dict[str, Any]:
     import mpmath
 
+    def exp(u: Any) -> Any:
+        # past |u| = 10^4, e^u is 2^round(u·log2 e), within a factor 2: far beyond every
+        # float's range either way (mpmath's own reduction would need |u|'s digits)
+        if abs(u) > 1e4:
+            return mpmath.ldexp(mpmath.mpf(1), int(mpmath.floor(u / mpmath.log(2))))
+        return mpmath.exp(u)
+
     def sig(u: Any) -> Any:
-        e = mpmath.exp(-abs(u))
+        e = exp(-abs(u))
         return 1 / (1 + e) if u >= 0 else e / (1 + e)
 
     def spl(u: Any) -> Any:
-        return max(u, 0) + mpmath.log1p(mpmath.exp(-abs(u)))
+        return max(u, 0) + mpmath.log1p(exp(-abs(u)))
 
-    return {"sigmoid": sig, "softplus": spl, "expm1": mpmath.expm1, "log1p": mpmath.log1p, "Phi": mpmath.ncdf,
+    return {"exp": exp, "sech": lambda u: 2 / (exp(u) + exp(-u)), "sigmoid": sig, "softplus": spl, "expm1": mpmath.expm1, "log1p": mpmath.log1p, "Phi": mpmath.ncdf,
             "Heaviside": lambda u, h=1: mpmath.mpf(1) if u > 0 else (mpmath.mpf(h) if u == 0 else mpmath.mpf(0))}
 
 
@@ -381,10 +388,7 @@ def _reference_of(x: Any, symbols: dict[str, Any], orders: list[Any], limits: _L
     import mpmath
     from mpmath import mp
 
-    sp = _sympy()
-    # a decimal in the formula stands for its float64 value, as in every float64 evaluation
-    exact = [e.replace(lambda n: isinstance(n, sp.Float), lambda n: sp.Rational(float(n))) for e in orders]
-    fns = [_mp_fn(x, symbols, e) for e in exact]
+    fns = [_mp_fn(x, symbols, e) for e in orders]
     names = list(symbols)
 
     def limit(k: int, sign: int, values: tuple[Any, ...]) -> Any:
@@ -395,7 +399,8 @@ def _reference_of(x: Any, symbols: dict[str, Any], orders: list[Any], limits: _L
             return mpmath.nan
         if mpmath.isinf(v):
             return limit(k, 1 if v > 0 else -1, values)
-        dps = mp.dps
+        # terms of size |x|^2 that cancel need twice its digits beyond the working ones
+        dps = mp.dps + (2 * int(mpmath.log10(abs(v))) if abs(v) > 1 else 0)
         value = None
         while True:
             try:
@@ -403,7 +408,8 @@ def _reference_of(x: Any, symbols: dict[str, Any], orders: list[Any], limits: _L
                     better = mpmath.mpf(fns[k](mpmath.mpf(v), *(mpmath.mpf(p) for p in values)))
             except (OverflowError, ValueError, ZeroDivisionError, TypeError):  # mpmath gives up far out
                 return limit(k, 1 if v > 0 else -1, values)
-            if value is not None and (value == better or abs(value - better) <= abs(better) * mpmath.mpf(10) ** -40):
+            settled = value is not None and (value == better or abs(value - better) <= abs(better) * mpmath.mpf(10) ** -40)
+            if settled and (better != 0 or dps >= 400):  # a zero may be a cancellation not yet resolved
                 return +better
             if dps > 1600:
                 return +better
