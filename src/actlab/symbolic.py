@@ -388,7 +388,10 @@ def _reference_of(x: Any, symbols: dict[str, Any], orders: list[Any], limits: _L
     import mpmath
     from mpmath import mp
 
-    fns = [_mp_fn(x, symbols, e) for e in orders]
+    sp = _sympy()
+    # a decimal in the formula is that decimal exactly (0.044715 is 44715/10^6)
+    exact = [e.replace(lambda n: isinstance(n, sp.Float), lambda n: sp.Rational(str(n))) for e in orders]
+    fns = [_mp_fn(x, symbols, e) for e in exact]
     names = list(symbols)
 
     def limit(k: int, sign: int, values: tuple[Any, ...]) -> Any:
