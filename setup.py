@@ -47,9 +47,10 @@ class optional_build_ext(build_ext):
 
 
 KERNEL_DIR = "src/actlab/activations/_kernels_src"
-# isa_base.c and isa_avx2.c are the loops compiled for each instruction set (the AVX2 one by
-# a #pragma GCC target of its own, so every source takes the same flags)
-KERNEL_SOURCES = ["module.c", "args.c", "pool.c", "isa_base.c", "isa_avx2.c"]
+# isa_base.c, isa_avx2.c and isa_avx512.c are the loops compiled for each instruction set
+# (the AVX2 and AVX-512 ones by a #pragma GCC target of their own, so every source takes the
+# same flags)
+KERNEL_SOURCES = ["module.c", "args.c", "pool.c", "isa_base.c", "isa_avx2.c", "isa_avx512.c"]
 KERNEL_HEADERS = ["kernels.def", "common.h", "args.h", "reductions.h", "rules_smooth.h",
                   "rules_modern.h", "rules_piecewise.h", "loop.h", "avx2.h", "pairwise.h", "softmax.h", "maxout.h"]
 

@@ -1,8 +1,8 @@
 /* What every part of actlab.activations._kernels shares: the kernel ids and tables derived
  * from kernels.def, the loop signatures, a task for the thread pool, and the per-element
  * helpers.  module.c is the Python side, args.c its argument checks, pool.c the threads;
- * isa_base.c and isa_avx2.c compile the loops (loop.h and the headers it includes) once
- * for each instruction set.
+ * isa_base.c, isa_avx2.c and isa_avx512.c compile the loops (loop.h and the headers it
+ * includes) once for each instruction set.
  */
 #ifndef KERNELS_COMMON_H
 #define KERNELS_COMMON_H
@@ -31,7 +31,7 @@
 #define HAVE_STREAM 0
 #endif
 
-/* isa_avx2.c holds code only where gcc can compile it for AVX2 and pick it at run time */
+/* isa_avx2.c and isa_avx512.c hold code only where gcc can compile it for AVX2 and pick it at run time */
 #if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
 #define HAVE_AVX2_VERSION 1
 #else
@@ -72,6 +72,10 @@ typedef struct {
 
 void isa_base(isa_t *isa);
 int isa_avx2(isa_t *isa); /* 0 when this build or this CPU has no AVX2+FMA version */
+const char *isa_avx2_missing(void); /* NULL, or the first feature lacking */
+int isa_avx512(isa_t *isa); /* 0 when this build or this CPU has no AVX-512 version */
+/* NULL when isa_avx512 can run, else the first feature this CPU (or build) lacks */
+const char *isa_avx512_missing(void);
 
 typedef enum { TASK_ELEMENTWISE, TASK_SOFTMAX, TASK_MAXOUT } task_kind;
 

@@ -1,5 +1,5 @@
 /* The same loops compiled for AVX2+FMA, with the hand-vectorised code of avx2.h in place of
- * some, picked at import when the CPU has both (and ACTLAB_NO_AVX2 is not set).
+ * some, picked at import when the CPU has both but not AVX-512 (ACTLAB_ISA chooses otherwise).
  *
  * One translation unit per instruction set: this file is isa_base.c's with
  * `#pragma GCC target`, which applies to every function defined after it (all of loop.h and
@@ -13,10 +13,19 @@
 #include "maxout.h"
 #include "softmax.h"
 
-int isa_avx2(isa_t *isa)
+const char *isa_avx2_missing(void)
 {
     __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    if (!__builtin_cpu_supports("avx2"))
+        return "avx2";
+    if (!__builtin_cpu_supports("fma"))
+        return "fma";
+    return NULL;
+}
+
+int isa_avx2(isa_t *isa)
+{
+    if (isa_avx2_missing() != NULL)
         return 0;
     isa->name = "avx2+fma";
     isa->fast_fma = 1;
@@ -29,6 +38,11 @@ int isa_avx2(isa_t *isa)
     return 1;
 }
 #else
+const char *isa_avx2_missing(void)
+{
+    return "avx2 (this build has no AVX2 version)";
+}
+
 int isa_avx2(isa_t *isa)
 {
     (void)isa;

@@ -1,5 +1,5 @@
 /* The loops for any CPU of the target (baseline x86-64: SSE2), picked when the CPU has no
- * AVX2+FMA or ACTLAB_NO_AVX2 is set. */
+ * AVX2+FMA, or by ACTLAB_ISA=baseline (or ACTLAB_NO_AVX2). */
 #include "loop.h"
 #include "maxout.h"
 #include "softmax.h"

@@ -23,7 +23,8 @@ static const int STREAMS[K_COUNT] = {ELEMENTWISE_KERNELS(KERNEL_STREAMS)};
 static const Py_ssize_t VECTOR_SPLIT_AT[V_COUNT] = {VECTOR_KERNELS(KERNEL_SPLIT)};
 static const int VECTOR_STREAMS[V_COUNT] = {VECTOR_KERNELS(KERNEL_STREAMS)};
 
-/* the loops in use: AVX2+FMA's when the CPU has them, else the baseline's */
+/* the loops in use: AVX-512's, else AVX2+FMA's when the CPU has them, else the baseline's;
+ * ACTLAB_ISA=baseline|avx2|avx512 forces one (ACTLAB_NO_AVX2: baseline) */
 static isa_t ISA;
 /* ------------------------------------------------------------------ module functions */
 /* elementwise(kernel, mode, x, g, out, out2, param, threads) -> bool
@@ -320,10 +321,40 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "_kernels",
                                        "actlab's compiled activation kernels", -1, methods};
 
+/* 0, or -1 with ValueError set: an unknown ACTLAB_ISA, or one this CPU cannot run */
+static int choose_isa(void)
+{
+    const char *want = getenv("ACTLAB_ISA");
+    if (want == NULL || *want == '\0') {
+        if (getenv("ACTLAB_NO_AVX2") != NULL || (!isa_avx512(&ISA) && !isa_avx2(&ISA)))
+            isa_base(&ISA);
+        return 0;
+    }
+    if (strcmp(want, "baseline") == 0) {
+        isa_base(&ISA);
+        return 0;
+    }
+    if (strcmp(want, "avx2") == 0) {
+        if (isa_avx2(&ISA))
+            return 0;
+        PyErr_Format(PyExc_ValueError, "ACTLAB_ISA=avx2, but this CPU lacks %s", isa_avx2_missing());
+        return -1;
+    }
+    if (strcmp(want, "avx512") == 0) {
+        if (isa_avx512(&ISA))
+            return 0;
+        PyErr_Format(PyExc_ValueError, "ACTLAB_ISA=avx512, but this CPU lacks %s",
+                     isa_avx512_missing());
+        return -1;
+    }
+    PyErr_Format(PyExc_ValueError, "ACTLAB_ISA must be baseline, avx2 or avx512, not '%s'", want);
+    return -1;
+}
+
 PyMODINIT_FUNC PyInit__kernels(void)
 {
-    if (getenv("ACTLAB_NO_AVX2") != NULL || !isa_avx2(&ISA))
-        isa_base(&ISA);
+    if (choose_isa() < 0)
+        return NULL;
     PyObject *mod = PyModule_Create(&moduledef);
     if (mod == NULL)
         return NULL;
