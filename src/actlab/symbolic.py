@@ -172,9 +172,10 @@ def _mp_module() -> dict[str, Any]:
 
     def exp(u: Any) -> Any:
         # past |u| = 10^4, e^u is 2^round(u·log2 e), within a factor 2: far beyond every
-        # float's range either way (mpmath's own reduction would need |u|'s digits)
+        # float's range either way (mpmath's own reduction would need |u|'s digits); the
+        # rounding is odd-symmetric, so that e^u·e^-u is still 1 (σ(-x)·e^x for softplus')
         if abs(u) > 1e4:
-            return mpmath.ldexp(mpmath.mpf(1), int(mpmath.floor(u / mpmath.log(2))))
+            return mpmath.ldexp(mpmath.mpf(1), int(mpmath.nint(u / mpmath.log(2))))
         return mpmath.exp(u)
 
     def sig(u: Any) -> Any:
@@ -302,10 +303,13 @@ def _by_pieces(expr: Any) -> Any:
     denominator: 1/(1 + |x|) - x·sign(x)/(1 + |x|)² becomes 1/(1 + x)² for x >= 0."""
     sp = _sympy()
     e = expr.replace(sp.Abs, lambda u: sp.Piecewise((u, u >= 0), (-u, True)))
+    # sign(u) times anything that vanishes at u = 0 (its use in a derivative): either side
+    e = e.replace(sp.sign, lambda u: sp.Piecewise((1, u >= 0), (-1, True)))
     e = sp.piecewise_fold(e)
+    # factored, not expanded: (1 + x)² as a square, whose expansion x² + 2x + 1 overflows
     if not isinstance(e, sp.Piecewise):
-        return sp.cancel(e)
-    return sp.Piecewise(*[(sp.cancel(value), cond) for value, cond in e.args])
+        return sp.factor(sp.cancel(e))
+    return sp.Piecewise(*[(sp.factor(sp.cancel(value)), cond) for value, cond in e.args])
 
 
 class _Limits:
@@ -403,7 +407,7 @@ def _reference_of(x: Any, symbols: dict[str, Any], orders: list[Any], limits: _L
         if mpmath.isinf(v):
             return limit(k, 1 if v > 0 else -1, values)
         # terms of size |x|^2 that cancel need twice its digits beyond the working ones
-        dps = mp.dps + (2 * int(mpmath.log10(abs(v))) if abs(v) > 1 else 0)
+        dps = mp.dps + (3 * int(mpmath.log10(abs(v))) if abs(v) > 1 else 0)
         value = None
         while True:
             try:
@@ -473,7 +477,10 @@ def _selected(x: Any, symbols: dict[str, Any], forms: list[Any], order: int, pro
         for i, (lo, hi) in enumerate(zip(EDGES[:-1], EDGES[1:])):
             inside = (probe >= lo) & (probe < hi)
             if inside.any():
-                choice[i] = int(np.argmin([float(np.max(e[inside])) for e in errs]))
+                # the smallest worst error, ties (every form exact on the few probe points
+                # there) broken by the smallest mean: a form that flushes some point loses
+                scores = [(float(np.max(e[inside])), float(np.mean(e[inside]))) for e in errs]
+                choice[i] = min(range(len(scores)), key=scores.__getitem__)
     used = sorted(set(choice))
 
     def kernel(v: Any, **params: Any) -> Any:
