@@ -88,9 +88,14 @@ _SUBPACKAGES: dict[str, tuple[str, ...]] = {
 }
 
 
-def __getattr__(name: str) -> ModuleType:
+def __getattr__(name: str) -> Any:
     """``actlab.nn``, ``actlab.lab``, ``actlab.plots``, ``actlab.report`` and
-    ``actlab.audit``, imported on first access (after which they are ordinary attributes)."""
+    ``actlab.audit``, imported on first access (after which they are ordinary attributes),
+    and ``actlab.define`` (:func:`actlab.symbolic.define`, which needs SymPy)."""
+    if name in ("define", "undefine"):
+        from . import symbolic
+
+        return getattr(symbolic, name)
     if name not in _SUBPACKAGES:
         raise AttributeError(f"module 'actlab' has no attribute {name!r}")
     module = importlib.import_module(f".{name}", __name__)
