@@ -342,12 +342,19 @@ ALWAYS_INLINE void silu_rule(double x, int hi, double prm, double *f, double *d,
     double xc = x < lowest ? lowest : (x > -lowest ? -lowest : x);
     double eb = exp_big_le0(neg_abs(xc), hi); /* e^-|x| / SCALE */
     double e = eb * SCALE(hi), den = e + 1.0;
-    /* x < 0: (x/(1 + e)) e^x, the exponential scaled; x >= 0: x/(1 + e^-x) */
-    *f = half_plus_square(x, x < 0.0 ? ((xc / den) * eb) * SCALE(hi) : x / den, full);
-    double den2 = hi ? square_of_one_plus(e) : den * den;
-    double lower = ((((1.0 + xc) + e) / den2) * eb) * SCALE(hi);
-    double upper = (1.0 + xc * (e / den)) / den;
-    double dv = x < 0.0 ? lower : upper;
+    double fv, dv;
+    if (hi) {
+        /* x < 0: (x/(1 + e)) e^x, the exponential scaled; x >= 0: x/(1 + e^-x) */
+        fv = x < 0.0 ? ((xc / den) * eb) * SCALE(hi) : x / den;
+        double lower = ((((1.0 + xc) + e) / square_of_one_plus(e)) * eb) * SCALE(hi);
+        double upper = (1.0 + xc * (e / den)) / den;
+        dv = x < 0.0 ? lower : upper;
+    } else {
+        /* float32 results: the same with one division each (a few double ULP apart) */
+        fv = (x < 0.0 ? xc * eb : x) / den;
+        dv = (x < 0.0 ? ((1.0 + xc) + e) * eb : den + xc * e) / (den * den);
+    }
+    *f = half_plus_square(x, fv, full);
     PATCH(SILU, x, hi, dv);
     *d = x == -INFINITY ? -0.0 : dv; /* f' < 0 in the left tail: the limit is -0 */
     KEEP_NAN(x, f, d);
