@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from tokenize import TokenError
 from typing import Any
 
 import numpy as np
@@ -38,20 +39,20 @@ def _sympy() -> Any:
 def _primitives() -> dict[str, Any]:
     sp = _sympy()
 
-    class sigmoid(sp.Function):  # noqa: N801 - the printed name
+    class sigmoid(sp.Function):  # type: ignore[name-defined,misc]  # the printed name
         def fdiff(self, argindex: int = 1) -> Any:
             u = self.args[0]
             return sigmoid(u) * sigmoid(-u)
 
-    class softplus(sp.Function):  # noqa: N801
+    class softplus(sp.Function):  # type: ignore[name-defined,misc]  # the printed name
         def fdiff(self, argindex: int = 1) -> Any:
             return sigmoid(self.args[0])
 
-    class expm1(sp.Function):  # noqa: N801
+    class expm1(sp.Function):  # type: ignore[name-defined,misc]  # the printed name
         def fdiff(self, argindex: int = 1) -> Any:
             return sp.exp(self.args[0])
 
-    class log1p(sp.Function):  # noqa: N801
+    class log1p(sp.Function):  # type: ignore[name-defined,misc]  # the printed name
         def fdiff(self, argindex: int = 1) -> Any:
             return 1 / (1 + self.args[0])
 
@@ -90,13 +91,13 @@ def _lifted() -> dict[str, Any]:
             attrs: dict[str, Any] = {}
             if order < 2:
                 nxt = classes[0]
-                attrs["fdiff"] = (lambda nxt: lambda self, argindex=1: nxt(self.args[0]))(nxt)
+                attrs["fdiff"] = (lambda nxt: lambda self, argindex=1: nxt(self.args[0]))(nxt)  # noqa: B023
             classes.insert(0, type(label, (sp.Function,), attrs))
             numpy_fns[label] = (lambda call: lambda u: call(np.asarray(u, dtype=np.float64)))(calls[order])
-        for order, cls in enumerate(classes):
+        for cls in classes:
             out[cls.__name__] = cls
 
-    class Phi(sp.Function):  # noqa: N801 - the printed name
+    class Phi(sp.Function):  # type: ignore[name-defined,misc]  # the printed name
         def fdiff(self, argindex: int = 1) -> Any:
             u = self.args[0]
             return sp.exp(-u ** 2 / 2) / sp.sqrt(2 * sp.pi)
@@ -113,7 +114,6 @@ def lift(expr: Any) -> Any:
     u·σ(2√(2/π)(u + 0.044715u³)) mapped onto actlab's Φ, silu, mish, gelu and tanh-gelu."""
     sp = _sympy()
     p, q = _prims(), _lifted()
-    w = sp.Wild("w")
 
     def is_gelu_tanh_arg(a: Any, u: Any) -> bool:
         r = sp.expand(sp.expand(a * sp.sqrt(sp.pi) / (2 * sp.sqrt(2))) - u)
@@ -344,7 +344,7 @@ def _parse(name: str, formula: Any, params: dict[str, float]) -> tuple[Any, Any,
     if isinstance(formula, str):
         try:
             expr = sp.sympify(formula, locals={"x": x, **symbols, **_prims()})
-        except (sp.SympifyError, SyntaxError, TypeError, TokenError_()) as exc:
+        except (sp.SympifyError, SyntaxError, TypeError, TokenError) as exc:
             raise ValueError(f"define {name}: cannot parse the formula {formula!r} ({exc})") from None
     elif isinstance(formula, sp.Basic):
         expr = formula.subs({s: (x if s.name == "x" else symbols.get(s.name, s)) for s in formula.free_symbols})
@@ -360,12 +360,6 @@ def _parse(name: str, formula: Any, params: dict[str, float]) -> tuple[Any, Any,
     if "x" not in free:
         raise ValueError(f"define {name}: the formula {formula!r} is not a function of x")
     return x, expr, symbols
-
-
-def TokenError_() -> type:  # noqa: N802
-    from tokenize import TokenError
-
-    return TokenError
 
 
 def _numpy_fn(x: Any, symbols: dict[str, Any], expr: Any) -> Callable[..., Any]:
@@ -468,9 +462,9 @@ def _selected(x: Any, symbols: dict[str, Any], forms: list[Any], order: int, pro
     choice = [0] * (len(EDGES) - 1)
     if len(kernels) > 1:
         errs = []
-        for kernel in kernels:
+        for candidate in kernels:
             try:
-                ours = kernel(probe.copy(), **defaults)
+                ours = candidate(probe.copy(), **defaults)
             except Exception:  # a form NumPy cannot evaluate is not chosen
                 ours = np.full_like(probe, np.nan)
             errs.append(errors_in_ulp(ours, table))
@@ -543,8 +537,7 @@ def define(name: str, formula: Any, **params_and_facts: Any) -> Any:
     1.0
     >>> actlab.symbolic.undefine("snake_demo")
     """
-    from actlab.activations import Facts, Param
-    from actlab.activations import _registry
+    from actlab.activations import Facts, Param, _registry
     from actlab.activations._registry import finite_real
     from actlab.audit.references import register_reference
 
