@@ -344,11 +344,12 @@ ALWAYS_INLINE void silu_rule(double x, int hi, double prm, double *f, double *d,
     double e = eb * SCALE(hi), den = e + 1.0;
     double fv, dv;
     if (hi) {
-        /* x < 0: (x/(1 + e)) e^x, the exponential scaled; x >= 0: x/(1 + e^-x) */
-        fv = x < 0.0 ? ((xc / den) * eb) * SCALE(hi) : x / den;
-        double lower = ((((1.0 + xc) + e) / square_of_one_plus(e)) * eb) * SCALE(hi);
-        double upper = (1.0 + xc * (e / den)) / den;
-        dv = x < 0.0 ? lower : upper;
+        /* x < 0: (x e^x)/(1 + e), the exponential scaled; x >= 0: x/(1 + e^-x); f':
+         * ((1 + x) + e) e^x/(1 + e)^2 and (1 + e + x e)/(1 + e)^2: one division each */
+        double q = (x < 0.0 ? xc * eb : x) / den;
+        fv = x < 0.0 ? q * SCALE(hi) : q;
+        double qd = (x < 0.0 ? ((1.0 + xc) + e) * eb : den + xc * e) / square_of_one_plus(e);
+        dv = x < 0.0 ? qd * SCALE(hi) : qd;
     } else {
         /* float32 results: the same with one division each (a few double ULP apart) */
         fv = (x < 0.0 ? xc * eb : x) / den;
