@@ -15,6 +15,10 @@ the input's dtype; the exact functions in their own dtype), fused into one pass 
 temporary arrays, and split large arrays over :func:`get_num_threads` threads with the GIL
 released.  Exact functions give the same bits as NumPy; the others agree to within the
 accuracy bounds of docs/accuracy.md (a few ULP at most, from a different exponential).
+The loops are compiled for baseline x86-64, AVX2+FMA and AVX-512, with the same bits; the
+widest the CPU runs is taken at import (``KERNELS.isa`` says which), and
+``ACTLAB_ISA=baseline|avx2|avx512`` forces one (a name the CPU cannot run makes the import
+fail with a ValueError naming the missing feature).
 """
 
 from __future__ import annotations
