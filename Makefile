@@ -4,20 +4,26 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test docs bench clean
+.PHONY: demo test lint docs bench clean
 
 # setup.py and the C sources too: the editable install compiles the optional kernels
 $(STAMP): pyproject.toml setup.py $(wildcard src/actlab/activations/_kernels_src/*.c src/actlab/activations/_kernels_src/*.h src/actlab/activations/_kernels_src/*.def)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[lab,test,torch,jax,docs]'
+	$(BIN)/python -m pip install --quiet -e '.[lab,test,torch,jax,docs,lint]'
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/actlab compare --dataset digits
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest
+
+# ruff (lint and format) and mypy over src/, as configured in pyproject.toml
+lint: $(STAMP)
+	$(BIN)/ruff check src
+	$(BIN)/ruff format --check src
+	$(BIN)/mypy
 
 # The documentation site, offline, into docs/_build/html; any warning fails the build.
 docs: $(STAMP)

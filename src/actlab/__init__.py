@@ -10,7 +10,6 @@ True
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
 from typing import Any
 
 from numpy.typing import ArrayLike
@@ -74,8 +73,18 @@ glu = _shortcut("glu")
 if _missing := [n for n in names() if n not in globals()]:
     raise ImportError(f"actlab: no module shortcut for {', '.join(_missing)}; add it above")
 
-__all__ = ["Activation", "Facts", "Kink", "Param", "aliases", "canonical_name", "get", "kernel_status", "names",
-           *names()]
+__all__ = [
+    "Activation",
+    "Facts",
+    "Kink",
+    "Param",
+    "aliases",
+    "canonical_name",
+    "get",
+    "kernel_status",
+    "names",
+    *names(),
+]
 
 #: Subpackages imported on first access, so that ``import actlab`` stays cheap; each maps
 #: to the submodules its documented entry points live in (``actlab.plots.experiments``).

@@ -23,7 +23,9 @@ T = TypeVar("T")
 
 def is_real(value: Any) -> bool:
     """A real scalar (Python or NumPy int/float), not a bool, str or array."""
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
 
 
 def _is_int(value: Any) -> bool:
@@ -94,12 +96,17 @@ def text(name: str, value: Any) -> str:
     return value
 
 
-def list_of(name: str, value: Any, check: Callable[[str, Any], T], what: str, *, allow_empty: bool = False) -> list[T]:
+def list_of(
+    name: str, value: Any, check: Callable[[str, Any], T], what: str, *, allow_empty: bool = False
+) -> list[T]:
     """A list (or tuple, range, 1-d array) of ``what``, each passed through
     ``check(f"{name}[i]", item)``; empty only with ``allow_empty``.  A scalar or a str is
     refused, not iterated."""
-    if (isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray))
-            or (isinstance(value, np.ndarray) and value.ndim != 1)):
+    if (
+        isinstance(value, (str, bytes))
+        or not isinstance(value, (Sequence, np.ndarray))
+        or (isinstance(value, np.ndarray) and value.ndim != 1)
+    ):
         raise ValueError(f"{name} must be a list of {what}, got {value!r}")
     if len(value) == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty: give a list of {what}")
@@ -130,7 +137,9 @@ def features(X: ArrayLike, *, dtype: Any, what: str, n_features: int | None = No
     return arr.astype(dtype, copy=False)
 
 
-def class_labels(y: ArrayLike, *, what: str, n: int | None = None, n_classes: int | None = None) -> NDArray[np.intp]:
+def class_labels(
+    y: ArrayLike, *, what: str, n: int | None = None, n_classes: int | None = None
+) -> NDArray[np.intp]:
     """Class labels as intp: a 1-d array of whole numbers (length ``n``, in [0, n_classes)),
     so that 1.5 or NaN is refused rather than truncated or cast."""
     labels = np.asarray(y)

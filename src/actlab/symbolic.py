@@ -65,8 +65,12 @@ _LIFTED: dict[str, Any] | None = None
 #: The actlab activations a sub-expression is mapped onto (name, parameters): each one's
 #: kernels for f, f', f'' are exact through its tails, where the textbook form multiplies a
 #: subnormal e^x-like factor by x.
-_ACTLAB_PRIMS = {"silu": ("silu", {}), "mish": ("mish", {}), "gelu": ("gelu", {"approximate": "none"}),
-                 "gelu_tanh": ("gelu", {"approximate": "tanh"})}
+_ACTLAB_PRIMS = {
+    "silu": ("silu", {}),
+    "mish": ("mish", {}),
+    "gelu": ("gelu", {"approximate": "none"}),
+    "gelu_tanh": ("gelu", {"approximate": "tanh"}),
+}
 
 
 def _lifted() -> dict[str, Any]:
@@ -100,7 +104,7 @@ def _lifted() -> dict[str, Any]:
     class Phi(sp.Function):  # type: ignore[name-defined,misc]  # the printed name
         def fdiff(self, argindex: int = 1) -> Any:
             u = self.args[0]
-            return sp.exp(-u ** 2 / 2) / sp.sqrt(2 * sp.pi)
+            return sp.exp(-(u**2) / 2) / sp.sqrt(2 * sp.pi)
 
     out["Phi"] = Phi
     numpy_fns["Phi"] = lambda u: normal_cdf(np.asarray(u, dtype=np.float64))
@@ -118,7 +122,7 @@ def lift(expr: Any) -> Any:
     def is_gelu_tanh_arg(a: Any, u: Any) -> bool:
         r = sp.expand(sp.expand(a * sp.sqrt(sp.pi) / (2 * sp.sqrt(2))) - u)
         c, rest = r.as_coeff_Mul()
-        return bool(rest == sp.expand(u ** 3)) and float(c) == 0.044715
+        return bool(rest == sp.expand(u**3)) and float(c) == 0.044715
 
     def lift_mul(node: Any) -> Any:
         if not isinstance(node, sp.Mul):
@@ -163,8 +167,14 @@ def _np_softplus(u: Any) -> Any:
 def _numpy_module() -> dict[str, Any]:
     from scipy import special
 
-    return {"sigmoid": _np_sigmoid, "softplus": _np_softplus, "expm1": np.expm1, "log1p": np.log1p,
-            "erf": special.erf, "erfc": special.erfc}
+    return {
+        "sigmoid": _np_sigmoid,
+        "softplus": _np_softplus,
+        "expm1": np.expm1,
+        "log1p": np.log1p,
+        "erf": special.erf,
+        "erfc": special.erfc,
+    }
 
 
 def _mp_module() -> dict[str, Any]:
@@ -185,8 +195,16 @@ def _mp_module() -> dict[str, Any]:
     def spl(u: Any) -> Any:
         return max(u, 0) + mpmath.log1p(exp(-abs(u)))
 
-    return {"exp": exp, "sech": lambda u: 2 / (exp(u) + exp(-u)), "sigmoid": sig, "softplus": spl, "expm1": mpmath.expm1, "log1p": mpmath.log1p, "Phi": mpmath.ncdf,
-            "Heaviside": lambda u, h=1: mpmath.mpf(1) if u > 0 else (mpmath.mpf(h) if u == 0 else mpmath.mpf(0))}
+    return {
+        "exp": exp,
+        "sech": lambda u: 2 / (exp(u) + exp(-u)),
+        "sigmoid": sig,
+        "softplus": spl,
+        "expm1": mpmath.expm1,
+        "log1p": mpmath.log1p,
+        "Phi": mpmath.ncdf,
+        "Heaviside": lambda u, h=1: mpmath.mpf(1) if u > 0 else (mpmath.mpf(h) if u == 0 else mpmath.mpf(0)),
+    }
 
 
 def stabilize(expr: Any) -> Any:
@@ -237,8 +255,11 @@ def _paired_constants(node: Any) -> Any:
             continue
         s = 1 if constant == k else -1
         u = f.args[0]
-        mapped = (2 * constant * _lifted()["Phi"](s * sp.sqrt(2) * u) if isinstance(f, sp.erf)
-                  else 2 * constant * _prims()["sigmoid"](s * 2 * u))
+        mapped = (
+            2 * constant * _lifted()["Phi"](s * sp.sqrt(2) * u)
+            if isinstance(f, sp.erf)
+            else 2 * constant * _prims()["sigmoid"](s * 2 * u)
+        )
         return node - constant - term + mapped
     return node
 
@@ -329,13 +350,17 @@ class _Limits:
                 for sign in (-1, 1):
                     try:
                         value = sp.limit(_far_branch(e.subs(subs), self.x, sign), self.x, sign * sp.oo)
-                        pair.append(float(value) if (value.is_real or value.is_infinite) and value != sp.zoo
-                                    else math.nan)
+                        pair.append(
+                            float(value)
+                            if (value.is_real or value.is_infinite) and value != sp.zoo
+                            else math.nan
+                        )
                     except Exception:  # no limit SymPy can find
                         pair.append(math.nan)
                 table.append((pair[0], pair[1]))
             self.cache[values] = table
         return self.cache[values]
+
 
 def _parse(name: str, formula: Any, params: dict[str, float]) -> tuple[Any, Any, dict[str, Any]]:
     sp = _sympy()
@@ -347,7 +372,9 @@ def _parse(name: str, formula: Any, params: dict[str, float]) -> tuple[Any, Any,
         except (sp.SympifyError, SyntaxError, TypeError, TokenError) as exc:
             raise ValueError(f"define {name}: cannot parse the formula {formula!r} ({exc})") from None
     elif isinstance(formula, sp.Basic):
-        expr = formula.subs({s: (x if s.name == "x" else symbols.get(s.name, s)) for s in formula.free_symbols})
+        expr = formula.subs(
+            {s: (x if s.name == "x" else symbols.get(s.name, s)) for s in formula.free_symbols}
+        )
     else:
         raise TypeError(f"define {name}: the formula must be a string or a SymPy expression, got {formula!r}")
     if not isinstance(expr, sp.Expr):
@@ -355,8 +382,10 @@ def _parse(name: str, formula: Any, params: dict[str, float]) -> tuple[Any, Any,
     free = {s.name for s in expr.free_symbols}
     extra = sorted(free - {"x", *params})
     if extra:
-        raise ValueError(f"define {name}: the formula {formula!r} uses {', '.join(extra)}, which is neither x "
-                         "nor a declared parameter (give each parameter with its default: a=1.0)")
+        raise ValueError(
+            f"define {name}: the formula {formula!r} uses {', '.join(extra)}, which is neither x "
+            "nor a declared parameter (give each parameter with its default: a=1.0)"
+        )
     if "x" not in free:
         raise ValueError(f"define {name}: the formula {formula!r} is not a function of x")
     return x, expr, symbols
@@ -409,7 +438,9 @@ def _reference_of(x: Any, symbols: dict[str, Any], orders: list[Any], limits: _L
                     better = mpmath.mpf(fns[k](mpmath.mpf(v), *(mpmath.mpf(p) for p in values)))
             except (OverflowError, ValueError, ZeroDivisionError, TypeError):  # mpmath gives up far out
                 return limit(k, 1 if v > 0 else -1, values)
-            settled = value is not None and (value == better or abs(value - better) <= abs(better) * mpmath.mpf(10) ** -40)
+            settled = value is not None and (
+                value == better or abs(value - better) <= abs(better) * mpmath.mpf(10) ** -40
+            )
             if settled and (better != 0 or dps >= 400):  # a zero may be a cancellation not yet resolved
                 return +better
             if dps > 1600:
@@ -440,8 +471,12 @@ def _probe_tables(reference: Callable[..., Any], defaults: dict[str, float]) -> 
         a = np.abs(r)
         ulp = np.where(a == 0, 5e-324, a - np.nextafter(a, 0))
         with mpmath.mp.workdps(50):
-            residual = np.array([float((e - mpmath.mpf(float(ri))) / mpmath.mpf(float(u))) if math.isfinite(ri)
-                                 else 0.0 for e, ri, u in zip(exact, r, ulp)])
+            residual = np.array(
+                [
+                    float((e - mpmath.mpf(float(ri))) / mpmath.mpf(float(u))) if math.isfinite(ri) else 0.0
+                    for e, ri, u in zip(exact, r, ulp)
+                ]
+            )
         tables.append((r, ulp, residual))
     return probe, tables
 
@@ -451,8 +486,16 @@ def _probe_tables(reference: Callable[..., Any], defaults: dict[str, float]) -> 
 _FAR = 1e8
 
 
-def _selected(x: Any, symbols: dict[str, Any], forms: list[Any], order: int, probe: np.ndarray,
-              table: Any, limits: _Limits, defaults: dict[str, float]) -> tuple[Callable[..., Any], list[str]]:
+def _selected(
+    x: Any,
+    symbols: dict[str, Any],
+    forms: list[Any],
+    order: int,
+    probe: np.ndarray,
+    table: Any,
+    limits: _Limits,
+    defaults: dict[str, float],
+) -> tuple[Callable[..., Any], list[str]]:
     """A kernel that uses, per region of x, the most accurate of ``forms`` there; at ±inf
     the limits."""
     from actlab.audit.measure import errors_in_ulp
@@ -495,8 +538,9 @@ def _selected(x: Any, symbols: dict[str, Any], forms: list[Any], order: int, pro
     return kernel, [str(forms[k]) for k in used]
 
 
-def _kinks(x: Any, exprs: list[Any], d1: Callable[..., Any], defaults: dict[str, float],
-           symbols: dict[str, Any]) -> tuple[Any, ...]:
+def _kinks(
+    x: Any, exprs: list[Any], d1: Callable[..., Any], defaults: dict[str, float], symbols: dict[str, Any]
+) -> tuple[Any, ...]:
     sp = _sympy()
     from actlab.activations import Kink
 
@@ -556,8 +600,10 @@ def define(name: str, formula: Any, **params_and_facts: Any) -> Any:
     x, expr, symbols = _parse(name, formula, defaults)
     unused = sorted(set(defaults) - {s.name for s in expr.free_symbols})
     if unused:
-        raise ValueError(f"define {name}: {', '.join(unused)} is not in the formula {formula!r} "
-                         f"(and not a fact: {', '.join(sorted(fact_names))})")
+        raise ValueError(
+            f"define {name}: {', '.join(unused)} is not in the formula {formula!r} "
+            f"(and not a fact: {', '.join(sorted(fact_names))})"
+        )
     d1 = sp.diff(expr, x)
     d2 = sp.diff(d1, x)
     for order, d in ((1, d1), (2, d2)):
@@ -573,8 +619,9 @@ def define(name: str, formula: Any, **params_and_facts: Any) -> Any:
     probe, tables = _probe_tables(reference, defaults)
     kernels, chosen = [], []
     for order in range(3):
-        kernel, used = _selected(x, symbols, _forms(originals[order], lifted[order]), order, probe,
-                                 tables[order], limits, defaults)
+        kernel, used = _selected(
+            x, symbols, _forms(originals[order], lifted[order]), order, probe, tables[order], limits, defaults
+        )
         kernels.append(kernel)
         chosen.append(used)
 
@@ -587,12 +634,18 @@ def define(name: str, formula: Any, **params_and_facts: Any) -> Any:
     lo = min(lo, float(lim[0])) if not math.isnan(float(lim[0])) else lo
     hi = max(hi, float(lim[1])) if not math.isnan(float(lim[1])) else hi
     derived = dict(
-        formula=f"f(x) = {sp.latex(expr)}", plain_formula=str(expr), derivative_formula=str(d1),
-        second_derivative_formula=str(d2), output_range=(lo, hi),
+        formula=f"f(x) = {sp.latex(expr)}",
+        plain_formula=str(expr),
+        derivative_formula=str(d1),
+        second_derivative_formula=str(d2),
+        output_range=(lo, hi),
         monotonic=bool(np.all(dy[np.isfinite(dy)] >= 0) or np.all(dy[np.isfinite(dy)] <= 0)),
         zero_centered=bool(abs(float(kernels[0](np.array([0.0]), **defaults)[0])) < 1e-12),
-        max_derivative=float(np.nanmax(np.abs(dy))), use=("hidden layer",), problems=(),
-        reference=f"defined by the formula {formula!s}", summary=f"f(x) = {expr} (defined)",
+        max_derivative=float(np.nanmax(np.abs(dy))),
+        use=("hidden layer",),
+        problems=(),
+        reference=f"defined by the formula {formula!s}",
+        summary=f"f(x) = {expr} (defined)",
         kinks=_kinks(x, [expr, d1], kernels[1], defaults, symbols),
     )
     derived.update(facts)

@@ -30,15 +30,23 @@ from typing import Any
 
 import numpy as np
 
+KERNELS: Any
 try:
-    from . import _kernels as KERNELS
+    from . import _kernels as KERNELS  # type: ignore[attr-defined,no-redef]  # built by setup.py
 except ImportError:  # not built: the NumPy kernels do everything
     KERNELS = None
 if os.environ.get("ACTLAB_NO_FAST"):  # ACTLAB_NO_FAST=1: the NumPy kernels only
     KERNELS = None
 
-__all__ = ["available", "status", "get_num_threads", "set_num_threads", "kernel_names",
-           "numpy_only", "streaming_from"]
+__all__ = [
+    "available",
+    "status",
+    "get_num_threads",
+    "set_num_threads",
+    "kernel_names",
+    "numpy_only",
+    "streaming_from",
+]
 
 F32 = np.dtype(np.float32)
 F64 = np.dtype(np.float64)
@@ -117,11 +125,14 @@ def check_kernel_names(declared: Iterable[str]) -> None:
     for name in declared:
         wanted |= kernels_of(name)
     if unknown := sorted(wanted - compiled):
-        raise ImportError(f"actlab: fast= names no compiled kernel: {', '.join(map(repr, unknown))}; "
-                          f"the kernels are {', '.join(sorted(compiled))}")
+        raise ImportError(
+            f"actlab: fast= names no compiled kernel: {', '.join(map(repr, unknown))}; "
+            f"the kernels are {', '.join(sorted(compiled))}"
+        )
     if unclaimed := sorted(compiled - wanted):
-        raise ImportError(f"actlab: no activation names the compiled kernel(s) "
-                          f"{', '.join(map(repr, unclaimed))} with fast=")
+        raise ImportError(
+            f"actlab: no activation names the compiled kernel(s) {', '.join(map(repr, unclaimed))} with fast="
+        )
 
 
 #: The most threads a call may be split over (set_num_threads and ACTLAB_NUM_THREADS).
@@ -157,8 +168,7 @@ def _default_threads() -> tuple[int, str | None]:
         try:
             return _check_threads(int(text) if text.isdigit() else text, "n"), None
         except ValueError:
-            return 1, (f"ACTLAB_NUM_THREADS must be an integer in [1, {MAX_THREADS}], "
-                       f"got {env!r}")
+            return 1, (f"ACTLAB_NUM_THREADS must be an integer in [1, {MAX_THREADS}], got {env!r}")
     try:
         n = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -236,8 +246,7 @@ def status() -> str:
     """One line: whether the compiled kernels are in use, their instruction set, threads."""
     if KERNELS is None:
         return "NumPy kernels only (the C extension actlab.activations._kernels is not built)"
-    return (f"compiled kernels ({KERNELS.isa}) for {', '.join(kernel_names())}; "
-            f"{get_num_threads()} thread(s)")
+    return f"compiled kernels ({KERNELS.isa}) for {', '.join(kernel_names())}; {get_num_threads()} thread(s)"
 
 
 # ----------------------------------------------------------------------------- dispatch
@@ -246,6 +255,7 @@ def status() -> str:
 # is checked first and costs a few attribute reads.  Lists, scalars and non-contiguous
 # arrays are made contiguous first, so that the result never depends on the container or
 # the layout; float16, integers and other dtypes go to NumPy.
+
 
 def _kernel(act: Any) -> tuple[int, float] | None:
     """(the kernel id, its parameter) for ``act`` with its bound values, or None for the
@@ -295,8 +305,7 @@ def _scalar(result: np.ndarray, x: Any, out: Any) -> Any:
     return result
 
 
-def _elementwise(kid: int, mode: int, x: np.ndarray, g: Any, outs: list[np.ndarray],
-                 prm: float) -> bool:
+def _elementwise(kid: int, mode: int, x: np.ndarray, g: Any, outs: list[np.ndarray], prm: float) -> bool:
     """Run one kernel; on a layout the C side refuses (strided, Fortran order, outputs
     overlapping inputs in part), retry on contiguous copies and copy the results back."""
     o2 = outs[1] if len(outs) > 1 else None
@@ -308,10 +317,15 @@ def _elementwise(kid: int, mode: int, x: np.ndarray, g: Any, outs: list[np.ndarr
     gc = None if g is None else np.ascontiguousarray(g)
     # an output the kernel can write (contiguous, apart from the inputs: a fresh result is)
     # is written directly; only the others get a temporary, copied back
-    tmp = [o if o.flags.c_contiguous and not np.may_share_memory(o, xc)
-           and (gc is None or not np.may_share_memory(o, gc)) else _fresh(xc) for o in outs]
-    if not KERNELS.elementwise(kid, mode, xc, gc, tmp[0], tmp[1] if o2 is not None else None,
-                               prm, _THREADS):
+    tmp = [
+        o
+        if o.flags.c_contiguous
+        and not np.may_share_memory(o, xc)
+        and (gc is None or not np.may_share_memory(o, gc))
+        else _fresh(xc)
+        for o in outs
+    ]
+    if not KERNELS.elementwise(kid, mode, xc, gc, tmp[0], tmp[1] if o2 is not None else None, prm, _THREADS):
         return False
     for o, t in zip(outs, tmp):
         if t is not o:
@@ -342,11 +356,15 @@ def forward(act: Any, x: Any, out: Any) -> Any:
         return _maxout(act, a, out)
     if kid < 0:  # softmax
         m = _row_length(act, a)
-        result = _vector_out(out, a)
-        if m == 0 or result is None:
+        vector_result = _vector_out(out, a)
+        if m == 0 or vector_result is None:
             return None
         ac = np.ascontiguousarray(a)
-        return _deliver(result, out) if KERNELS.softmax(ac, None, None, result, m, _THREADS) else None
+        return (
+            _deliver(vector_result, out)
+            if KERNELS.softmax(ac, None, None, vector_result, m, _THREADS)
+            else None
+        )
     if out is None:
         result = _fresh(a)
     elif _same(out, a):
@@ -382,8 +400,9 @@ def _deliver(result: np.ndarray, out: Any) -> np.ndarray:
     return out
 
 
-def _maxout(act: Any, x: np.ndarray, out: Any, *, backward: bool = False, grad: Any = None,
-            y: Any = None) -> Any:
+def _maxout(
+    act: Any, x: np.ndarray, out: Any, *, backward: bool = False, grad: Any = None, y: Any = None
+) -> Any:
     """maxout along the last axis: forward, or the backward step (which finds each
     group's winner in x again: a saved output y is only checked)."""
     m = _row_length(act, x)
@@ -399,8 +418,7 @@ def _maxout(act: Any, x: np.ndarray, out: Any, *, backward: bool = False, grad: 
         g = _array(grad)
         if g is None or g.dtype is not x.dtype or g.shape != out_shape:
             return None  # the NumPy path validates grad
-        if y is not None and not (type(y) is np.ndarray and y.dtype is x.dtype
-                                  and y.shape == out_shape):
+        if y is not None and not (type(y) is np.ndarray and y.dtype is x.dtype and y.shape == out_shape):
             return None  # and y
         g = np.ascontiguousarray(g)
         result = _vector_out(out, x)
@@ -450,8 +468,12 @@ def backward(act: Any, x: Any, grad: Any, y: Any, out: Any) -> Any:
     kid, prm = k
     if kid >= 0 and type(x) is np.ndarray and type(grad) is np.ndarray:  # the common case
         dt = x.dtype
-        if ((dt is F32 or dt is F64) and grad.dtype is dt and grad.shape == x.shape
-                and (y is None or _same(y, x))):
+        if (
+            (dt is F32 or dt is F64)
+            and grad.dtype is dt
+            and grad.shape == x.shape
+            and (y is None or _same(y, x))
+        ):
             if out is None:
                 result = np.empty(x.shape, dt)
             elif type(out) is np.ndarray and out.dtype is dt and out.shape == x.shape:
@@ -470,12 +492,14 @@ def backward(act: Any, x: Any, grad: Any, y: Any, out: Any) -> Any:
         return None
     if kid < 0:  # softmax: y (g - Σ g y), from the saved output when given
         m = _row_length(act, a)
-        result = _vector_out(out, a)
-        if m == 0 or result is None:
+        vector_result = _vector_out(out, a)
+        if m == 0 or vector_result is None:
             return None
         ac, gc = np.ascontiguousarray(a), np.ascontiguousarray(g)
         yc = None if y is None else np.ascontiguousarray(y)
-        return _deliver(result, out) if KERNELS.softmax(ac, gc, yc, result, m, _THREADS) else None
+        return (
+            _deliver(vector_result, out) if KERNELS.softmax(ac, gc, yc, vector_result, m, _THREADS) else None
+        )
     if out is None:
         result = _fresh(a)
     elif _same(out, a):

@@ -63,9 +63,7 @@ class Param:
 def _real(activation_name: str, param: str, value: Any) -> float:
     """value as a finite float; the ValueError names the value as it was given."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ValueError(
-            f"{activation_name}: {param} must be a finite real number, got {value!r}"
-        )
+        raise ValueError(f"{activation_name}: {param} must be a finite real number, got {value!r}")
     try:
         number = float(value)
     except OverflowError:  # an int beyond float's range
@@ -108,9 +106,7 @@ def optional_positive_int(activation_name: str, param: str, value: Any) -> int |
     if value is None:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise ValueError(
-            f"{activation_name}: {param} must be a positive integer or None, got {value!r}"
-        )
+        raise ValueError(f"{activation_name}: {param} must be a positive integer or None, got {value!r}")
     if value < 1:
         raise ValueError(f"{activation_name}: {param} must be >= 1, got {value!r}")
     return int(value)
@@ -124,9 +120,7 @@ def one_of(*choices: Any) -> Callable[[str, str, Any], Any]:
         for choice in choices:
             if type(value) is type(choice) and value == choice:
                 return choice
-        raise ValueError(
-            f"{activation_name}: {param} must be one of {choices!r}, got {value!r}"
-        )
+        raise ValueError(f"{activation_name}: {param} must be one of {choices!r}, got {value!r}")
 
     return validate
 
@@ -160,17 +154,13 @@ def _as_input_array(x: ArrayLike, what: str, activation_name: str) -> NDArray[An
     try:
         arr = np.asarray(x)
     except Exception as exc:  # ragged lists and the like
-        raise ValueError(
-            f"{activation_name}: {what} is not convertible to a numeric array ({exc})"
-        ) from None
+        raise ValueError(f"{activation_name}: {what} is not convertible to a numeric array ({exc})") from None
     kind = arr.dtype.kind
     if kind in "fiub":
         return arr
     if kind == "c":
         raise ValueError(f"{activation_name}: {what} is complex; only real input is supported")
-    raise ValueError(
-        f"{activation_name}: {what} has dtype {arr.dtype}, expected real numbers"
-    )
+    raise ValueError(f"{activation_name}: {what} has dtype {arr.dtype}, expected real numbers")
 
 
 def result_dtype(arr: NDArray[Any]) -> np.dtype[Any]:
@@ -217,8 +207,7 @@ def _finish(
 BLOCK = 1 << 15
 
 
-def _blockwise(rule: Callable[..., Any], arrays: tuple[Any, ...], dtype: np.dtype[Any],
-               **values: Any) -> Any:
+def _blockwise(rule: Callable[..., Any], arrays: tuple[Any, ...], dtype: np.dtype[Any], **values: Any) -> Any:
     """``rule(*arrays, **values)`` for an elementwise rule, computed block by block into one
     array of ``dtype`` (each block rounded to it as a whole result would be); ``None``
     entries of ``arrays`` (no saved output) pass through."""
@@ -235,7 +224,10 @@ def _blockwise(rule: Callable[..., Any], arrays: tuple[Any, ...], dtype: np.dtyp
 
 
 def _check_out(
-    out: Any, shape: tuple[int, ...], dtype: np.dtype[Any], activation_name: str,
+    out: Any,
+    shape: tuple[int, ...],
+    dtype: np.dtype[Any],
+    activation_name: str,
     what: str = "out",
 ) -> None:
     if out is None:
@@ -244,9 +236,7 @@ def _check_out(
     if not isinstance(out, np.ndarray):
         raise ValueError(f"{activation_name}: out must be a NumPy array, got {type(out).__name__}")
     if out.shape != shape:
-        raise ValueError(
-            f"{activation_name}: out has shape {out.shape}, the result has shape {shape}"
-        )
+        raise ValueError(f"{activation_name}: out has shape {out.shape}, the result has shape {shape}")
     if not np.can_cast(dtype, out.dtype, casting="same_kind"):
         raise ValueError(f"{activation_name}: out has dtype {out.dtype}, the result is {dtype}")
     if not out.flags.writeable:
@@ -421,8 +411,9 @@ class Activation(Facts):
         # dtype, so leaky_relu's product is rounded once, to that dtype.
         # Vector kinds in C order: NumPy's sums along an axis then add in the same order
         # for every layout (elementwise ufuncs give the same bits in any layout).
-        work = arr.astype(dtype if self.exact else working_dtype(dtype),
-                          order="K" if self.elementwise else "C", copy=False)
+        work = arr.astype(
+            dtype if self.exact else working_dtype(dtype), order="K" if self.elementwise else "C", copy=False
+        )
         if work.ndim == 0 and self.elementwise:
             # Kernels write into their temporaries with out=, which 0-d results refuse.
             work = work.reshape(1)
@@ -450,9 +441,7 @@ class Activation(Facts):
             _check_out(out, result.shape, dtype, self.name)
         return _finish(result, dtype, out, scalar, shape if self.elementwise else None)
 
-    def derivative(
-        self, x: ArrayLike, *, y: ArrayLike | None = None, out: NDArray[Any] | None = None
-    ) -> Any:
+    def derivative(self, x: ArrayLike, *, y: ArrayLike | None = None, out: NDArray[Any] | None = None) -> Any:
         """f'(x) elementwise; ``y``, when given, is the saved output f(x)."""
         if not self.elementwise:
             raise ValueError(
@@ -514,15 +503,14 @@ class Activation(Facts):
         g = _as_input_array(grad, "grad", self.name)
         gdtype = result_dtype(g)
         dtype = np.result_type(dtype, gdtype)
-        g = g.astype(dtype if self.exact else working_dtype(dtype),
-                     order="K" if self.elementwise else "C", copy=False)
+        g = g.astype(
+            dtype if self.exact else working_dtype(dtype), order="K" if self.elementwise else "C", copy=False
+        )
         work = work.astype(g.dtype, copy=False)
         saved = self._saved_output(y, work, shape)
         if self.elementwise:
             if g.shape != shape:
-                raise ValueError(
-                    f"{self.name}: grad has shape {g.shape}, expected the shape of x {shape}"
-                )
+                raise ValueError(f"{self.name}: grad has shape {g.shape}, expected the shape of x {shape}")
             g = g.reshape(work.shape)
             _check_out(out, shape, dtype, self.name)
             # an infinite grad times a zero derivative is NaN, and a huge one may overflow:
@@ -559,9 +547,7 @@ class Activation(Facts):
         g = _as_input_array(grad, "grad", self.name)
         dtype = np.result_type(dtype, result_dtype(g))
         if g.shape != shape:
-            raise ValueError(
-                f"{self.name}: grad has shape {g.shape}, expected the shape of x {shape}"
-            )
+            raise ValueError(f"{self.name}: grad has shape {g.shape}, expected the shape of x {shape}")
         g = g.astype(working_dtype(dtype), copy=False).reshape(work.shape)
         work = work.astype(g.dtype, copy=False)
         with np.errstate(all="ignore"):
@@ -589,17 +575,20 @@ class Activation(Facts):
         forward pass; the same values as ``act(x)`` and ``act.derivative(x)``.  ``out`` and
         ``derivative_out`` receive them when given (``out`` may be x itself).
         """
-        if (isinstance(out, np.ndarray) and isinstance(derivative_out, np.ndarray)
-                and np.shares_memory(out, derivative_out)):
+        if (
+            isinstance(out, np.ndarray)
+            and isinstance(derivative_out, np.ndarray)
+            and np.shares_memory(out, derivative_out)
+        ):
             raise ValueError(
-                f"{self.name}: out and derivative_out share memory; f(x) and f'(x) need "
-                f"separate arrays"
+                f"{self.name}: out and derivative_out share memory; f(x) and f'(x) need separate arrays"
             )
         if type(x) is not np.ndarray or not x.dtype.isnative:
             x = _plain(x, "x", self.name)
         dtype = _dtype_of(x)
-        if (_foreign(out, dtype, "out", self.name)
-                or _foreign(derivative_out, dtype, "derivative_out", self.name)):
+        if _foreign(out, dtype, "out", self.name) or _foreign(
+            derivative_out, dtype, "derivative_out", self.name
+        ):
             f, d = self.forward_with_derivative(x)
             if out is not None:
                 f = self._store(f, out)
@@ -632,9 +621,7 @@ class Activation(Facts):
         functions the Jacobian is diagonal: use :meth:`derivative`.
         """
         if "jacobian" not in self._rules:
-            raise ValueError(
-                f"{self.name} is elementwise: its Jacobian is diagonal; use .derivative(x)"
-            )
+            raise ValueError(f"{self.name} is elementwise: its Jacobian is diagonal; use .derivative(x)")
         work, dtype, _, _ = self._prepare(x)
         with np.errstate(under="ignore"):
             result = self._rules["jacobian"](work, **self.values)
@@ -647,7 +634,8 @@ class Activation(Facts):
         if y is None:
             return None
         saved = _as_input_array(y, "y", self.name).astype(
-            work.dtype, order="K" if self.elementwise else "C", copy=False)
+            work.dtype, order="K" if self.elementwise else "C", copy=False
+        )
         if self.elementwise:
             if saved.shape != shape:
                 raise ValueError(
@@ -721,9 +709,7 @@ def canonical_name(name: str) -> str:
         return _ALIASES[key]
     hint = _closest(key, [*_REGISTRY, *_ALIASES])
     suggestion = f"; did you mean {hint!r}?" if hint else ""
-    raise ValueError(
-        f"unknown activation {name!r}{suggestion} (known: {', '.join(_REGISTRY)})"
-    )
+    raise ValueError(f"unknown activation {name!r}{suggestion} (known: {', '.join(_REGISTRY)})")
 
 
 def get(name: str | Activation, **params: Any) -> Activation:

@@ -127,8 +127,9 @@ def exp_product(g: Array, z: Array, c: float) -> Array:
     return np.where(np.isfinite(g), result, g)
 
 
-def backward_product(d: Array, g: Array, tail: Array,
-                     z: Array | Callable[[Array], Array] | None = None, c: float = 1.0) -> Array:
+def backward_product(
+    d: Array, g: Array, tail: Array, z: Array | Callable[[Array], Array] | None = None, c: float = 1.0
+) -> Array:
     """g·f'(x) from d = f'(x) in the working dtype: d·g, except where d is below the
     smallest normal and ``tail`` says f'(x) = c·e^z > 0 there: then c·g·e^z from
     exp_product, so that the product keeps its digits (a huge g) and an infinite g gives

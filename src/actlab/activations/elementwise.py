@@ -222,8 +222,7 @@ def _arctan_derivative_parts(x: Array) -> tuple[Array, Array]:
         "Saturates too, but slowly: f' decays like 1/x² rather than exponentially, so "
         "gradients vanish less abruptly than with sigmoid or tanh.",
     ),
-    reference="Glorot & Bengio (2010) compare sigmoid-shaped units; arctan is the "
-    "softest of them.",
+    reference="Glorot & Bengio (2010) compare sigmoid-shaped units; arctan is the softest of them.",
     summary="The inverse tangent: a sigmoid shape with range (-π/2, π/2) and polynomial tails.",
     classic=True,
     fast="arctan",
@@ -281,8 +280,7 @@ def _arctan_second_derivative(x: Array) -> Array:
         "never recovers, a risk at large learning rates.",
         "Outputs are not centred on 0 and are unbounded above.",
     ),
-    reference="Nair & Hinton (2010). Rectified linear units improve restricted Boltzmann "
-    "machines. ICML.",
+    reference="Nair & Hinton (2010). Rectified linear units improve restricted Boltzmann machines. ICML.",
     summary="The rectified linear unit: passes positive input, zeroes the rest.",
     init="he",
     classic=True,
@@ -332,8 +330,7 @@ def _relu_second_derivative(x: Array) -> Array:
     ),
     use=("hidden layer",),
     problems=(
-        "The slope is one more hyperparameter; with a = 0 it is relu again, and "
-        "with a = 1 the identity.",
+        "The slope is one more hyperparameter; with a = 0 it is relu again, and with a = 1 the identity.",
     ),
     reference="Maas, Hannun & Ng (2013). Rectifier nonlinearities improve neural network "
     "acoustic models. ICML.",
@@ -388,8 +385,7 @@ def _leaky_relu_second_derivative(x: Array, *, slope: float) -> Array:
         "standardised inputs and plain dense layers; dropout and batch norm break it.",
         "The derivative jumps at 0, from λα ≈ 1.758 to λ ≈ 1.051.",
     ),
-    reference="Klambauer, Unterthiner, Mayr & Hochreiter (2017). Self-normalizing neural "
-    "networks. NeurIPS.",
+    reference="Klambauer, Unterthiner, Mayr & Hochreiter (2017). Self-normalizing neural networks. NeurIPS.",
     summary="Scaled exponential linear unit: keeps activations near mean 0, variance 1.",
     init="lecun",
     classic=True,
@@ -420,8 +416,7 @@ def _selu_derivative(x: Array, y: Array | None) -> Array:
 @selu.backward_rule
 def _selu_backward(x: Array, g: Array, y: Array | None) -> Array:
     tail = np.isfinite(x) & (x < 0)
-    return backward_product(_selu_derivative(x, None), g, tail, lambda m: x[m],
-                            SELU_LAMBDA_ALPHA)
+    return backward_product(_selu_derivative(x, None), g, tail, lambda m: x[m], SELU_LAMBDA_ALPHA)
 
 
 @selu.second_derivative_rule
@@ -443,9 +438,7 @@ def _selu_second_derivative(x: Array) -> Array:
     zero_centered=True,
     max_derivative=1.0,
     use=("regression output",),
-    problems=(
-        "In hidden layers it adds nothing: a stack of linear layers is one linear map.",
-    ),
+    problems=("In hidden layers it adds nothing: a stack of linear layers is one linear map.",),
     reference="The output unit of linear regression, trained with mean squared error.",
     summary="Passes its input through: the output of a regression network.",
     classic=True,

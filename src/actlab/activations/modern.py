@@ -49,6 +49,7 @@ from .vector import _check_axis, _shifted
 
 Array = NDArray[Any]
 
+
 def _patch(name: str, order: int, x: Array, result: Array) -> Array:
     for root, coefficients, radius in ROOT_PATCHES.get((name, order), ()):
         patch_root(x, result, root, coefficients, radius)
@@ -113,8 +114,12 @@ def _elu_derivative(x: Array, y: Array | None, *, alpha: float) -> Array:
 
 @elu.backward_rule
 def _elu_backward(x: Array, g: Array, y: Array | None, *, alpha: float) -> Array:
-    return tail_product(_elu_derivative(x, None, alpha=alpha), g, _left_tail(x),
-                        lambda m, gm, k: mul_exp(alpha * gm, x[m], exponent=k))
+    return tail_product(
+        _elu_derivative(x, None, alpha=alpha),
+        g,
+        _left_tail(x),
+        lambda m, gm, k: mul_exp(alpha * gm, x[m], exponent=k),
+    )
 
 
 @elu.second_derivative_rule
@@ -149,8 +154,7 @@ def _celu_exponent(x: Array, alpha: float) -> tuple[Array, Array]:
     params=(_ALPHA,),
     use=("hidden layer",),
     problems=("e^{x/α} costs more than relu's comparison.",),
-    reference="Barron, J. T. (2017). Continuously differentiable exponential linear units. "
-    "arXiv:1704.07483.",
+    reference="Barron, J. T. (2017). Continuously differentiable exponential linear units. arXiv:1704.07483.",
     summary="ELU reparametrised so that f' is continuous at 0 for every α.",
     init="he",
 )
@@ -259,8 +263,7 @@ def _tanh_gelu(x: Array) -> Array:
         "Not monotonic: a minimum of -0.16997 at x = -0.75179.",
         "Φ needs erf; the tanh form is an approximation (within 5e-4), not the function.",
     ),
-    reference="Hendrycks & Gimpel (2016). Gaussian error linear units (GELUs). "
-    "arXiv:1606.08415.",
+    reference="Hendrycks & Gimpel (2016). Gaussian error linear units (GELUs). arXiv:1606.08415.",
     summary="x weighted by the probability that a standard normal lies below x.",
     init="he",
     fast="gelu",
@@ -316,6 +319,7 @@ def _gelu_left_factor(a: Array) -> Array:
 def _gelu_backward(x: Array, g: Array, y: Array | None, *, approximate: str) -> Array:
     d = _gelu_derivative(x, None, approximate=approximate)
     if approximate == "tanh":
+
         def tanh_tail(m: Array, gm: Array, k: Array) -> Array:
             _, vh, vl, xdv = _tanh_gelu_v(x[m], with_slope=True)
             return mul_exp(_tanh_gelu_left_factor(np.exp(vh), xdv) * gm, vh, vl, exponent=k)
@@ -496,8 +500,7 @@ def _mish_left_factor(xc: Array) -> Array:
     n = dd_mul((e, zero), e2)
     d = dd_add(n, (np.full_like(e, 2.0), zero))
     one_e = two_sum(np.ones_like(e), e)
-    term2 = dd_div(dd_mul((4.0 * xc, zero), dd_add(n, (np.ones_like(e), zero))),
-                   dd_mul(dd_mul(d, d), one_e))
+    term2 = dd_div(dd_mul((4.0 * xc, zero), dd_add(n, (np.ones_like(e), zero))), dd_mul(dd_mul(d, d), one_e))
     return dd_add(dd_div(e2, d), term2)[0]
 
 
@@ -512,10 +515,15 @@ def _mish_backward(x: Array, g: Array, y: Array | None) -> Array:
 
 @mish.second_derivative_rule
 def _mish_second_derivative(x: Array) -> Array:
-    xc = _finite(x, 1.0e4)
-    lower = mul_exp(_mish_second_left_factor(xc), xc)
-    upper = mul_exp(_mish_second_right_factor(xc), -2.0 * np.maximum(xc, 0.0))
-    return _patch("mish", 2, x, np.where(x < 0, lower, upper))
+    result = np.empty_like(x)
+    # a quarter block at a time: the double-double factors hold some thirty temporaries
+    step = 8192
+    for start in range(0, x.size, step):
+        xc = _finite(x.reshape(-1)[start : start + step], 1.0e4)
+        lower = mul_exp(_mish_second_left_factor(xc), xc)
+        upper = mul_exp(_mish_second_right_factor(xc), -2.0 * np.maximum(xc, 0.0))
+        result.reshape(-1)[start : start + step] = np.where(xc < 0, lower, upper)
+    return _patch("mish", 2, x, result)
 
 
 def _mish_second_right_factor(xc: Array) -> Array:
@@ -548,8 +556,7 @@ def _exp_neg_abs_scaled(x: Array, beta: float) -> tuple[Array, Array, Array]:
     return z, z_lo, mul_exp(np.ones_like(z), z, z_lo)
 
 
-_BETA = Param("beta", 1.0, "the sharpness β: softplus(x) = log(1 + e^{βx})/β (β > 0)",
-              positive_real)
+_BETA = Param("beta", 1.0, "the sharpness β: softplus(x) = log(1 + e^{βx})/β (β > 0)", positive_real)
 
 
 @activation(
@@ -679,7 +686,9 @@ def _log_sigmoid_second_derivative(x: Array) -> Array:
     monotonic=True,
     zero_centered=True,
     max_derivative=1.0,
-    kinks=(Kink(0.0, 1.0, "f' is continuous but f'' jumps from 2 to -2; f''(0) is -2, the right-hand side's"),),
+    kinks=(
+        Kink(0.0, 1.0, "f' is continuous but f'' jumps from 2 to -2; f''(0) is -2, the right-hand side's"),
+    ),
     use=("hidden layer",),
     problems=("f'' jumps from 2 to -2 at 0.",),
     reference="Bergstra, Desjardins, Lamblin & Bengio (2009). Quadratic polynomials learn "
@@ -753,8 +762,7 @@ def _indicator(x: Array, lo: float, hi: float, value: float = 1.0) -> Array:
     kinks=(Kink(-1.0, 1.0, "the right piece"), Kink(1.0, 0.0, "the right piece")),
     use=("hidden layer",),
     problems=("Zero gradient outside [-1, 1]: saturated units stop learning.",),
-    reference="Collobert, R. (2004). Large scale machine learning. PhD thesis, "
-    "Université Paris VI.",
+    reference="Collobert, R. (2004). Large scale machine learning. PhD thesis, Université Paris VI.",
     summary="tanh's piecewise-linear stand-in: the identity clipped to [-1, 1].",
     exact=True,
     init="glorot",
@@ -1007,8 +1015,7 @@ def _sparsemax_moved(x: Array, axis: int) -> Array:
     params=(_AXIS,),
     use=("classification output",),
     problems=(
-        "Its zeros are exact: log-loss is undefined on them; pair it with the sparsemax "
-        "loss instead.",
+        "Its zeros are exact: log-loss is undefined on them; pair it with the sparsemax loss instead.",
     ),
     reference="Martins & Astudillo (2016). From softmax to sparsemax. ICML.",
     summary="A softmax that can give exactly 0: the projection onto the simplex.",
@@ -1139,6 +1146,19 @@ def _glu_jacobian(x: Array, *, axis: int) -> Array:
 
 
 __all__ = [
-    "elu", "celu", "gelu", "silu", "mish", "softplus", "log_sigmoid", "softsign",
-    "hardtanh", "relu6", "hard_sigmoid", "hard_swish", "prelu", "sparsemax", "glu",
+    "elu",
+    "celu",
+    "gelu",
+    "silu",
+    "mish",
+    "softplus",
+    "log_sigmoid",
+    "softsign",
+    "hardtanh",
+    "relu6",
+    "hard_sigmoid",
+    "hard_swish",
+    "prelu",
+    "sparsemax",
+    "glu",
 ]

@@ -80,8 +80,7 @@ def _exp_sum_parts(z: Array, axis: int, *, in_place: bool = False) -> tuple[Arra
     use=("classification output",),
     problems=(
         "Computed naively, e^{x} overflows for x > 709; actlab subtracts the maximum first.",
-        "Paired with cross-entropy, use log_softmax: the log of a rounded probability "
-        "loses the small ones.",
+        "Paired with cross-entropy, use log_softmax: the log of a rounded probability loses the small ones.",
     ),
     reference="Bridle, J. S. (1990). Probabilistic interpretation of feedforward "
     "classification network outputs. Neurocomputing.",
@@ -189,9 +188,7 @@ def _log_softmax_backward(x: Array, grad: Array, y: Array | None, *, axis: int) 
     if grad.shape != x.shape:
         raise ValueError(f"log_softmax: grad has shape {grad.shape}, expected {x.shape}")
     if y is not None and y.shape != x.shape:
-        raise ValueError(
-            f"log_softmax: the saved output y has shape {y.shape}, expected {x.shape}"
-        )
+        raise ValueError(f"log_softmax: the saved output y has shape {y.shape}, expected {x.shape}")
     s = softmax.forward_kernel(x, axis=axis) if y is None else np.exp(y)
     result = grad - s * np.sum(grad, axis=axis, keepdims=True)
     if s.shape[axis] == 0:
@@ -205,8 +202,9 @@ def _log_softmax_backward(x: Array, grad: Array, y: Array | None, *, axis: int) 
     np.put_along_axis(others_g, k, 0.0, axis=axis)
     gk = np.take_along_axis(grad, k, axis=axis)
     sk = np.take_along_axis(s, k, axis=axis)
-    dominant = (gk * np.sum(others_s, axis=axis, keepdims=True)
-                - sk * np.sum(others_g, axis=axis, keepdims=True))
+    dominant = gk * np.sum(others_s, axis=axis, keepdims=True) - sk * np.sum(
+        others_g, axis=axis, keepdims=True
+    )
     np.put_along_axis(result, k, dominant, axis=axis)
     return result
 
@@ -228,8 +226,7 @@ def _groups(x: Array, pieces: int | None, axis: int) -> tuple[Array, int]:
     k = n if pieces is None else pieces
     if n == 0 or n % k:
         raise ValueError(
-            f"maxout: pieces={k} does not divide the axis of length {n}"
-            if n else "maxout: the axis is empty"
+            f"maxout: pieces={k} does not divide the axis of length {n}" if n else "maxout: the axis is empty"
         )
     return moved.reshape(*moved.shape[:-1], n // k, k), axis
 
@@ -264,8 +261,7 @@ def _first_max(groups: Array) -> Array:
         "k times the weights of a plain layer for the same number of outputs.",
         "Only one input per group receives gradient at each step.",
     ),
-    reference="Goodfellow, Warde-Farley, Mirza, Courville & Bengio (2013). Maxout "
-    "networks. ICML.",
+    reference="Goodfellow, Warde-Farley, Mirza, Courville & Bengio (2013). Maxout networks. ICML.",
     summary="The maximum of each group of k inputs: a learned piecewise-linear convex unit.",
     init="lecun",
     keeps_shape=False,

@@ -73,8 +73,10 @@ def _points(size: int, dtypes: Sequence[str], kinks: Iterable[Any]) -> dict[str,
 def _check_reference(name: str) -> str:
     canonical = actlab.canonical_name(name)
     if canonical not in REFERENCES or not actlab.get(canonical).elementwise:
-        raise ValueError(f"audit: {name!r} has no elementwise mpmath reference "
-                         f"(known: {', '.join(sorted(n for n in REFERENCES if n in actlab.names()))})")
+        raise ValueError(
+            f"audit: {name!r} has no elementwise mpmath reference "
+            f"(known: {', '.join(sorted(n for n in REFERENCES if n in actlab.names()))})"
+        )
     return canonical
 
 
@@ -117,14 +119,18 @@ def audit(
         name = actlab.canonical_name(target)  # type: ignore[arg-type]
         ref = _check_reference(reference or name)
         if grad is not None:
-            raise ValueError("audit: grad is for a foreign callable; a registered activation has its own derivatives")
+            raise ValueError(
+                "audit: grad is for a foreign callable; a registered activation has its own derivatives"
+            )
         evaluate = targets.actlab_target(name, **(params if ref == name else {}))
         label = f"actlab {name}"
         orders = _orders_of(name)
     else:
         if reference is None:
-            raise ValueError(f"audit: {target!r} is not a registered activation; give reference= (--as), "
-                             "the registered name whose mpmath reference to check it against")
+            raise ValueError(
+                f"audit: {target!r} is not a registered activation; give reference= (--as), "
+                "the registered name whose mpmath reference to check it against"
+            )
         ref = _check_reference(reference)
         label, evaluate = targets.callable_target(target, grad=grad)
         orders = (0, 1, 2)
@@ -134,8 +140,16 @@ def audit(
         raise ValueError(f"audit: size must be an integer in [100, 1000000], got {size!r}")
     points = _points(size, dtypes, kinks)
     (tables,) = many_reference_tables([(ref, values, (0, 1, 2), points)])
-    return audit_evaluate(evaluate, target=label, reference_name=ref, params=values, orders=orders,
-                   points=points, tables=tables, kinks=kinks)
+    return audit_evaluate(
+        evaluate,
+        target=label,
+        reference_name=ref,
+        params=values,
+        orders=orders,
+        points=points,
+        tables=tables,
+        kinks=kinks,
+    )
 
 
 # -------------------------------------------------------------------------- against
@@ -148,9 +162,13 @@ class Comparison:
     audits: dict[str, dict[str, AuditResult | None]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"frameworks": list(self.frameworks),
-                "functions": {n: {who: (a.to_dict() if a else None) for who, a in row.items()}
-                              for n, row in self.audits.items()}}
+        return {
+            "frameworks": list(self.frameworks),
+            "functions": {
+                n: {who: (a.to_dict() if a else None) for who, a in row.items()}
+                for n, row in self.audits.items()
+            },
+        }
 
     def table(self, *, details: bool = False) -> str:
         return format_comparison(self, details=details)
@@ -173,8 +191,11 @@ def against(
             raise ValueError(f"audit: against must name frameworks among {targets.FRAMEWORKS}, got {fw!r}")
         if not targets.framework_available(fw):
             raise ValueError(f"audit: {fw} is not importable; pip install 'actlab[{fw}]'")
-    chosen = [_check_reference(n) for n in names] if names else [
-        n for n in actlab.names() if actlab.get(n).elementwise and n in REFERENCES]
+    chosen = (
+        [_check_reference(n) for n in names]
+        if names
+        else [n for n in actlab.names() if actlab.get(n).elementwise and n in REFERENCES]
+    )
     if workers is None:
         workers = min(os.cpu_count() or 1, 4)
     jobs = []
@@ -186,14 +207,32 @@ def against(
     for (name, values, _, points), tables in zip(jobs, all_tables):
         act = actlab.get(name)
         row: dict[str, AuditResult | None] = {}
-        row["actlab"] = audit_evaluate(targets.actlab_target(name), target=f"actlab {name}", reference_name=name,
-                                params=values, orders=_orders_of(name), points=points, tables=tables,
-                                kinks=act.kinks)
+        row["actlab"] = audit_evaluate(
+            targets.actlab_target(name),
+            target=f"actlab {name}",
+            reference_name=name,
+            params=values,
+            orders=_orders_of(name),
+            points=points,
+            tables=tables,
+            kinks=act.kinks,
+        )
         for fw in frameworks:
             evaluate = targets.framework_function(fw, name, values)
-            row[fw] = None if evaluate is None else audit_evaluate(
-                evaluate, target=f"{fw} {name}", reference_name=name, params=values, orders=(0, 1, 2),
-                points=points, tables=tables, kinks=act.kinks)
+            row[fw] = (
+                None
+                if evaluate is None
+                else audit_evaluate(
+                    evaluate,
+                    target=f"{fw} {name}",
+                    reference_name=name,
+                    params=values,
+                    orders=(0, 1, 2),
+                    points=points,
+                    tables=tables,
+                    kinks=act.kinks,
+                )
+            )
         comparison.audits[name] = row
     return comparison
 
@@ -218,15 +257,19 @@ def format_comparison(comparison: Comparison, *, details: bool = False) -> str:
     that differ from actlab's."""
     who = ("actlab", *comparison.frameworks)
     width = 26
-    lines = ["worst error in ULP, f / f' / f''  (bounds: 2 float32, 4 float64, 8 f''; "
-             "! over the bound, N: NaN does not give NaN; kinks apart)"]
+    lines = [
+        "worst error in ULP, f / f' / f''  (bounds: 2 float32, 4 float64, 8 f''; "
+        "! over the bound, N: NaN does not give NaN; kinks apart)"
+    ]
     lines.append(f"{'function':<13} {'dtype':<8} " + " ".join(f"{w:<{width}}" for w in who))
     for name, row in comparison.audits.items():
         for i, dtype in enumerate(DTYPES):
             if not any(a is not None and a.result(0, dtype) for a in row.values()):
                 continue
-            lines.append(f"{name if i == 0 else '':<13} {dtype:<8} "
-                         + " ".join(f"{_cell(row.get(w), dtype):<{width}}" for w in who))
+            lines.append(
+                f"{name if i == 0 else '':<13} {dtype:<8} "
+                + " ".join(f"{_cell(row.get(w), dtype):<{width}}" for w in who)
+            )
     found, conventions = [], []
     for name, row in comparison.audits.items():
         for w in who:
@@ -240,16 +283,23 @@ def format_comparison(comparison: Comparison, *, details: bool = False) -> str:
                     found.append(f"  {w} {name} {r.dtype} {r.label}: {describe_over(r)}{nan}")
             elif bad:
                 r = max(bad, key=lambda r: (r.worst_ulp, r.dtype))
-                found.append(f"  {w} {name}: worst {r.dtype} {r.label} {fmt_ulp(r.worst_ulp)} ULP at "
-                             f"x={r.worst_x!r} (gives {r.worst_value!r}, truth {r.worst_truth!r}); "
-                             f"over the bound in {', '.join(f'{q.dtype} {q.label}' for q in bad)}")
+                found.append(
+                    f"  {w} {name}: worst {r.dtype} {r.label} {fmt_ulp(r.worst_ulp)} ULP at "
+                    f"x={r.worst_x!r} (gives {r.worst_value!r}, truth {r.worst_truth!r}); "
+                    f"over the bound in {', '.join(f'{q.dtype} {q.label}' for q in bad)}"
+                )
             for k in a.kinks:
                 if k.dtype == "float64" and k.side not in ("right", "both"):
-                    conventions.append(f"  {w} {name} {ORDER_NAMES[k.order]}({k.x:g}) = {k.value!r} "
-                                       f"({k.side} piece; actlab's convention {k.right!r})")
+                    conventions.append(
+                        f"  {w} {name} {ORDER_NAMES[k.order]}({k.x:g}) = {k.value!r} "
+                        f"({k.side} piece; actlab's convention {k.right!r})"
+                    )
     if found:
-        lines += ["", "over the bounds (worst input; --json for every range):" if not details
-                  else "over the bounds:", *found]
+        lines += [
+            "",
+            "over the bounds (worst input; --json for every range):" if not details else "over the bounds:",
+            *found,
+        ]
     if conventions:
         lines += ["", "kink conventions other than actlab's (the right piece):", *sorted(set(conventions))]
     return "\n".join(lines)

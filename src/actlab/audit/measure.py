@@ -25,7 +25,13 @@ from mpmath import mp
 from .references import DPS, reference, round_to
 
 __all__ = [
-    "BOUNDS", "AuditResult", "KinkCheck", "OrderResult", "Range", "audit_evaluate", "reference_tables",
+    "BOUNDS",
+    "AuditResult",
+    "KinkCheck",
+    "OrderResult",
+    "Range",
+    "audit_evaluate",
+    "reference_tables",
 ]
 
 DTYPES: dict[str, Any] = {"float32": np.float32, "float64": np.float64}
@@ -57,13 +63,18 @@ def _rounded(exact: Sequence[Any], dtype: Any) -> Table:
     ulp = _ulp_below(r)
     with mp.workdps(DPS):
         residual = np.array(
-            [float((v - mpmath.mpf(float(ri))) / mpmath.mpf(float(u))) if math.isfinite(ri) else 0.0
-             for v, ri, u in zip(exact, r, ulp)], dtype=np.float64)
+            [
+                float((v - mpmath.mpf(float(ri))) / mpmath.mpf(float(u))) if math.isfinite(ri) else 0.0
+                for v, ri, u in zip(exact, r, ulp)
+            ],
+            dtype=np.float64,
+        )
     return r, ulp, residual
 
 
-def reference_tables(name: str, params: dict[str, Any], orders: Sequence[int],
-                     points: dict[str, np.ndarray]) -> dict[str, dict[int, Table]]:
+def reference_tables(
+    name: str, params: dict[str, Any], orders: Sequence[int], points: dict[str, np.ndarray]
+) -> dict[str, dict[int, Table]]:
     """Per dtype and order, the rounded oracle at ``points[dtype]`` (float64 values of
     finite or infinite inputs); each input is evaluated once for every dtype (cached)."""
     tables: dict[str, dict[int, Table]] = {}
@@ -77,8 +88,9 @@ def _tables_job(job: tuple[str, dict[str, Any], tuple[int, ...], dict[str, np.nd
     return reference_tables(*job)
 
 
-def many_reference_tables(jobs: Sequence[tuple[str, dict[str, Any], tuple[int, ...], dict[str, np.ndarray]]],
-                          *, workers: int = 1) -> list[dict[str, dict[int, Table]]]:
+def many_reference_tables(
+    jobs: Sequence[tuple[str, dict[str, Any], tuple[int, ...], dict[str, np.ndarray]]], *, workers: int = 1
+) -> list[dict[str, dict[int, Table]]]:
     """:func:`reference_tables` for several functions, over ``workers`` processes."""
     if workers <= 1 or len(jobs) <= 1:
         return [reference_tables(*job) for job in jobs]
@@ -162,10 +174,14 @@ class KinkCheck:
 
     @property
     def side(self) -> str:
-        """"right" (the convention), "left", "both" (the pieces agree), or "other"."""
+        """ "right" (the convention), "left", "both" (the pieces agree), or "other"."""
+
         def same(a: float, b: float) -> bool:
-            return a == b or (math.isfinite(a) and math.isfinite(b)
-                              and abs(a - b) <= 4 * np.spacing(np.float64(max(abs(a), abs(b)))))
+            return a == b or (
+                math.isfinite(a)
+                and math.isfinite(b)
+                and abs(a - b) <= 4 * np.spacing(np.float64(max(abs(a), abs(b))))
+            )
 
         on_right, on_left = same(self.value, self.right), same(self.value, self.left)
         if on_right and on_left:
@@ -202,10 +218,19 @@ class AuditResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON (non-finite floats as the strings "inf", "-inf", "nan")."""
         data = {
-            "target": self.target, "reference": self.reference, "params": self.params,
-            "within": self.within, "skipped": self.skipped,
-            "results": [{**{k: v for k, v in asdict(r).items() if k not in _ARRAYS},
-                         "label": r.label, "within": r.within} for r in self.results],
+            "target": self.target,
+            "reference": self.reference,
+            "params": self.params,
+            "within": self.within,
+            "skipped": self.skipped,
+            "results": [
+                {
+                    **{k: v for k, v in asdict(r).items() if k not in _ARRAYS},
+                    "label": r.label,
+                    "within": r.within,
+                }
+                for r in self.results
+            ],
             "kinks": [{**asdict(k), "side": k.side} for k in self.kinks],
         }
         return _json_safe(data)
@@ -243,7 +268,7 @@ def _ranges(x: np.ndarray, err: np.ndarray, limit: float) -> tuple[Range, ...]:
         j = i
         while j + 1 < xs.size and bad[j + 1]:
             j += 1
-        runs.append(Range(float(xs[i]), float(xs[j]), j - i + 1, float(np.max(es[i:j + 1]))))
+        runs.append(Range(float(xs[i]), float(xs[j]), j - i + 1, float(np.max(es[i : j + 1]))))
         i = j + 1
     return tuple(runs)
 
@@ -299,27 +324,43 @@ def audit_evaluate(
             limit = bound(order, dtype)
             nonfinite = ~np.isfinite(ours) & np.isfinite(table[0])
             worst = int(np.argmax(np.nan_to_num(err, nan=np.inf, posinf=np.inf)))
-            audit.results.append(OrderResult(
-                order=order, dtype=dtype, bound=limit, points=int(x.size),
-                worst_ulp=float(err[worst]), worst_x=float(x[worst]), worst_value=float(ours[worst]),
-                worst_truth=float(table[0][worst]), over=int(np.sum(err > limit)),
-                ranges=_ranges(x, err, limit), nonfinite=int(np.sum(nonfinite)),
-                nonfinite_x=tuple(float(v) for v in x[nonfinite][:8]),
-                nan_ok=bool(np.isnan(nan_out)),
-                x=x, values=ours, errors=err,
-            ))
+            audit.results.append(
+                OrderResult(
+                    order=order,
+                    dtype=dtype,
+                    bound=limit,
+                    points=int(x.size),
+                    worst_ulp=float(err[worst]),
+                    worst_x=float(x[worst]),
+                    worst_value=float(ours[worst]),
+                    worst_truth=float(table[0][worst]),
+                    over=int(np.sum(err > limit)),
+                    ranges=_ranges(x, err, limit),
+                    nonfinite=int(np.sum(nonfinite)),
+                    nonfinite_x=tuple(float(v) for v in x[nonfinite][:8]),
+                    nan_ok=bool(np.isnan(nan_out)),
+                    x=x,
+                    values=ours,
+                    errors=err,
+                )
+            )
             if order > 0:
                 for kink in kinks:
                     here = np.flatnonzero(x64 == kink.x)
                     if here.size == 0:
                         continue
                     left_x = float(np.nextafter(DTYPES[dtype](kink.x), DTYPES[dtype](-np.inf)))
-                    audit.kinks.append(KinkCheck(
-                        x=float(kink.x), order=order, dtype=dtype, value=float(ours[here[0]]),
-                        right=float(table[0][here[0]]),
-                        left=round_to(reference(reference_name, left_x, **params)[order], DTYPES[dtype]),
-                        note=getattr(kink, "note", ""),
-                    ))
+                    audit.kinks.append(
+                        KinkCheck(
+                            x=float(kink.x),
+                            order=order,
+                            dtype=dtype,
+                            value=float(ours[here[0]]),
+                            right=float(table[0][here[0]]),
+                            left=round_to(reference(reference_name, left_x, **params)[order], DTYPES[dtype]),
+                            note=getattr(kink, "note", ""),
+                        )
+                    )
     return audit
 
 
@@ -343,12 +384,16 @@ def _fmt_x(v: float) -> str:
 
 def describe_over(r: OrderResult, *, max_ranges: int = 3) -> str:
     """Where an order exceeds its bound: the worst input and the ranges of x."""
-    text = (f"{r.over} of {r.points} points over {r.bound:g} ULP; worst {fmt_ulp(r.worst_ulp)} ULP at "
-            f"x={_fmt_x(r.worst_x)} (gives {r.worst_value!r}, truth {r.worst_truth!r})")
+    text = (
+        f"{r.over} of {r.points} points over {r.bound:g} ULP; worst {fmt_ulp(r.worst_ulp)} ULP at "
+        f"x={_fmt_x(r.worst_x)} (gives {r.worst_value!r}, truth {r.worst_truth!r})"
+    )
     if r.ranges:
         shown = ", ".join(
             (f"[{_fmt_x(g.lo)}, {_fmt_x(g.hi)}]" if g.lo != g.hi else f"{{{_fmt_x(g.lo)}}}")
-            + f" ({g.count}, ≤{fmt_ulp(g.worst)})" for g in r.ranges[:max_ranges])
+            + f" ({g.count}, ≤{fmt_ulp(g.worst)})"
+            for g in r.ranges[:max_ranges]
+        )
         more = f", and {len(r.ranges) - max_ranges} more" if len(r.ranges) > max_ranges else ""
         text += f"; over the bound in {shown}{more}"
     if r.nonfinite:
@@ -359,13 +404,19 @@ def describe_over(r: OrderResult, *, max_ranges: int = 3) -> str:
 def format_result(audit: AuditResult) -> str:
     """The table of one audit, then where it exceeds its bounds, its kinks and NaN."""
     params = ", ".join(f"{k}={v!r}" for k, v in audit.params.items())
-    lines = [f"{audit.target} against the mpmath reference of {audit.reference}"
-             f"{f'({params})' if params else ''} at {DPS} digits"]
-    lines.append(f"{'dtype':<8} {'order':<5} {'points':>6} {'worst ULP':>9} {'bound':>5} "
-                 f"{'over':>5} {'non-finite':>10}  {'NaN->NaN':<8}  worst at x")
+    lines = [
+        f"{audit.target} against the mpmath reference of {audit.reference}"
+        f"{f'({params})' if params else ''} at {DPS} digits"
+    ]
+    lines.append(
+        f"{'dtype':<8} {'order':<5} {'points':>6} {'worst ULP':>9} {'bound':>5} "
+        f"{'over':>5} {'non-finite':>10}  {'NaN->NaN':<8}  worst at x"
+    )
     for r in audit.results:
-        lines.append(f"{r.dtype:<8} {r.label:<5} {r.points:>6} {fmt_ulp(r.worst_ulp):>9} {r.bound:>5g} "
-                     f"{r.over:>5} {r.nonfinite:>10}  {'yes' if r.nan_ok else 'NO':<8}  {_fmt_x(r.worst_x)}")
+        lines.append(
+            f"{r.dtype:<8} {r.label:<5} {r.points:>6} {fmt_ulp(r.worst_ulp):>9} {r.bound:>5g} "
+            f"{r.over:>5} {r.nonfinite:>10}  {'yes' if r.nan_ok else 'NO':<8}  {_fmt_x(r.worst_x)}"
+        )
     for r in audit.results:
         if r.over or r.nonfinite:
             lines.append(f"  {r.dtype} {r.label}: {describe_over(r)}")
@@ -374,7 +425,9 @@ def format_result(audit: AuditResult) -> str:
     for k in audit.kinks:
         if k.dtype != "float64":
             continue
-        lines.append(f"  kink x={k.x:g}: {ORDER_NAMES[k.order]} = {k.value!r} ({k.side} piece; right "
-                     f"{k.right!r}, left {k.left!r})")
+        lines.append(
+            f"  kink x={k.x:g}: {ORDER_NAMES[k.order]} = {k.value!r} ({k.side} piece; right "
+            f"{k.right!r}, left {k.left!r})"
+        )
     lines.append("within the bounds" if audit.within else "OVER THE BOUNDS")
     return "\n".join(lines)

@@ -40,8 +40,9 @@ def plot_audits(audits: Sequence[AuditResult], path: str | Path) -> Path:
                 ax.scatter(x, err, s=3, label=r.dtype)
                 ax.axhline(r.bound, ls="--", lw=0.8, color="C0" if r.dtype == "float32" else "C1")
             ax.set_yscale("log")
-            ax.set_title(f"{audit.target}: {ORDER_NAMES[order]}" + ("" if measured else " (not measured)"),
-                         fontsize=9)
+            ax.set_title(
+                f"{audit.target}: {ORDER_NAMES[order]}" + ("" if measured else " (not measured)"), fontsize=9
+            )
             ax.set_xlabel("asinh(x)", fontsize=8)
             ax.set_ylabel("error (ULP)", fontsize=8)
             if measured:

@@ -24,8 +24,25 @@ HARD_POINTS = {"tanh": 3.812154468142862, "sigmoid": 4.847930347763491}
 #: signs): 5.55 (gelu's tail underflows to 0 in float32 when formed as x·Φ(x)), 20.5
 #: (past softplus' threshold of 20, where log1p(e^-x) is dropped), 37 (σ(x) rounds to 1 in
 #: float64, so σ(1 - σ) is 0).
-LANDMARKS = (5.55, 19.0, 20.5, 37.0, 37.73, 40.0, 87.3, 88.7, 89.0, 103.0, 104.0, 709.78,
-             710.0, 740.0, 745.0, 746.0, *HARD_POINTS.values())
+LANDMARKS = (
+    5.55,
+    19.0,
+    20.5,
+    37.0,
+    37.73,
+    40.0,
+    87.3,
+    88.7,
+    89.0,
+    103.0,
+    104.0,
+    709.78,
+    710.0,
+    740.0,
+    745.0,
+    746.0,
+    *HARD_POINTS.values(),
+)
 
 
 def _with_both_zeros(positive: np.ndarray, dtype: Any) -> np.ndarray:
@@ -49,16 +66,29 @@ def sample_points(dtype: Any) -> np.ndarray:
     with np.errstate(under="ignore"):
         subnormals = (rng.integers(1, 2**nmant, 150).astype(dtype) * dtype(sub)).astype(dtype)
     specials = np.array(
-        [0.0, sub, 2 * sub, 3 * sub, fi.smallest_normal - sub, fi.smallest_normal, 1.0,
-         0.5, 2.0, np.nextafter(fi.max, dtype(0)), fi.max, np.inf],
+        [
+            0.0,
+            sub,
+            2 * sub,
+            3 * sub,
+            fi.smallest_normal - sub,
+            fi.smallest_normal,
+            1.0,
+            0.5,
+            2.0,
+            np.nextafter(fi.max, dtype(0)),
+            fi.max,
+            np.inf,
+        ],
         dtype=dtype,
     )
     landmarks = np.array(LANDMARKS, dtype=dtype)
     # Where e^{-x} and e^{-2x} underflow gradually: sigmoid, its derivatives and tanh'
     # have subnormal results there.
     low, high = -np.log(fi.smallest_normal), -np.log(sub)
-    underflow = np.concatenate([rng.uniform(low - 1, high + 1, 150),
-                                rng.uniform(low / 2 - 1, high / 2 + 1, 150)]).astype(dtype)
+    underflow = np.concatenate(
+        [rng.uniform(low - 1, high + 1, 150), rng.uniform(low / 2 - 1, high / 2 + 1, 150)]
+    ).astype(dtype)
     positive = np.concatenate(
         [
             specials,
@@ -92,24 +122,41 @@ def _one_dtype(dtype: Any, size: int, rng: np.random.Generator) -> np.ndarray:
     with np.errstate(under="ignore"):
         subnormals = (rng.integers(1, 2**nmant, part(0.04)).astype(dtype) * dtype(sub)).astype(dtype)
     specials = np.array(
-        [0.0, sub, 2 * sub, 3 * sub, fi.smallest_normal - sub, fi.smallest_normal, 1.0,
-         0.5, 2.0, 3.0, 6.0, np.nextafter(fi.max, dtype(0)), fi.max, np.inf],
+        [
+            0.0,
+            sub,
+            2 * sub,
+            3 * sub,
+            fi.smallest_normal - sub,
+            fi.smallest_normal,
+            1.0,
+            0.5,
+            2.0,
+            3.0,
+            6.0,
+            np.nextafter(fi.max, dtype(0)),
+            fi.max,
+            np.inf,
+        ],
         dtype=dtype,
     )
     low, high = -np.log(fi.smallest_normal), -np.log(sub)
-    underflow = np.concatenate([rng.uniform(low - 1, high + 1, part(0.04)),
-                                rng.uniform(low / 2 - 1, high / 2 + 1, part(0.04))]).astype(dtype)
-    return np.concatenate([
-        specials,
-        np.array(LANDMARKS, dtype=dtype),
-        underflow,
-        subnormals,
-        log_uniform(fi.minexp, -10, part(0.08)),
-        log_uniform(-10, 0, part(0.08)),
-        np.linspace(0, 40, part(0.40), dtype=dtype),
-        rng.uniform(0, 40, part(0.16)).astype(dtype),
-        log_uniform(5, fi.maxexp, part(0.12)),
-    ])
+    underflow = np.concatenate(
+        [rng.uniform(low - 1, high + 1, part(0.04)), rng.uniform(low / 2 - 1, high / 2 + 1, part(0.04))]
+    ).astype(dtype)
+    return np.concatenate(
+        [
+            specials,
+            np.array(LANDMARKS, dtype=dtype),
+            underflow,
+            subnormals,
+            log_uniform(fi.minexp, -10, part(0.08)),
+            log_uniform(-10, 0, part(0.08)),
+            np.linspace(0, 40, part(0.40), dtype=dtype),
+            rng.uniform(0, 40, part(0.16)).astype(dtype),
+            log_uniform(5, fi.maxexp, part(0.12)),
+        ]
+    )
 
 
 def audit_points(dtype: Any, size: int = 2000) -> np.ndarray:

@@ -32,9 +32,22 @@ SELU_ALPHA = mpmath.mpf("1.6732632423543772848170429916717")
 SELU_LAMBDA = mpmath.mpf("1.0507009873554804934193349852946")
 
 __all__ = [
-    "DPS", "INF", "MODERN", "REFERENCES", "Ref", "SELU_ALPHA", "SELU_LAMBDA", "Triple",
-    "glu_reference", "missing", "modern_reference", "reference", "register_reference",
-    "round_to", "sparsemax_reference", "ulp_error",
+    "DPS",
+    "INF",
+    "MODERN",
+    "REFERENCES",
+    "Ref",
+    "SELU_ALPHA",
+    "SELU_LAMBDA",
+    "Triple",
+    "glu_reference",
+    "missing",
+    "modern_reference",
+    "reference",
+    "register_reference",
+    "round_to",
+    "sparsemax_reference",
+    "ulp_error",
 ]
 
 Triple = tuple[Any, Any, Any]
@@ -373,8 +386,7 @@ MODERN: dict[str, Ref] = {
         lambda alpha=1.0: (-mpf(alpha), mpf(0), mpf(0)),
         {"alpha": 1.0},
     ),
-    "gelu": Ref(_gelu_f, _gelu_d1, _gelu_d2, _const(INF, 1, 0), _const(0, 0, 0),
-                {"approximate": "none"}),
+    "gelu": Ref(_gelu_f, _gelu_d1, _gelu_d2, _const(INF, 1, 0), _const(0, 0, 0), {"approximate": "none"}),
     "silu": Ref(_silu_f, _silu_d1, _silu_d2, _const(INF, 1, 0), _const(0, 0, 0)),
     "mish": Ref(_mish_f, _mish_d1, _mish_d2, _const(INF, 1, 0), _const(0, 0, 0)),
     "softplus": Ref(
@@ -491,8 +503,10 @@ def sparsemax_reference(z: list[float]) -> tuple[list[Fraction], list[list[Fract
     support = [1 if v > 0 else 0 for v in p]
     size = sum(support)
     n = len(q)
-    jac = [[Fraction(support[i] * (i == j)) - Fraction(support[i] * support[j], size)
-            for j in range(n)] for i in range(n)]
+    jac = [
+        [Fraction(support[i] * (i == j)) - Fraction(support[i] * support[j], size) for j in range(n)]
+        for i in range(n)
+    ]
     return p, jac
 
 

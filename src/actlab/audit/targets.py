@@ -54,7 +54,9 @@ def resolve(spec: str) -> Callable[..., Any]:
             for attr in attrs:
                 obj = getattr(obj, attr)
         except AttributeError:
-            raise ValueError(f"audit: {module_name!r} has no attribute {'.'.join(attrs)!r} ({spec!r})") from None
+            raise ValueError(
+                f"audit: {module_name!r} has no attribute {'.'.join(attrs)!r} ({spec!r})"
+            ) from None
         if not callable(obj):
             raise ValueError(f"audit: {spec!r} is not callable")
         return obj

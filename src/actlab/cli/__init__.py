@@ -105,8 +105,13 @@ def parse_path(text: str) -> str:
 _Item = TypeVar("_Item")
 
 
-def comma_list(text: str, *, what: str, item: Callable[[str], _Item] = str,  # type: ignore[assignment]
-               unique: bool = False) -> list[_Item]:
+def comma_list(
+    text: str,
+    *,
+    what: str,
+    item: Callable[[str], _Item] = str,  # type: ignore[assignment]
+    unique: bool = False,
+) -> list[_Item]:
     """The items of a comma-separated option, stripped, each passed through ``item``
     (which raises ValueError or ArgumentTypeError for a bad one); an empty item, a bad one,
     or with ``unique`` one given twice (after ``item``, so an alias repeats its name) is an
@@ -126,8 +131,9 @@ def comma_list(text: str, *, what: str, item: Callable[[str], _Item] = str,  # t
                 problem = str(exc).splitlines()[0] if str(exc) else f"bad item {part!r}"
             else:
                 if unique and value in given:
-                    problem = (f"{part!r} is given twice" if part == value
-                               else f"{part!r} is {value!r}, given twice")
+                    problem = (
+                        f"{part!r} is given twice" if part == value else f"{part!r} is {value!r}, given twice"
+                    )
                 given.setdefault(value, part)
                 values.append(value)
         if problem is not None:
@@ -157,7 +163,9 @@ def check_writable(path: str | Path, *, flag: str, directory: bool = False) -> P
         if not existing.is_dir():
             raise UsageError(f"argument {flag}: cannot write {path}: {existing} is not a directory")
         if not directory and target.exists():  # a file, or /dev/null: open it to append
-            os.close(os.open(target, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NONBLOCK", 0)))  # no wait on a FIFO
+            os.close(
+                os.open(target, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NONBLOCK", 0))
+            )  # no wait on a FIFO
         else:
             with tempfile.NamedTemporaryFile(dir=existing, prefix=".actlab-check-"):
                 pass

@@ -46,39 +46,91 @@ def add_parser(sub: Any, command: str) -> None:
         "for f''.  TARGET is a registered activation, or a callable (module:function, or dotted such "
         "as torch.nn.functional.gelu) checked against --as NAME.",
     )
-    p.add_argument("targets", nargs="*", metavar="TARGET",
-                   help="what to audit (with --against: the functions, default every elementwise one)")
-    p.add_argument("--as", dest="reference", metavar="NAME", default=None,
-                   help="the registered activation whose reference a callable is checked against "
-                   "(default: a registered TARGET's own)")
-    p.add_argument("--grad", choices=FRAMEWORKS, default=None,
-                   help="measure a callable's f' and f'' through this framework's autograd (default: f only)")
-    p.add_argument("--against", type=lambda t: comma_list(t, what="frameworks", item=_framework, unique=True),
-                   default=None, metavar="FRAMEWORKS",
-                   help="audit these frameworks' own implementations (torch, jax) beside actlab's "
-                   "(default: none)")
-    p.add_argument("--param", type=_param, action="append", default=None, metavar="NAME=VALUE",
-                   help="a parameter of the reference (and of a registered target); repeatable "
-                   "(default: the defaults)")
-    p.add_argument("--dtypes", type=lambda t: comma_list(t, what="dtypes", item=_dtype, unique=True),
-                   default=list(DTYPES), metavar="DTYPES", help="comma-separated (default: float32,float64)")
-    p.add_argument("--points", type=lambda t: int_in(t, 100, 1_000_000), default=None, metavar="N",
-                   help="about N inputs per dtype (default: 2000, 1500 with --against)")
-    p.add_argument("--jobs", type=lambda t: int_in(t, 1, 64), default=None, metavar="N",
-                   help="processes for the references with --against (default: the CPUs, at most 4)")
-    p.add_argument("--details", action="store_true",
-                   help="with --against: every order and dtype over its bound, with the ranges of x")
-    p.add_argument("--json", type=parse_path, default=None, metavar="PATH",
-                   help="also write the results as JSON (default: none)")
-    p.add_argument("--plot", type=parse_path, default=None, metavar="PATH",
-                   help="draw the error in ULP against x (.png or .svg); with --against, the results "
-                   "over a bound (default: none)")
+    p.add_argument(
+        "targets",
+        nargs="*",
+        metavar="TARGET",
+        help="what to audit (with --against: the functions, default every elementwise one)",
+    )
+    p.add_argument(
+        "--as",
+        dest="reference",
+        metavar="NAME",
+        default=None,
+        help="the registered activation whose reference a callable is checked against "
+        "(default: a registered TARGET's own)",
+    )
+    p.add_argument(
+        "--grad",
+        choices=FRAMEWORKS,
+        default=None,
+        help="measure a callable's f' and f'' through this framework's autograd (default: f only)",
+    )
+    p.add_argument(
+        "--against",
+        type=lambda t: comma_list(t, what="frameworks", item=_framework, unique=True),
+        default=None,
+        metavar="FRAMEWORKS",
+        help="audit these frameworks' own implementations (torch, jax) beside actlab's (default: none)",
+    )
+    p.add_argument(
+        "--param",
+        type=_param,
+        action="append",
+        default=None,
+        metavar="NAME=VALUE",
+        help="a parameter of the reference (and of a registered target); repeatable (default: the defaults)",
+    )
+    p.add_argument(
+        "--dtypes",
+        type=lambda t: comma_list(t, what="dtypes", item=_dtype, unique=True),
+        default=list(DTYPES),
+        metavar="DTYPES",
+        help="comma-separated (default: float32,float64)",
+    )
+    p.add_argument(
+        "--points",
+        type=lambda t: int_in(t, 100, 1_000_000),
+        default=None,
+        metavar="N",
+        help="about N inputs per dtype (default: 2000, 1500 with --against)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=lambda t: int_in(t, 1, 64),
+        default=None,
+        metavar="N",
+        help="processes for the references with --against (default: the CPUs, at most 4)",
+    )
+    p.add_argument(
+        "--details",
+        action="store_true",
+        help="with --against: every order and dtype over its bound, with the ranges of x",
+    )
+    p.add_argument(
+        "--json",
+        type=parse_path,
+        default=None,
+        metavar="PATH",
+        help="also write the results as JSON (default: none)",
+    )
+    p.add_argument(
+        "--plot",
+        type=parse_path,
+        default=None,
+        metavar="PATH",
+        help="draw the error in ULP against x (.png or .svg); with --against, the results "
+        "over a bound (default: none)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     if args.against is None and len(args.targets) != 1:
-        raise UsageError("give one TARGET (or --against FRAMEWORKS)" if not args.targets
-                         else f"give one TARGET, got {len(args.targets)}: {' '.join(args.targets)}")
+        raise UsageError(
+            "give one TARGET (or --against FRAMEWORKS)"
+            if not args.targets
+            else f"give one TARGET, got {len(args.targets)}: {' '.join(args.targets)}"
+        )
     if args.against is not None and (args.reference or args.grad):
         raise UsageError("--as and --grad are for one callable TARGET, not with --against")
     if args.plot is not None and Path(args.plot).suffix.lower() not in PLOT_SUFFIXES:
@@ -93,14 +145,27 @@ def run(args: argparse.Namespace) -> int:
     if args.against is not None:
         if params:
             raise UsageError("--param is for one TARGET; --against uses actlab's defaults")
-        comparison = audit.against(args.against, names=args.targets or None, dtypes=args.dtypes,
-                                   size=args.points or 1500, workers=args.jobs)
+        comparison = audit.against(
+            args.against,
+            names=args.targets or None,
+            dtypes=args.dtypes,
+            size=args.points or 1500,
+            workers=args.jobs,
+        )
         print(comparison.table(details=args.details))
         data: Any = comparison.to_dict()
-        shown = [a for row in comparison.audits.values() for a in row.values() if a is not None and not a.within]
+        shown = [
+            a for row in comparison.audits.values() for a in row.values() if a is not None and not a.within
+        ]
     else:
-        result = audit.audit(args.targets[0], reference=args.reference, grad=args.grad, params=params,
-                             dtypes=args.dtypes, size=args.points or audit.DEFAULT_SIZE)
+        result = audit.audit(
+            args.targets[0],
+            reference=args.reference,
+            grad=args.grad,
+            params=params,
+            dtypes=args.dtypes,
+            size=args.points or audit.DEFAULT_SIZE,
+        )
         print(result.table())
         data = result.to_dict()
         shown = [result]

@@ -24,28 +24,61 @@ def add_parser(sub: Any, command: str) -> None:
     from actlab.nn.datasets import NAMES
 
     p = sub.add_parser("compare", help="train the same network per activation; a table, best first")
-    p.add_argument("--dataset", default="digits", help=f"the data set: {', '.join(NAMES)} (default: %(default)s)")
-    p.add_argument("--activations", type=parse_activations, default=None, metavar="NAMES",
-                   help="comma-separated activation names, each once, or a group: classic (the "
-                   "founding document's hidden-layer functions), modern (the wider family's) or "
-                   "all (default: classic)")
-    p.add_argument("--hidden", type=parse_widths, default="64,64", metavar="WIDTHS",
-                   help=f"hidden widths, comma-separated, each 1 to {MAX_WIDTH} (default: %(default)s)")
+    p.add_argument(
+        "--dataset", default="digits", help=f"the data set: {', '.join(NAMES)} (default: %(default)s)"
+    )
+    p.add_argument(
+        "--activations",
+        type=parse_activations,
+        default=None,
+        metavar="NAMES",
+        help="comma-separated activation names, each once, or a group: classic (the "
+        "founding document's hidden-layer functions), modern (the wider family's) or "
+        "all (default: classic)",
+    )
+    p.add_argument(
+        "--hidden",
+        type=parse_widths,
+        default="64,64",
+        metavar="WIDTHS",
+        help=f"hidden widths, comma-separated, each 1 to {MAX_WIDTH} (default: %(default)s)",
+    )
     p.add_argument("--epochs", type=int, default=30, help="training epochs per run (default: %(default)s)")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=16, help="mini-batch size (default: %(default)s)")
-    p.add_argument("--seed", type=parse_seed, default=0,
-                   help=f"the first run's seed, 0 to {SEED_MAX} (default: %(default)s)")
-    p.add_argument("--seeds", type=int, default=1,
-                   help="runs per activation, with seeds --seed, --seed + 1, ...; above 1 the table "
-                   "shows mean ± sd (default: %(default)s)")
-    p.add_argument("--target", type=float, default=0.9,
-                   help="the test accuracy (R² for regression) to count epochs to (default: %(default)s)")
-    p.add_argument("--engine", choices=("numpy", "torch"), default="numpy",
-                   help="what trains the networks: actlab.nn, or PyTorch with actlab.torch's "
-                   "modules from the same initial weights (default: %(default)s)")
-    p.add_argument("--json", type=parse_path, default=None, metavar="PATH",
-                   help="also write every figure to PATH as JSON (default: none)")
+    p.add_argument(
+        "--seed",
+        type=parse_seed,
+        default=0,
+        help=f"the first run's seed, 0 to {SEED_MAX} (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="runs per activation, with seeds --seed, --seed + 1, ...; above 1 the table "
+        "shows mean ± sd (default: %(default)s)",
+    )
+    p.add_argument(
+        "--target",
+        type=float,
+        default=0.9,
+        help="the test accuracy (R² for regression) to count epochs to (default: %(default)s)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=("numpy", "torch"),
+        default="numpy",
+        help="what trains the networks: actlab.nn, or PyTorch with actlab.torch's "
+        "modules from the same initial weights (default: %(default)s)",
+    )
+    p.add_argument(
+        "--json",
+        type=parse_path,
+        default=None,
+        metavar="PATH",
+        help="also write every figure to PATH as JSON (default: none)",
+    )
 
 
 def parse_widths(text: str) -> list[int]:
@@ -73,8 +106,14 @@ def _check(args: Any) -> None:
     from actlab.nn.datasets import NAMES
 
     if args.dataset not in NAMES:
-        raise UsageError(f"argument --dataset: unknown dataset {args.dataset!r} (choose from {', '.join(NAMES)})")
-    for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size), ("--seeds", args.seeds)):
+        raise UsageError(
+            f"argument --dataset: unknown dataset {args.dataset!r} (choose from {', '.join(NAMES)})"
+        )
+    for flag, value in (
+        ("--epochs", args.epochs),
+        ("--batch-size", args.batch_size),
+        ("--seeds", args.seeds),
+    ):
         if value < 1:
             raise UsageError(f"argument {flag}: must be a positive integer, got {value}")
     if not math.isfinite(args.lr) or args.lr <= 0:
@@ -82,8 +121,10 @@ def _check(args: Any) -> None:
     if not math.isfinite(args.target) or args.target > 1:
         raise UsageError(f"argument --target: must be a number at most 1, got {args.target}")
     if args.seed + args.seeds - 1 > SEED_MAX:  # the runs use seeds --seed, --seed + 1, ...
-        raise UsageError(f"argument --seeds: the last seed, --seed + --seeds - 1 = {args.seed + args.seeds - 1}, "
-                         f"is above {SEED_MAX}")
+        raise UsageError(
+            f"argument --seeds: the last seed, --seed + --seeds - 1 = {args.seed + args.seeds - 1}, "
+            f"is above {SEED_MAX}"
+        )
 
 
 def _num(x: float | None, fmt: str) -> str:
@@ -105,8 +146,14 @@ def run(args: Any) -> int:
 
     err = Console(stderr=True)
     tasks: dict[tuple[str, int], Any] = {}
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} epochs"),
-                        TimeElapsedColumn(), console=err, transient=False)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} epochs"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
 
     def on_epoch(name: str, seed: int, epoch: int) -> None:
         key = (name, seed)
@@ -123,14 +170,29 @@ def run(args: Any) -> int:
     progress.start()
     write_error: OutputError | None = None
     try:
-        results = compare(dataset=args.dataset, activations=names, hidden=hidden, epochs=args.epochs, lr=args.lr,
-                          engine=args.engine,
-                          batch_size=args.batch_size, seed=args.seed, seeds=args.seeds, target=args.target,
-                          on_epoch=on_epoch)
+        results = compare(
+            dataset=args.dataset,
+            activations=names,
+            hidden=hidden,
+            epochs=args.epochs,
+            lr=args.lr,
+            engine=args.engine,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            seeds=args.seeds,
+            target=args.target,
+            on_epoch=on_epoch,
+        )
         if json_path is not None:  # before the bars are final, so that a failure leaves only its line
             payload = {
-                "dataset": args.dataset, "hidden": hidden, "epochs": args.epochs, "lr": args.lr,
-                "batch_size": args.batch_size, "seed": args.seed, "seeds": args.seeds, "target": args.target,
+                "dataset": args.dataset,
+                "hidden": hidden,
+                "epochs": args.epochs,
+                "lr": args.lr,
+                "batch_size": args.batch_size,
+                "seed": args.seed,
+                "seeds": args.seeds,
+                "target": args.target,
                 "results": [_jsonable(r.to_dict()) for r in results],
             }
             try:
@@ -148,8 +210,12 @@ def run(args: Any) -> int:
     label = "accuracy" if metric == "accuracy" else "R²"
     pm = args.seeds > 1
     # Every text reaching rich is escaped: rich would take "[...]" in it for markup and drop it.
-    table = Table(title=escape(f"actlab compare: {args.dataset}, hidden {tuple(hidden)}, {args.epochs} epochs, "
-                               f"Adam lr {args.lr}" + (f", {args.seeds} seeds (mean ± sd)" if pm else "")))
+    table = Table(
+        title=escape(
+            f"actlab compare: {args.dataset}, hidden {tuple(hidden)}, {args.epochs} epochs, "
+            f"Adam lr {args.lr}" + (f", {args.seeds} seeds (mean ± sd)" if pm else "")
+        )
+    )
     # Columns: test score, final training loss, first epoch reaching --target (→), time per
     # epoch (ms), dead hidden units, ∇₁/∇_L = ‖∂L/∂W_first‖ / ‖∂L/∂W_last‖.
     for col in ("activation", label, "loss", f"→{args.target:g}", "ms/ep", "dead", "∇₁/∇_L"):
@@ -160,12 +226,21 @@ def run(args: Any) -> int:
             continue
         score = f"{r.score:.4f}" + (f"±{r.score_sd:.3f}" if pm else "")
         loss = f"{r.final_loss:.3g}" + (f"±{r.final_loss_sd:.1g}" if pm else "")
-        table.add_row(escape(r.activation), score, loss, _num(r.epochs_to_target, ".0f" if not pm else ".1f"),
-                      f"{1000 * r.time_per_epoch:.1f}", f"{100 * r.dead_fraction:.1f}%", f"{r.grad_ratio:.3g}")
+        table.add_row(
+            escape(r.activation),
+            score,
+            loss,
+            _num(r.epochs_to_target, ".0f" if not pm else ".1f"),
+            f"{1000 * r.time_per_epoch:.1f}",
+            f"{100 * r.dead_fraction:.1f}%",
+            f"{r.grad_ratio:.3g}",
+        )
     console = Console()
     console.print(table)
-    console.print(f"{label} on the 25% test split; dead: hidden units with f'(z) = 0 on the whole test set; "
-                  f"∇₁/∇_L: first layer's weight-gradient norm over the last's")
+    console.print(
+        f"{label} on the 25% test split; dead: hidden units with f'(z) = 0 on the whole test set; "
+        f"∇₁/∇_L: first layer's weight-gradient norm over the last's"
+    )
     for r in results:
         if r.error:
             console.print(escape(f"{r.activation}: {r.error}"))

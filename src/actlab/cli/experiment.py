@@ -16,13 +16,25 @@ def add_parser(sub: Any, command: str) -> None:
     from actlab.lab import experiment_names
 
     names = experiment_names()
-    p = sub.add_parser("experiment", help="run a lab experiment: a table, its findings and its figures",
-                       description="Run one of the lab's experiments: " + ", ".join(names) + ".")
+    p = sub.add_parser(
+        "experiment",
+        help="run a lab experiment: a table, its findings and its figures",
+        description="Run one of the lab's experiments: " + ", ".join(names) + ".",
+    )
     p.add_argument("name", metavar="NAME", help="the experiment: " + ", ".join(names))
-    p.add_argument("--out", type=parse_path, default=DEFAULT_OUT, metavar="DIR",
-                   help="folder for the figures, NAME.png and NAME.svg (default: %(default)s)")
-    p.add_argument("--seed", type=parse_seed, default=0,
-                   help=f"seed of the data split, initialisation and shuffles, 0 to {SEED_MAX} (default: %(default)s)")
+    p.add_argument(
+        "--out",
+        type=parse_path,
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help="folder for the figures, NAME.png and NAME.svg (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed",
+        type=parse_seed,
+        default=0,
+        help=f"seed of the data split, initialisation and shuffles, 0 to {SEED_MAX} (default: %(default)s)",
+    )
     p.add_argument("--quick", action="store_true", help="the small, fast configuration the tests use")
 
 
@@ -66,7 +78,10 @@ def run(args: Any) -> int:
 
     paths = plot_experiment(result, args.out)
     out = sys.stdout
-    print(f"{result.title} ({result.name}{', quick' if args.quick else ''}, seed {args.seed}, {elapsed:.1f} s)", file=out)
+    print(
+        f"{result.title} ({result.name}{', quick' if args.quick else ''}, seed {args.seed}, {elapsed:.1f} s)",
+        file=out,
+    )
     print(f"claim: {result.claim}", file=out)
     print(file=out)
     print(format_table(result.columns, result.rows), file=out)

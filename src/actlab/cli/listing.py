@@ -17,7 +17,11 @@ SHOW_POINTS = (-5.0, -1.0, -0.5, 0.0, 1.0, 5.0)
 def add_parser(sub: Any, command: str) -> None:
     if command == "list":
         p = sub.add_parser("list", help="the activation functions: formula, range, f'(0), use")
-        p.add_argument("--classic", action="store_true", help="only the classic functions, the ones the founding document covers")
+        p.add_argument(
+            "--classic",
+            action="store_true",
+            help="only the classic functions, the ones the founding document covers",
+        )
         p.add_argument(
             "--markdown", action="store_true", help="print the table as Markdown, in its two groups"
         )
@@ -25,7 +29,11 @@ def add_parser(sub: Any, command: str) -> None:
         p = sub.add_parser("show", help="one function's facts, and f, f', f'' at a few points")
         p.add_argument("name", help="an activation name or alias")
         p.add_argument(
-            "--at", type=float, nargs="+", default=list(SHOW_POINTS), metavar="X",
+            "--at",
+            type=float,
+            nargs="+",
+            default=list(SHOW_POINTS),
+            metavar="X",
             help="the points to evaluate at; a vector function takes them as one vector "
             f"(default: {' '.join(format(v, 'g') for v in SHOW_POINTS)})",
         )
@@ -54,7 +62,13 @@ def rows(classic_only: bool = False) -> list[tuple[str, str, str, str, str]]:
     for name in actlab.names(classic_only=classic_only):
         act = actlab.get(name)
         out.append(
-            (name, act.plain_formula, _fmt_range(act.output_range), _derivative_at_zero(act), ", ".join(act.use))
+            (
+                name,
+                act.plain_formula,
+                _fmt_range(act.output_range),
+                _derivative_at_zero(act),
+                ", ".join(act.use),
+            )
         )
     return out
 

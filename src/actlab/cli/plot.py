@@ -22,7 +22,10 @@ def add_parser(sub: Any, command: str) -> None:
     )
     p.add_argument("names", nargs="*", metavar="NAME", help="activations to draw (default: all)")
     p.add_argument(
-        "--out", type=parse_path, default=DEFAULT_OUT, metavar="FILE",
+        "--out",
+        type=parse_path,
+        default=DEFAULT_OUT,
+        metavar="FILE",
         help="the file to write; .png or .svg (default: %(default)s)",
     )
 
@@ -30,9 +33,7 @@ def add_parser(sub: Any, command: str) -> None:
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in SUFFIXES:
-        raise UsageError(
-            f"argument --out: the suffix of {args.out} must be {' or '.join(SUFFIXES)}"
-        )
+        raise UsageError(f"argument --out: the suffix of {args.out} must be {' or '.join(SUFFIXES)}")
     # Unknown names raise the registry's ValueError ("did you mean ..."): exit 2.
     names = [actlab.canonical_name(n) for n in args.names] or None
     check_writable(out, flag="--out")

@@ -19,15 +19,26 @@ def add_parser(sub: Any, command: str) -> None:
         "experiment's claim, figures, table and findings, and the versions and machine. "
         "The page works offline; the experiments' figures are also written to DIR/figures.",
     )
-    p.add_argument("--out", type=parse_path, default=DEFAULT_OUT, metavar="DIR",
-                   help="the directory to write (default: %(default)s)")
-    p.add_argument("--seed", type=parse_seed, default=0, metavar="N",
-                   help=f"the experiments' seed, 0 to {SEED_MAX} (default: %(default)s)")
     p.add_argument(
-        "--quick", action="store_true", help="the experiments' small, fast configurations"
+        "--out",
+        type=parse_path,
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help="the directory to write (default: %(default)s)",
     )
     p.add_argument(
-        "--experiments", type=parse_experiments, metavar="NAMES", default=None,
+        "--seed",
+        type=parse_seed,
+        default=0,
+        metavar="N",
+        help=f"the experiments' seed, 0 to {SEED_MAX} (default: %(default)s)",
+    )
+    p.add_argument("--quick", action="store_true", help="the experiments' small, fast configurations")
+    p.add_argument(
+        "--experiments",
+        type=parse_experiments,
+        metavar="NAMES",
+        default=None,
         help="comma-separated experiments to run, each once; '' for none (default: all)",
     )
 

@@ -48,9 +48,7 @@ from __future__ import annotations
 try:
     import jax as _jax  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "actlab.jax needs JAX; install it with: pip install 'actlab[jax]'"
-    ) from exc
+    raise ImportError("actlab.jax needs JAX; install it with: pip install 'actlab[jax]'") from exc
 
 from typing import Any
 

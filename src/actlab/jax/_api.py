@@ -61,8 +61,7 @@ class Function:
         self.activation = act
         self.name = act.name
         self._key = typed_key(dict(act.values))
-        self._rules: Elementwise | None = (
-            elementwise(act.name, self._key) if act.elementwise else None)
+        self._rules: Elementwise | None = elementwise(act.name, self._key) if act.elementwise else None
         self.__name__ = self.__qualname__ = act.name
         self.__doc__ = docstring(act)
 
@@ -77,8 +76,7 @@ class Function:
     def _elementwise(self, what: str) -> Elementwise:
         if self._rules is None:
             raise TypeError(
-                f"{self.name} is a vector function: it has no elementwise {what} "
-                f"(use jax.jacfwd or jax.jvp)"
+                f"{self.name} is a vector function: it has no elementwise {what} (use jax.jacfwd or jax.jvp)"
             )
         return self._rules
 
@@ -123,8 +121,11 @@ def docstring(act: actlab.Activation) -> str:
     for kink in act.kinks:
         note = f" ({kink.note})" if kink.note else ""
         lines.append(f"At x = {kink.x:g} the derivative is taken as {kink.derivative:g}{note}.")
-    order = ("f' and f'' are actlab's kernels; a third derivative is a NotImplementedError"
-             if act.elementwise else "its Jacobian-vector product is the JVP rule")
+    order = (
+        "f' and f'' are actlab's kernels; a third derivative is a NotImplementedError"
+        if act.elementwise
+        else "its Jacobian-vector product is the JVP rule"
+    )
     lines += ["", f"Computed by actlab's NumPy kernels through jax.pure_callback; {order}."]
     return "\n".join(lines)
 
@@ -141,7 +142,12 @@ def make_function(name: str) -> Callable[..., jax.Array]:
     function.__module__ = "actlab.jax"
     function.__doc__ = docstring(act)
     function.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter("x", inspect.Parameter.POSITIONAL_ONLY),
-         *(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default)
-           for p in act.params)])
+        [
+            inspect.Parameter("x", inspect.Parameter.POSITIONAL_ONLY),
+            *(
+                inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default)
+                for p in act.params
+            ),
+        ]
+    )
     return function

@@ -49,6 +49,7 @@ Host = Callable[[Any], Any]
 def host(kernel: Callable[[np.ndarray], Any]) -> Host:
     """kernel as a callback (made once per kernel: eager jax caches a callback's program by
     the callback's identity, so a new one per call would compile every call)."""
+
     def call(x: Any) -> Any:
         x = np.asarray(x)
         return np.asarray(kernel(x), dtype=x.dtype)  # a kernel keeps float16/32/64
@@ -197,8 +198,9 @@ CLOSED_FORM_JVPS: dict[str, Callable[..., jax.Array]] = {
 
 # --------------------------------------------------------------------------- vector functions
 @functools.lru_cache(maxsize=512)
-def result_shape(name: str, key: tuple[tuple[str, type, Any], ...],
-                 shape: tuple[int, ...]) -> tuple[int, ...]:
+def result_shape(
+    name: str, key: tuple[tuple[str, type, Any], ...], shape: tuple[int, ...]
+) -> tuple[int, ...]:
     """The shape of f(x) for x of ``shape`` (axis negative): only the axis may change
     length, probed on a line of zeros (actlab's own error for a length it refuses)."""
     values = _untyped(key)

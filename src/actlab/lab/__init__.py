@@ -55,6 +55,12 @@ def run_experiment(name: str, **settings: Any) -> ExperimentResult:
 
 
 __all__ = [
-    "EXPERIMENTS", "Experiment", "ExperimentResult", "MAX_WIDTH", "experiment", "experiment_names",
-    "get_experiment", "run_experiment",
+    "EXPERIMENTS",
+    "Experiment",
+    "ExperimentResult",
+    "MAX_WIDTH",
+    "experiment",
+    "experiment_names",
+    "get_experiment",
+    "run_experiment",
 ]

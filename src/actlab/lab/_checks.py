@@ -23,9 +23,24 @@ import actlab
 from actlab.checks import SEED_MAX, list_of, positive_ints, text
 
 __all__ = [
-    "DEFAULT_MEMORY", "MAX_BINS", "MAX_CELLS", "MAX_DEPTH", "MAX_GRID", "MAX_SAMPLES", "MAX_SQUARE", "MAX_STEPS",
-    "MAX_WIDTH", "SEED_MAX", "activation", "activations", "check_memory", "classification_data", "experiment_names",
-    "hidden_widths", "memory_limit", "training_bytes",
+    "DEFAULT_MEMORY",
+    "MAX_BINS",
+    "MAX_CELLS",
+    "MAX_DEPTH",
+    "MAX_GRID",
+    "MAX_SAMPLES",
+    "MAX_SQUARE",
+    "MAX_STEPS",
+    "MAX_WIDTH",
+    "SEED_MAX",
+    "activation",
+    "activations",
+    "check_memory",
+    "classification_data",
+    "experiment_names",
+    "hidden_widths",
+    "memory_limit",
+    "training_bytes",
 ]
 #: The widest hidden layer the lab trains (compare and the experiments; the CLI's ``--hidden``).
 MAX_WIDTH = 100_000
@@ -76,7 +91,9 @@ def classification_data(experiment: str, dataset: Any, seed_value: int) -> Any:
 
     data = nn.datasets.load(text("dataset", dataset), seed=seed_value)
     if data.task != "classification":
-        raise ValueError(f"{experiment} needs a classification data set, got dataset={dataset!r} ({data.task})")
+        raise ValueError(
+            f"{experiment} needs a classification data set, got dataset={dataset!r} ({data.task})"
+        )
     return data
 
 
@@ -118,5 +135,7 @@ def check_memory(what: str, need: int) -> None:
     when ``need`` is above :func:`memory_limit`."""
     limit = memory_limit()
     if need > limit:
-        raise ValueError(f"{what}: training needs about {need / 1e9:.3g} GB of memory (weights, gradients, "
-                         f"Adam's state and activations), more than the {limit / 1e9:.3g} GB available")
+        raise ValueError(
+            f"{what}: training needs about {need / 1e9:.3g} GB of memory (weights, gradients, "
+            f"Adam's state and activations), more than the {limit / 1e9:.3g} GB available"
+        )

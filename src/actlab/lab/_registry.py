@@ -50,7 +50,9 @@ class Experiment:
 EXPERIMENTS: dict[str, Experiment] = {}
 
 
-def experiment(name: str, *, title: str, claim: str) -> Callable[[Callable[..., ExperimentResult]], Callable[..., ExperimentResult]]:
+def experiment(
+    name: str, *, title: str, claim: str
+) -> Callable[[Callable[..., ExperimentResult]], Callable[..., ExperimentResult]]:
     """Register ``run(*, seed=0, quick=False, ...) -> ExperimentResult`` under ``name``."""
 
     def register(run: Callable[..., ExperimentResult]) -> Callable[..., ExperimentResult]:
@@ -75,7 +77,11 @@ def _setting_names(run: Callable[..., Any]) -> list[str] | None:
     params = inspect.signature(run).parameters.values()
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
         return None
-    return [p.name for p in params if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    return [
+        p.name
+        for p in params
+        if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
 
 
 def _known_settings(experiment: str, settings: dict[str, Any], valid: list[str] | None) -> None:
@@ -89,8 +95,10 @@ def _known_settings(experiment: str, settings: dict[str, Any], valid: list[str] 
     close = difflib.get_close_matches(unknown[0], valid, n=1) if len(unknown) == 1 else []
     hint = f"; did you mean {close[0]!r}?" if close else ""
     label = "setting" if len(unknown) == 1 else "settings"
-    raise ValueError(f"{experiment}: unknown {label} {', '.join(map(repr, unknown))}{hint} "
-                     f"(valid settings: {', '.join(valid)})")
+    raise ValueError(
+        f"{experiment}: unknown {label} {', '.join(map(repr, unknown))}{hint} "
+        f"(valid settings: {', '.join(valid)})"
+    )
 
 
 def _common_settings(settings: dict[str, Any]) -> dict[str, Any]:

@@ -78,21 +78,51 @@ def run_one(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # these networks are small: a second thread only waits
     try:
-        return _train(torch, data, activation, hidden=hidden, epochs=epochs, lr=lr,
-                      batch_size=batch_size, seed=seed, target=target, grad_batch=grad_batch,
-                      dtype=dtype, on_epoch=on_epoch)
+        return _train(
+            torch,
+            data,
+            activation,
+            hidden=hidden,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            seed=seed,
+            target=target,
+            grad_batch=grad_batch,
+            dtype=dtype,
+            on_epoch=on_epoch,
+        )
     finally:
         torch.set_num_threads(threads)
 
 
-def _train(torch: Any, data: nn.Dataset, activation: str, *, hidden: Sequence[int], epochs: int,
-           lr: float, batch_size: int, seed: int, target: float, grad_batch: int, dtype: Any,
-           on_epoch: Callable[[int], Any] | None) -> Any:
+def _train(
+    torch: Any,
+    data: nn.Dataset,
+    activation: str,
+    *,
+    hidden: Sequence[int],
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+    target: float,
+    grad_batch: int,
+    dtype: Any,
+    on_epoch: Callable[[int], Any] | None,
+) -> Any:
     from .compare import RunResult
 
     output = "softmax" if data.task == "classification" else "identity"
-    model = nn.build_mlp(data.n_features, list(hidden), data.n_outputs, activation=activation,
-                         output=output, seed=seed, dtype=dtype)
+    model = nn.build_mlp(
+        data.n_features,
+        list(hidden),
+        data.n_outputs,
+        activation=activation,
+        output=output,
+        seed=seed,
+        dtype=dtype,
+    )
     if not actlab.get(activation).trainable:
         raise nn.ZeroGradientError(f"{activation}'s derivative is 0 everywhere")
     net, pairs = _torch_model(model, torch)
@@ -100,8 +130,11 @@ def _train(torch: Any, data: nn.Dataset, activation: str, *, hidden: Sequence[in
     classify = output == "softmax"
     loss_fn = torch.nn.CrossEntropyLoss() if classify else torch.nn.MSELoss()
     X = torch.from_numpy(np.ascontiguousarray(data.X_train, dtype=dtype))
-    y = torch.from_numpy(np.asarray(data.y_train)) if classify else \
-        torch.from_numpy(np.asarray(data.y_train, dtype=dtype).reshape(len(data.y_train), -1))
+    y = (
+        torch.from_numpy(np.asarray(data.y_train))
+        if classify
+        else torch.from_numpy(np.asarray(data.y_train, dtype=dtype).reshape(len(data.y_train), -1))
+    )
     rng = np.random.default_rng(seed)
     scores: list[float] = []
     losses: list[float] = []
@@ -111,7 +144,7 @@ def _train(torch: Any, data: nn.Dataset, activation: str, *, hidden: Sequence[in
         order = torch.from_numpy(rng.permutation(len(X)))
         total = 0.0
         for i in range(0, len(X), batch_size):
-            idx = order[i:i + batch_size]
+            idx = order[i : i + batch_size]
             optimiser.zero_grad()
             loss = loss_fn(net(X[idx]), y[idx])
             loss.backward()
@@ -126,9 +159,17 @@ def _train(torch: Any, data: nn.Dataset, activation: str, *, hidden: Sequence[in
         if on_epoch is not None:
             on_epoch(epoch)
     reached = next((i + 1 for i, s in enumerate(scores) if s >= target), None)
-    norms = nn.gradient_norms(model, data.X_train[:grad_batch], data.y_train[:grad_batch],
-                              nn.loss_for(output))
+    norms = nn.gradient_norms(
+        model, data.X_train[:grad_batch], data.y_train[:grad_batch], nn.loss_for(output)
+    )
     ratio = norms[0] / norms[-1] if norms[-1] > 0 else math.inf
-    return RunResult(seed=seed, score=scores[-1], final_loss=losses[-1], epochs_to_target=reached,
-                     time_per_epoch=float(np.mean(times)), dead_fraction=model.dead_fraction(data.X_test),
-                     grad_ratio=float(ratio), scores=scores)
+    return RunResult(
+        seed=seed,
+        score=scores[-1],
+        final_loss=losses[-1],
+        epochs_to_target=reached,
+        time_per_epoch=float(np.mean(times)),
+        dead_fraction=model.dead_fraction(data.X_test),
+        grad_ratio=float(ratio),
+        scores=scores,
+    )

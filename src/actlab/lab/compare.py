@@ -47,8 +47,13 @@ def activation_group(group: str, *, trainable: bool = False) -> list[str]:
     family) or ``all``.  ``trainable`` leaves out those with a zero derivative (step)."""
     if group not in GROUPS:
         raise ValueError(f"unknown activation group {group!r} (choose from {', '.join(GROUPS)})")
-    names = [n for n in actlab.names() if "hidden layer" in actlab.get(n).use and nn.can_build(n)
-             and group in ("all", "classic" if actlab.get(n).classic else "modern")]
+    names = [
+        n
+        for n in actlab.names()
+        if "hidden layer" in actlab.get(n).use
+        and nn.can_build(n)
+        and group in ("all", "classic" if actlab.get(n).classic else "modern")
+    ]
     if trainable:
         names = [n for n in names if actlab.get(n).trainable]
     return names
@@ -108,8 +113,15 @@ def run_one(
 ) -> RunResult:
     """Train and measure one network."""
     output = "softmax" if data.task == "classification" else "identity"
-    model = nn.build_mlp(data.n_features, list(hidden), data.n_outputs, activation=activation,
-                         output=output, seed=seed, dtype=dtype)
+    model = nn.build_mlp(
+        data.n_features,
+        list(hidden),
+        data.n_outputs,
+        activation=activation,
+        output=output,
+        seed=seed,
+        dtype=dtype,
+    )
     loss = nn.loss_for(output)
     scores: list[float] = []
 
@@ -118,15 +130,29 @@ def run_one(
         if on_epoch is not None:
             on_epoch(epoch)
 
-    history = nn.fit(model, data.X_train, data.y_train, loss=loss, optimizer=nn.Adam(lr=lr),
-                     epochs=epochs, batch_size=batch_size, seed=seed, callback=callback)
+    history = nn.fit(
+        model,
+        data.X_train,
+        data.y_train,
+        loss=loss,
+        optimizer=nn.Adam(lr=lr),
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        callback=callback,
+    )
     reached = next((i + 1 for i, s in enumerate(scores) if s >= target), None)
     norms = nn.gradient_norms(model, data.X_train[:GRAD_BATCH], data.y_train[:GRAD_BATCH], loss)
     ratio = norms[0] / norms[-1] if norms[-1] > 0 else math.inf
     return RunResult(
-        seed=seed, score=scores[-1], final_loss=history.loss[-1], epochs_to_target=reached,
-        time_per_epoch=float(np.mean(history.epoch_time)), dead_fraction=model.dead_fraction(data.X_test),
-        grad_ratio=float(ratio), scores=scores,
+        seed=seed,
+        score=scores[-1],
+        final_loss=history.loss[-1],
+        epochs_to_target=reached,
+        time_per_epoch=float(np.mean(history.epoch_time)),
+        dead_fraction=model.dead_fraction(data.X_test),
+        grad_ratio=float(ratio),
+        scores=scores,
     )
 
 
@@ -174,8 +200,12 @@ def compare(
     datas = {s: nn.datasets.load(dataset, seed=s) for s in range(seed, seed + seeds)}
     first = datas[seed]
     rows = max(batch_size, len(first.X_test), min(GRAD_BATCH, len(first.X_train)))
-    _checks.check_memory(f"hidden {widths}", _checks.training_bytes(
-        first.n_features, widths, first.n_outputs, rows=rows, itemsize=np.dtype(dtype).itemsize))
+    _checks.check_memory(
+        f"hidden {widths}",
+        _checks.training_bytes(
+            first.n_features, widths, first.n_outputs, rows=rows, itemsize=np.dtype(dtype).itemsize
+        ),
+    )
     metric = "accuracy" if first.task == "classification" else "r2"
     results = []
     for name in names:
@@ -186,16 +216,38 @@ def compare(
                 if engine == "torch":
                     from . import _torch_engine
 
-                    run = _torch_engine.run_one(datas[s], name, hidden=widths, epochs=epochs, lr=lr,
-                                                batch_size=batch_size, seed=s, target=target,
-                                                grad_batch=GRAD_BATCH, dtype=dtype, on_epoch=cb)
+                    run = _torch_engine.run_one(
+                        datas[s],
+                        name,
+                        hidden=widths,
+                        epochs=epochs,
+                        lr=lr,
+                        batch_size=batch_size,
+                        seed=s,
+                        target=target,
+                        grad_batch=GRAD_BATCH,
+                        dtype=dtype,
+                        on_epoch=cb,
+                    )
                 else:
-                    run = run_one(datas[s], name, hidden=widths, epochs=epochs, lr=lr,
-                                  batch_size=batch_size, seed=s, target=target, dtype=dtype, on_epoch=cb)
+                    run = run_one(
+                        datas[s],
+                        name,
+                        hidden=widths,
+                        epochs=epochs,
+                        lr=lr,
+                        batch_size=batch_size,
+                        seed=s,
+                        target=target,
+                        dtype=dtype,
+                        on_epoch=cb,
+                    )
                 res.runs.append(run)
         except nn.ZeroGradientError:
-            res.error = (f"not trainable by backprop: {name}'s derivative is 0, so every gradient is "
-                         f"zero (use actlab.nn.Perceptron for step units)")
+            res.error = (
+                f"not trainable by backprop: {name}'s derivative is 0, so every gradient is "
+                f"zero (use actlab.nn.Perceptron for step units)"
+            )
             res.runs = []
         except nn.DivergenceError:
             # one function's run blowing up is a finding about it, not the end of the comparison

@@ -23,8 +23,10 @@ def check_path(path: Any) -> str | os.PathLike[str]:
     """``path`` itself if it is a str or os.PathLike; TypeError naming it otherwise (before
     anything is opened, so that a caller's file descriptor is never used or closed)."""
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {path!r} ({type(path).__name__}); "
-                        f"file objects and descriptors are not accepted")
+        raise TypeError(
+            f"path must be a str or os.PathLike, got {path!r} ({type(path).__name__}); "
+            f"file objects and descriptors are not accepted"
+        )
     return path
 
 

@@ -57,8 +57,9 @@ def gradcheck(
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             return _max_error(m, Xa, ya, loss, h)
     except FloatingPointError as exc:
-        raise ValueError(f"gradcheck: the loss overflowed at θ ± h with h={h!r} ({exc}): "
-                         f"use a smaller h") from None
+        raise ValueError(
+            f"gradcheck: the loss overflowed at θ ± h with h={h!r} ({exc}): use a smaller h"
+        ) from None
 
 
 def _max_error(m: Sequential, Xa: NDArray[Any], y: NDArray[Any], loss: Any, h: float) -> float:

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 INITS = ("glorot", "he", "lecun")
 
+
 def default_init(activation: Any) -> str:
     """The default scheme for weights followed by ``activation`` (a name, an alias, an
     ``actlab.Activation`` or None): the activation's ``init`` fact, glorot for None.

@@ -43,8 +43,13 @@ def _bad(path: Any, why: str) -> ValueError:
 
 
 def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return name
     return "not a file"
@@ -89,8 +94,11 @@ def _npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Any) -> _Array
     if info.flag_bits & 0x1:
         raise _bad(path, f"member {info.filename!r} is encrypted")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise _bad(path, f"member {info.filename!r} uses compression method {info.compress_type} "
-                         f"(an .npz is stored or deflated)")
+        raise _bad(
+            path,
+            f"member {info.filename!r} uses compression method {info.compress_type} "
+            f"(an .npz is stored or deflated)",
+        )
     with zf.open(info) as fh:
         version = np.lib.format.read_magic(fh)
         if version == (1, 0):
@@ -104,8 +112,11 @@ def _npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Any) -> _Array
         raise _bad(path, f"member {info.filename!r} holds Python objects; a model holds numbers only")
     arr = _Array(info, tuple(shape), bool(fortran), dtype, offset)
     if info.file_size != offset + arr.nbytes:
-        raise _bad(path, f"member {info.filename!r} is {info.file_size} bytes; its shape {arr.shape} "
-                         f"and dtype {dtype} take {offset + arr.nbytes}")
+        raise _bad(
+            path,
+            f"member {info.filename!r} is {info.file_size} bytes; its shape {arr.shape} "
+            f"and dtype {dtype} take {offset + arr.nbytes}",
+        )
     return arr
 
 
@@ -113,7 +124,9 @@ def _npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Any) -> _Array
 _CHUNK = 2**20
 
 
-def _npy_data(zf: zipfile.ZipFile, arr: _Array, path: Any, *, finite: str | None = None) -> np.ndarray[Any, Any]:
+def _npy_data(
+    zf: zipfile.ZipFile, arr: _Array, path: Any, *, finite: str | None = None
+) -> np.ndarray[Any, Any]:
     """The array of a member whose header :func:`_npy_header` has checked, read in chunks
     straight into a new writable array (no second copy).  With ``finite`` (the name to give
     it), NaN or infinity is a ValueError naming it and the index."""
@@ -125,7 +138,7 @@ def _npy_data(zf: zipfile.ZipFile, arr: _Array, path: Any, *, finite: str | None
         fh.read(arr.offset)
         done = 0
         while done < arr.nbytes:
-            got = fh.readinto(raw[done:done + _CHUNK])
+            got = fh.readinto(raw[done : done + _CHUNK])
             if not got:
                 break
             if finite is not None and arr.dtype.kind == "f":
@@ -184,8 +197,11 @@ def _read(zf: zipfile.ZipFile, path: Any) -> Sequential:
     if _HEADER not in infos:
         raise _bad(path, "no actlab header; is it a model saved by actlab.nn.save?")
     if infos[_HEADER].file_size > MAX_HEADER_BYTES:
-        raise _bad(path, f"member {_HEADER!r} is {infos[_HEADER].file_size} bytes, more than the "
-                         f"{MAX_HEADER_BYTES} bytes a header may take")
+        raise _bad(
+            path,
+            f"member {_HEADER!r} is {infos[_HEADER].file_size} bytes, more than the "
+            f"{MAX_HEADER_BYTES} bytes a header may take",
+        )
     header = _npy_header(zf, infos[_HEADER], path)
     if header.dtype.kind != "U" or header.shape != ():
         raise _bad(path, f"the header is a {header.dtype} array of shape {header.shape}, not a JSON text")
@@ -226,8 +242,11 @@ def _build(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], meta: Any, pa
     members = {_HEADER} | {f"{p}{k}.npy" for k in range(len(dense)) for p in "Wb"}
     extra = sorted(set(infos) - members)
     if extra:
-        raise _bad(path, f"unexpected member {extra[0]!r}: a model holds {_HEADER} and W<i>.npy, b<i>.npy "
-                         f"for each of its {len(dense)} dense layers")
+        raise _bad(
+            path,
+            f"unexpected member {extra[0]!r}: a model holds {_HEADER} and W<i>.npy, b<i>.npy "
+            f"for each of its {len(dense)} dense layers",
+        )
     missing = [m for m in sorted(members) if m not in infos]
     if missing:
         raise _bad(path, f"missing member {missing[0]!r}")
@@ -236,23 +255,35 @@ def _build(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], meta: Any, pa
     for k, (_, n_in, n_out, pieces) in enumerate(dense):
         cols = n_out * pieces
         W_head, b_head = _npy_header(zf, infos[f"W{k}.npy"], path), _npy_header(zf, infos[f"b{k}.npy"], path)
-        if (W_head.shape != (n_in, cols) or b_head.shape != (cols,) or W_head.dtype != dtype
-                or b_head.dtype != dtype):
-            raise _bad(path, f"weights of layer {k} have shape {W_head.shape}/{b_head.shape} and dtype "
-                             f"{W_head.dtype}, expected {(n_in, cols)}/{(cols,)} and {dtype}")
+        if (
+            W_head.shape != (n_in, cols)
+            or b_head.shape != (cols,)
+            or W_head.dtype != dtype
+            or b_head.dtype != dtype
+        ):
+            raise _bad(
+                path,
+                f"weights of layer {k} have shape {W_head.shape}/{b_head.shape} and dtype "
+                f"{W_head.dtype}, expected {(n_in, cols)}/{(cols,)} and {dtype}",
+            )
         stored.append((W_head, b_head))
     total = sum(w.nbytes + v.nbytes for w, v in stored)
     if total > MAX_MODEL_BYTES:
-        raise _bad(path, f"its layers hold {total} bytes of weights, more than the {MAX_MODEL_BYTES} bytes "
-                         f"load reads (MAX_MODEL_BYTES)")
+        raise _bad(
+            path,
+            f"its layers hold {total} bytes of weights, more than the {MAX_MODEL_BYTES} bytes "
+            f"load reads (MAX_MODEL_BYTES)",
+        )
     layers: list[Layer] = []
     k = 0
     for spec in specs:
         if spec["type"] == "Activation":
             layers.append(Activation(spec["name"], **spec["params"]))
             continue
-        W, b = (_npy_data(zf, member, path, finite=f"{name} (dense layer {k})")
-                for name, member in zip((f"W{k}", f"b{k}"), stored[k]))
+        W, b = (
+            _npy_data(zf, member, path, finite=f"{name} (dense layer {k})")
+            for name, member in zip((f"W{k}", f"b{k}"), stored[k])
+        )
         if spec["type"] == "Dense":
             layer: Dense = Dense.from_arrays(W, b, init=spec["init"])
         else:

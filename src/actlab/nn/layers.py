@@ -63,8 +63,11 @@ class Layer:
 
 
 def _check_rng(rng: Any) -> np.random.Generator:
-    if not (rng is None or isinstance(rng, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence))
-            or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0)):
+    if not (
+        rng is None
+        or isinstance(rng, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence))
+        or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0)
+    ):
         raise ValueError(f"rng must be a numpy Generator, a non-negative int seed or None, got {rng!r}")
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
@@ -127,8 +130,10 @@ class Dense(Layer):
         ``n_out`` is the number of columns (divided by ``pieces`` for Maxout)."""
         W, b = np.asarray(W), np.asarray(b)
         if W.ndim != 2 or b.shape != (W.shape[1],) or W.dtype != b.dtype:
-            raise ValueError(f"{cls.__name__}.from_arrays: W must be 2-d and b 1-d with one entry per column of W, "
-                             f"of one dtype; got shapes {W.shape}/{b.shape}, dtypes {W.dtype}/{b.dtype}")
+            raise ValueError(
+                f"{cls.__name__}.from_arrays: W must be 2-d and b 1-d with one entry per column of W, "
+                f"of one dtype; got shapes {W.shape}/{b.shape}, dtypes {W.dtype}/{b.dtype}"
+            )
         layer = cls.__new__(cls)
         layer._setup_arrays(W, b, init=init, **options)
         return layer
@@ -164,8 +169,10 @@ class Dense(Layer):
             raise ValueError("backward called before forward")
         g = np.asarray(g)
         if g.shape != (self._X.shape[0], self.W.shape[1]):
-            raise ValueError(f"{type(self).__name__}: gradient has shape {g.shape}, "
-                             f"expected {(self._X.shape[0], self.W.shape[1])} (the shape of its output)")
+            raise ValueError(
+                f"{type(self).__name__}: gradient has shape {g.shape}, "
+                f"expected {(self._X.shape[0], self.W.shape[1])} (the shape of its output)"
+            )
         np.matmul(self._X.T, g, out=self.grad_W)
         np.sum(g, axis=0, out=self.grad_b)
         return g @ self.W.T if need_input_grad else None
@@ -190,8 +197,10 @@ class Activation(Layer):
     def __init__(self, name_or_act: str | actlab.Activation, **params: Any) -> None:
         self.act = actlab.get(name_or_act, **params)
         if not self.act.keeps_shape:
-            raise ValueError(f"{self.act.name} changes the layer width: use a layer of its own "
-                             f"(nn.Maxout for maxout), not Activation({self.act.name!r})")
+            raise ValueError(
+                f"{self.act.name} changes the layer width: use a layer of its own "
+                f"(nn.Maxout for maxout), not Activation({self.act.name!r})"
+            )
         self._z: ArrayLike | None = None
         self._y: Array | None = None
 
@@ -254,12 +263,20 @@ class Maxout(Dense):
     def _setup_arrays(self, W: Array, b: Array, *, init: str | None, pieces: int = 2) -> None:
         self._set_pieces(pieces)
         if W.shape[1] % self.pieces:
-            raise ValueError(f"Maxout.from_arrays: W has {W.shape[1]} columns, not a multiple of pieces={self.pieces}")
+            raise ValueError(
+                f"Maxout.from_arrays: W has {W.shape[1]} columns, not a multiple of pieces={self.pieces}"
+            )
         self._setup(W.shape[0], W.shape[1] // self.pieces, init=init, dtype=W.dtype, activation="maxout")
         self.W, self.b = W, b
 
     def spec(self) -> dict[str, Any]:
-        return {"type": "Maxout", "n_in": self.n_in, "n_out": self.n_out, "pieces": self.pieces, "init": self.init}
+        return {
+            "type": "Maxout",
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "pieces": self.pieces,
+            "init": self.init,
+        }
 
     def _columns(self) -> int:
         return self.n_out * self.pieces
@@ -291,8 +308,10 @@ def _check_chain(layers: list[Any]) -> None:
             raise TypeError(f"layers[{i}] must be a Layer (Dense, Activation, Maxout), got {layer!r}")
         if isinstance(layer, Dense):
             if width is not None and layer.n_in != width:
-                raise ValueError(f"layers[{i}] {layer!r} takes {layer.n_in} inputs, "
-                                 f"but the layers before it output {width}")
+                raise ValueError(
+                    f"layers[{i}] {layer!r} takes {layer.n_in} inputs, "
+                    f"but the layers before it output {width}"
+                )
             width = layer.n_out
         elif not isinstance(layer, Activation):
             width = None  # a layer of another kind: its width is unknown
@@ -440,16 +459,21 @@ def build_mlp(
     layers of ``pieces`` linear pieces per unit.  The output activation (softmax or
     identity) is fused into the loss.
     """
-    if (isinstance(hidden, (str, bytes)) or not isinstance(hidden, Iterable)
-            or (isinstance(hidden, np.ndarray) and hidden.ndim != 1)):
+    if (
+        isinstance(hidden, (str, bytes))
+        or not isinstance(hidden, Iterable)
+        or (isinstance(hidden, np.ndarray) and hidden.ndim != 1)
+    ):
         raise ValueError(f"hidden must be a list of layer widths such as [64, 64], got {hidden!r}")
     widths = [positive_int("hidden width", h) for h in hidden]
     pieces = positive_int("pieces", pieces)
     rng = np.random.default_rng(seed_int("seed", seed))
     act = actlab.get(activation)
     if not can_build(act):
-        raise ValueError(f"build_mlp: {act.name} changes the layer width and has no layer of its "
-                         "own here; build the layers by hand (a Dense of twice the width, then the function)")
+        raise ValueError(
+            f"build_mlp: {act.name} changes the layer width and has no layer of its "
+            "own here; build the layers by hand (a Dense of twice the width, then the function)"
+        )
     layers: list[Layer] = []
     width = positive_int("n_in", n_in)
     for h in widths:
@@ -459,5 +483,9 @@ def build_mlp(
             layers.append(Dense(width, h, init=init, rng=rng, dtype=dtype, activation=act.name))
             layers.append(Activation(act))
         width = h
-    layers.append(Dense(width, positive_int("n_out", n_out), init="glorot" if init is None else init, rng=rng, dtype=dtype))
+    layers.append(
+        Dense(
+            width, positive_int("n_out", n_out), init="glorot" if init is None else init, rng=rng, dtype=dtype
+        )
+    )
     return Sequential(layers, output=output)

@@ -95,8 +95,10 @@ class MeanSquaredError:
             t = t[:, None]
         if t.shape != z.shape:
             expected = f"({z.shape[0]},) or {z.shape}" if z.shape[1] == 1 else f"{z.shape}"
-            raise ValueError(f"MeanSquaredError: y has shape {np.shape(y)}, expected {expected} "
-                             f"for logits of shape {z.shape}")
+            raise ValueError(
+                f"MeanSquaredError: y has shape {np.shape(y)}, expected {expected} "
+                f"for logits of shape {z.shape}"
+            )
         with np.errstate(over="ignore"):
             return z - t.astype(z.dtype, copy=False)
 

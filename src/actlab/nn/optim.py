@@ -63,7 +63,7 @@ class Adam:
             # In place, one scratch array per parameter: no allocation per step.
             m -= g
             m *= self.beta1
-            m += g                      # β₁m + (1-β₁)g = β₁(m - g) + g
+            m += g  # β₁m + (1-β₁)g = β₁(m - g) + g
             np.multiply(g, g, out=tmp)
             tmp *= b2
             v *= self.beta2

@@ -76,8 +76,10 @@ def _check_step(model: Sequential) -> None:
 def _check_loss(model: Sequential, loss: Any, what: str) -> None:
     """``loss`` a loss object whose output activation is the model's."""
     if not all(callable(getattr(loss, m, None)) for m in ("value", "gradient", "value_and_gradient")):
-        raise TypeError(f"{what}: loss must be a loss object such as SoftmaxCrossEntropy() or "
-                        f"MeanSquaredError(), got {loss!r}")
+        raise TypeError(
+            f"{what}: loss must be a loss object such as SoftmaxCrossEntropy() or "
+            f"MeanSquaredError(), got {loss!r}"
+        )
     if getattr(loss, "output", model.output) != model.output:
         raise ValueError(f"loss {type(loss).__name__} does not match the model's {model.output!r} output")
 
@@ -95,8 +97,9 @@ def _check_xy(model: Sequential, X: ArrayLike, y: ArrayLike, what: str) -> tuple
         raise ValueError(f"{what}: X has no rows")
     ya = np.asarray(y)
     if ya.ndim == 0 or ya.shape[0] != Xa.shape[0]:
-        raise ValueError(f"{what}: X has {Xa.shape[0]} rows but y has "
-                         f"{'shape ()' if ya.ndim == 0 else ya.shape[0]}")
+        raise ValueError(
+            f"{what}: X has {Xa.shape[0]} rows but y has {'shape ()' if ya.ndim == 0 else ya.shape[0]}"
+        )
     if model.output == "softmax":
         ya = class_labels(ya, what=what, n_classes=_n_outputs(model))
     elif ya.dtype.kind not in "biuf":
@@ -173,8 +176,11 @@ def fit(
     elif isinstance(validation, (tuple, list)) and len(validation) == 2:
         Xv, yv = _check_xy(model, validation[0], validation[1], "validation")
     elif validation is not None:
-        got = (f"a {type(validation).__name__} of length {len(validation)}"
-               if isinstance(validation, (tuple, list)) else repr(validation))
+        got = (
+            f"a {type(validation).__name__} of length {len(validation)}"
+            if isinstance(validation, (tuple, list))
+            else repr(validation)
+        )
         raise ValueError(f"validation must be a fraction in (0, 1) or a pair (X_val, y_val), got {got}")
     if early_stopping is not None and Xv is None:
         raise ValueError("early_stopping needs validation data (validation=...)")

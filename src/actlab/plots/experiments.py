@@ -28,8 +28,18 @@ __all__ = ["DPI", "DRAWERS", "experiment_figure", "plot_experiment"]
 #: Resolution of the PNG output (the figure sizes below are in inches).
 DPI = 100
 
-_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-           "#bcbd22", "#17becf")
+_COLORS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 
 
 #: Legend and direct-label text size, in points.
@@ -79,8 +89,16 @@ def _spread(targets: list[float], *, gap: float, lo: float, hi: float) -> list[f
     return out
 
 
-def _end_labels(ax: Axes, ends: dict[str, tuple[float, float]], colors: dict[str, str], *,
-                log_lo: float, log_hi: float, x_text: float, gap: float) -> None:
+def _end_labels(
+    ax: Axes,
+    ends: dict[str, tuple[float, float]],
+    colors: dict[str, str],
+    *,
+    log_lo: float,
+    log_hi: float,
+    x_text: float,
+    gap: float,
+) -> None:
     """Name each line right of its last point (x, y), on a log y axis spanning
     10**log_lo .. 10**log_hi, the names spread ``gap`` (in decades) apart, with a thin
     leader from each name to its line."""
@@ -88,10 +106,17 @@ def _end_labels(ax: Axes, ends: dict[str, tuple[float, float]], colors: dict[str
     ys = _spread([math.log10(ends[n][1]) for n in names], gap=gap, lo=log_lo + gap / 2, hi=log_hi - gap / 2)
     for name, y in zip(names, ys):
         x_end, y_end = ends[name]
-        ax.annotate(name, xy=(x_end, y_end), xytext=(x_text, 10.0**y), textcoords="data",
-                    color=colors[name], fontsize=LEGEND_FONT - 1, va="center", ha="left",
-                    arrowprops={"arrowstyle": "-", "color": colors[name], "lw": 0.7,
-                                "shrinkA": 2, "shrinkB": 3})
+        ax.annotate(
+            name,
+            xy=(x_end, y_end),
+            xytext=(x_text, 10.0**y),
+            textcoords="data",
+            color=colors[name],
+            fontsize=LEGEND_FONT - 1,
+            va="center",
+            ha="left",
+            arrowprops={"arrowstyle": "-", "color": colors[name], "lw": 0.7, "shrinkA": 2, "shrinkB": 3},
+        )
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -139,8 +164,10 @@ def _vanishing_gradient(result: ExperimentResult) -> Figure:
     depths, names, norms = d["depths"], d["activations"], d["norms"]
     styles = _layered(names, widest=3.0)
     colors = {n: styles[n]["color"] for n in names}
-    stages = (("init", "at initialisation"),
-              ("trained", f"after {d['epochs']} epoch{'s' * (d['epochs'] != 1)} of Adam"))
+    stages = (
+        ("init", "at initialisation"),
+        ("trained", f"after {d['epochs']} epoch{'s' * (d['epochs'] != 1)} of Adam"),
+    )
 
     def series(stage: str, name: str, depth: int) -> np.ndarray:
         return np.asarray(norms[depth][name][stage], dtype=float)
@@ -151,13 +178,24 @@ def _vanishing_gradient(result: ExperimentResult) -> Figure:
     for stage, label in stages:
         everything = np.concatenate([series(stage, n, depth) for n in names for depth in depths])
         panel_rows.append((stage, f"{label}", _log_range(everything, pad=0.3, least=1.0)))
-        steady = [n for n in names
-                  if all(float(np.nanmax(series(stage, n, depth))) <= STEADY_SPAN * float(np.nanmin(series(stage, n, depth)))
-                         for depth in depths)]
+        steady = [
+            n
+            for n in names
+            if all(
+                float(np.nanmax(series(stage, n, depth)))
+                <= STEADY_SPAN * float(np.nanmin(series(stage, n, depth)))
+                for depth in depths
+            )
+        ]
         if steady and len(steady) < len(names):
             band = np.concatenate([series(stage, n, depth) for n in steady for depth in depths])
-            panel_rows.append((stage, f"{label},\nzoomed in on the lines within ×{STEADY_SPAN:g}",
-                               _log_range(band, pad=0.12, least=0.5)))
+            panel_rows.append(
+                (
+                    stage,
+                    f"{label},\nzoomed in on the lines within ×{STEADY_SPAN:g}",
+                    _log_range(band, pad=0.12, least=0.5),
+                )
+            )
     row_height = 3.3
     height = row_height * len(panel_rows) + 0.9
     fig = _figure(5.6 * len(depths), height)
@@ -176,12 +214,21 @@ def _vanishing_gradient(result: ExperimentResult) -> Figure:
             last = max(x for x, _ in ends.values())
             # Room right of the last layer for the names; ticks only where there are layers.
             ax.set_xlim(0.5, last + 0.3 * (last - 0.5) + 0.8)
-            ax.set_xticks(sorted({1.0, *(t for t in MaxNLocator(integer=True).tick_values(1, last) if 1 < t <= last)}))
+            ax.set_xticks(
+                sorted({1.0, *(t for t in MaxNLocator(integer=True).tick_values(1, last) if 1 < t <= last)})
+            )
             ax.set_yscale("log")
             ax.set_ylim(10.0**log_lo, 10.0**log_hi)
             inside = {n: e for n, e in ends.items() if log_lo <= math.log10(e[1]) <= log_hi}
-            _end_labels(ax, inside, colors, log_lo=log_lo, log_hi=log_hi,
-                        x_text=last + 0.09 * (last - 0.5) + 0.3, gap=gap)
+            _end_labels(
+                ax,
+                inside,
+                colors,
+                log_lo=log_lo,
+                log_hi=log_hi,
+                x_text=last + 0.09 * (last - 0.5) + 0.3,
+                gap=gap,
+            )
             ax.set_title(f"depth {depth}, {label}", fontsize=10.5)
             ax.set_xlabel("Dense layer (1 = input side, last = output)")
             if col == 0:
@@ -201,8 +248,10 @@ def _self_normalization(result: ExperimentResult) -> Figure:
     fig = _figure(14.0, 4.6)
     ax_var, ax_mean, ax_txt = fig.subplots(1, 3, width_ratios=[1.2, 1.2, 0.9])
     x = np.arange(layers + 1)
-    styles = {n: {k: v for k, v in st.items() if k not in ("marker", "markersize")}
-              for n, st in _layered(names, widest=3.2, thinnest=1.4).items()}
+    styles = {
+        n: {k: v for k, v in st.items() if k not in ("marker", "markersize")}
+        for n, st in _layered(names, widest=3.2, thinnest=1.4).items()
+    }
     for name in names:
         var = np.asarray(stats[name]["var"], dtype=float)
         ax_var.plot(x, np.where(var > 0, var, np.nan), **styles[name], label=name)
@@ -221,10 +270,12 @@ def _self_normalization(result: ExperimentResult) -> Figure:
     for ax in (ax_var, ax_mean):
         _grid(ax)
     pa, pl = float(d["published_alpha"]), float(d["published_lambda"])
-    text = ("SELU's constants from\nE[selu(z)] = 0, E[selu(z)²] = 1, z ~ N(0, 1)\n\n"
-            f"α solved     {d['alpha']:.15g}\nα published  {pa:.15g}\n|difference| {abs(d['alpha'] - pa):.1e}\n\n"
-            f"λ solved     {d['lambda']:.15g}\nλ published  {pl:.15g}\n|difference| {abs(d['lambda'] - pl):.1e}\n\n"
-            f"Newton's method, {d['iterations']} iterations, float64")
+    text = (
+        "SELU's constants from\nE[selu(z)] = 0, E[selu(z)²] = 1, z ~ N(0, 1)\n\n"
+        f"α solved     {d['alpha']:.15g}\nα published  {pa:.15g}\n|difference| {abs(d['alpha'] - pa):.1e}\n\n"
+        f"λ solved     {d['lambda']:.15g}\nλ published  {pl:.15g}\n|difference| {abs(d['lambda'] - pl):.1e}\n\n"
+        f"Newton's method, {d['iterations']} iterations, float64"
+    )
     ax_txt.axis("off")
     ax_txt.text(0.0, 0.95, text, family="monospace", fontsize=9.5, va="top", transform=ax_txt.transAxes)
     fig.suptitle(f"Through {layers} dense layers, LeCun-normal weights (variance 1/n), zero bias")
@@ -264,8 +315,13 @@ def _perceptron(result: ExperimentResult) -> Figure:
             else:
                 acc = np.asarray(m["accuracy"], dtype=float)
                 label = method
-            ax.plot(np.arange(1, len(acc) + 1), acc, **lines[method], label=label,
-                    markevery=None if len(acc) < 5 else max(len(acc) // 10, 1))
+            ax.plot(
+                np.arange(1, len(acc) + 1),
+                acc,
+                **lines[method],
+                label=label,
+                markevery=None if len(acc) < 5 else max(len(acc) // 10, 1),
+            )
         ax.set_ylim(-0.02, 1.05)
         ax.set_title(f"{set_name}: training accuracy per epoch", fontsize=10)
         ax.set_xlabel("epoch (pass over the data)")
@@ -274,12 +330,21 @@ def _perceptron(result: ExperimentResult) -> Figure:
         _grid(ax)
     # One legend for every panel, below them all, where it covers no point and no line.
     handles, labels = axes[0][0].get_legend_handles_labels()
-    handles += [Patch(facecolor=regions(0), edgecolor="#999999", label="predicted class 0"),
-                Patch(facecolor=regions(1), edgecolor="#999999", label="predicted class 1")]
+    handles += [
+        Patch(facecolor=regions(0), edgecolor="#999999", label="predicted class 0"),
+        Patch(facecolor=regions(1), edgecolor="#999999", label="predicted class 1"),
+    ]
     more, more_labels = axes[0][-1].get_legend_handles_labels()
-    fig.legend(handles + more, labels + ["predicted class 0", "predicted class 1"] + more_labels,
-               loc="outside lower center", ncol=4, fontsize=LEGEND_FONT)
-    fig.suptitle("One unit: step by gradient descent (gradient 0), step by the perceptron rule, sigmoid by gradient descent")
+    fig.legend(
+        handles + more,
+        labels + ["predicted class 0", "predicted class 1"] + more_labels,
+        loc="outside lower center",
+        ncol=4,
+        fontsize=LEGEND_FONT,
+    )
+    fig.suptitle(
+        "One unit: step by gradient descent (gradient 0), step by the perceptron rule, sigmoid by gradient descent"
+    )
     return fig
 
 
@@ -295,12 +360,23 @@ def _dead_units(result: ExperimentResult) -> Figure:
             x = np.arange(len(c["dead"]))
             st = {**styles[name], "linestyle": "-"}
             ax.plot(x, 100 * np.asarray(c["dead"]), **st, label=f"{name}: dead")
-            ax.plot(x, 100 * np.asarray(c["never_positive"]), **{**st, "linestyle": "--",
-                    "linewidth": 0.6 * st["linewidth"], "markersize": 0.7 * st["markersize"],
-                    "markerfacecolor": "white"}, label=f"{name}: never positive")
+            ax.plot(
+                x,
+                100 * np.asarray(c["never_positive"]),
+                **{
+                    **st,
+                    "linestyle": "--",
+                    "linewidth": 0.6 * st["linewidth"],
+                    "markersize": 0.7 * st["markersize"],
+                    "markerfacecolor": "white",
+                },
+                label=f"{name}: never positive",
+            )
         acc = d.get("accuracy", {}).get(lr)
-        ax.set_title(f"Adam, learning rate {lr}" + (
-            "\ntest accuracy: " + ", ".join(f"{n} {acc[n]:.3g}" for n in names if n in acc) if acc else ""))
+        ax.set_title(
+            f"Adam, learning rate {lr}"
+            + ("\ntest accuracy: " + ", ".join(f"{n} {acc[n]:.3g}" for n in names if n in acc) if acc else "")
+        )
         ax.set_xlabel("epoch (0 = initialisation)")
         _integer_x(ax)
         _grid(ax)
@@ -308,8 +384,11 @@ def _dead_units(result: ExperimentResult) -> Figure:
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(names), fontsize=LEGEND_FONT)
     axes[0].set_ylim(bottom=-2)
-    fig.suptitle("Dead units: f'(z) = 0 on every test sample (solid; for relu the same as never positive)\n"
-                 "Never-positive units: z < 0 on every test sample (dashed)", fontsize=11)
+    fig.suptitle(
+        "Dead units: f'(z) = 0 on every test sample (solid; for relu the same as never positive)\n"
+        "Never-positive units: z < 0 on every test sample (dashed)",
+        fontsize=11,
+    )
     return fig
 
 
@@ -345,8 +424,14 @@ def _saturation(result: ExperimentResult) -> Figure:
     for ax, name in zip(axes[1:], names):
         for i, scale in enumerate(scales):
             frac = 100 * np.asarray(curves[name][scale], dtype=float)
-            ax.plot(np.arange(len(frac)), frac, lw=1.8, ls=styles[i % len(styles)], color=_color(names, name),
-                    label=f"{inits.get(name, 'default')} weights ×{scale}")
+            ax.plot(
+                np.arange(len(frac)),
+                frac,
+                lw=1.8,
+                ls=styles[i % len(styles)],
+                color=_color(names, name),
+                label=f"{inits.get(name, 'default')} weights ×{scale}",
+            )
         ax.set_ylim(0, 100)
         ax.set_title(f"{name}: saturated units through training")
         ax.set_xlabel("epoch (0 = initialisation)")
@@ -368,37 +453,68 @@ def _softmax(result: ExperimentResult) -> Figure:
     acc = np.nan_to_num(np.asarray(rel["accuracy"], dtype=float))
     conf = np.asarray(rel["confidence"], dtype=float)
     count = np.asarray(rel["count"])
-    ax_rel.bar(edges[:-1], acc, width=width, align="edge", color="#6baed6", edgecolor="#08519c",
-               label="accuracy in the bin")
+    ax_rel.bar(
+        edges[:-1],
+        acc,
+        width=width,
+        align="edge",
+        color="#6baed6",
+        edgecolor="#08519c",
+        label="accuracy in the bin",
+    )
     ax_rel.plot([0, 1], [0, 1], color="black", lw=1, ls="--", label="perfect calibration")
     has = count > 0
     ax_rel.plot(conf[has], acc[has], "o", color="#d94801", markersize=5, label="(mean confidence, accuracy)")
     for left, w, n in zip(edges[:-1], width, count):
         if n:
-            ax_rel.text(left + w / 2, 0.02, str(int(n)), ha="center", va="bottom", fontsize=8,
-                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+            ax_rel.text(
+                left + w / 2,
+                0.02,
+                str(int(n)),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+            )
     ax_rel.set_xlim(0, 1)
     ax_rel.set_ylim(0, 1.05)
     ax_rel.set_title(f"reliability diagram: ECE = {d['ece']:.3f} (numbers: test rows per bin)", fontsize=10)
     ax_rel.set_xlabel("confidence = top softmax probability")
     ax_rel.set_ylabel("accuracy")
     # Below the diagram: any bin may hold a tall bar, so no corner of it is sure to be free.
-    ax_rel.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=LEGEND_FONT - 1,
-                  frameon=False, columnspacing=1.2, handlelength=1.6)
+    ax_rel.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.13),
+        ncol=3,
+        fontsize=LEGEND_FONT - 1,
+        frameon=False,
+        columnspacing=1.2,
+        handlelength=1.6,
+    )
     _grid(ax_rel)
     hist_edges = np.asarray(d["histogram_edges"], dtype=float)
     hist = np.asarray(d["histogram"], dtype=float)
-    ax_hist.bar(hist_edges[:-1], np.where(hist > 0, hist, np.nan), width=np.diff(hist_edges), align="edge",
-                color="#74c476", edgecolor="#238b45")
+    ax_hist.bar(
+        hist_edges[:-1],
+        np.where(hist > 0, hist, np.nan),
+        width=np.diff(hist_edges),
+        align="edge",
+        color="#74c476",
+        edgecolor="#238b45",
+    )
     ax_hist.set_yscale("log")
     ax_hist.set_xlim(0, 1)
-    ax_hist.set_title(f"top probability per test row (log scale); rows sum to 1 within {d['row_sum_deviation']:.1e}",
-                      fontsize=10)
+    ax_hist.set_title(
+        f"top probability per test row (log scale); rows sum to 1 within {d['row_sum_deviation']:.1e}",
+        fontsize=10,
+    )
     ax_hist.set_xlabel("top softmax probability")
     ax_hist.set_ylabel("test rows")
     _grid(ax_hist)
-    fig.suptitle(f"Softmax output of a trained {d['activation']} classifier on the test split "
-                 f"(accuracy {d['accuracy']:.3f})")
+    fig.suptitle(
+        f"Softmax output of a trained {d['activation']} classifier on the test split "
+        f"(accuracy {d['accuracy']:.3f})"
+    )
     return fig
 
 

@@ -147,9 +147,7 @@ def curves(name_or_act: str | Activation) -> Curves:
         except ValueError:  # an elementwise function without a second-derivative rule
             d2 = None
         kinks = tuple(
-            (k.x, float(act(np.float64(k.x))), k.derivative)
-            for k in act.kinks
-            if math.isfinite(k.x)
+            (k.x, float(act(np.float64(k.x))), k.derivative) for k in act.kinks if math.isfinite(k.x)
         )
         return Curves(
             name=act.name,
@@ -194,9 +192,7 @@ def _format_value(v: float) -> str:
     return f"{v:.4g}"
 
 
-def plot_function(
-    name_or_act: str | Activation, ax: Axes | None = None, *, legend: bool = True
-) -> Axes:
+def plot_function(name_or_act: str | Activation, ax: Axes | None = None, *, legend: bool = True) -> Axes:
     """Draw one activation with f, f' and f'' on ``ax`` (a new figure's axes if None).
 
     Kinks get a black dot on f' at the derivative actlab chooses there, labelled with its
@@ -213,22 +209,32 @@ def plot_function(
     ax.plot(*_broken(c.x, c.f), **STYLES["f"], label="f(x)")
     ax.plot(*_broken(c.x, c.d1), **STYLES["d1"], label="f'(x)")
     if c.d2 is not None:
-        ax.plot(*_broken(c.x, c.d2), **STYLES["d2"],
-                label="f''(x)" + (" (numerical)" if c.numerical_d2 else ""))
+        ax.plot(
+            *_broken(c.x, c.d2), **STYLES["d2"], label="f''(x)" + (" (numerical)" if c.numerical_d2 else "")
+        )
     for i, (kx, fx, dx) in enumerate(c.kinks):
         ax.plot([kx], [fx], "o", color=COLOURS["f"], markersize=4.5, zorder=4)
         ax.plot(
-            [kx], [dx], "o", color=COLOURS["kink"], markersize=5.5, zorder=5,
+            [kx],
+            [dx],
+            "o",
+            color=COLOURS["kink"],
+            markersize=5.5,
+            zorder=5,
             label="f' chosen at a kink" if i == 0 else None,
         )
     if c.kinks:
         # In the upper-left corner, which rising curves leave empty, not on the lines.
         ax.text(
-            0.03, 0.96,
+            0.03,
+            0.96,
             "\n".join(f"kink: f'({kx:g}) = {_format_value(dx)}" for kx, _, dx in c.kinks),
-            transform=ax.transAxes, ha="left", va="top", fontsize=8, color=COLOURS["kink"],
-            bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "#cccccc",
-                  "alpha": 0.9},
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=8,
+            color=COLOURS["kink"],
+            bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "#cccccc", "alpha": 0.9},
             zorder=6,
         )
     ax.set_xlim(float(c.x[0]), float(c.x[-1]))
@@ -240,8 +246,13 @@ def plot_function(
     ax.grid(True, linewidth=0.3, alpha=0.5)
     if legend and own_figure:  # below the axes, where it hides no curve
         ax.legend(
-            fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=4,
-            frameon=False, handlelength=1.8, columnspacing=1.0,
+            fontsize=7.5,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.15),
+            ncol=4,
+            frameon=False,
+            handlelength=1.8,
+            columnspacing=1.0,
         )
     elif legend:
         ax.legend(fontsize=7, loc="best", framealpha=0.8)
@@ -285,7 +296,9 @@ def _resolve(names: Iterable[str | Activation] | None) -> list[Activation]:
             seen.add(act.name)
             acts.append(act)
     if not acts:
-        raise ValueError("names must not be empty: give a list of activation names such as ['relu'], or None for all")
+        raise ValueError(
+            "names must not be empty: give a list of activation names such as ['relu'], or None for all"
+        )
     return acts
 
 
@@ -325,7 +338,7 @@ def gallery_figure(names: Sequence[str | Activation] | None = None) -> Figure:
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax, act in zip(axes.flat, acts):
         plot_function(act, ax, legend=False)
-    for ax in list(axes.flat)[len(acts):]:
+    for ax in list(axes.flat)[len(acts) :]:
         ax.set_axis_off()
     _figure_legend(fig, top)
     return fig
@@ -339,7 +352,12 @@ def _figure_legend(fig: Figure, top: float) -> None:
         Line2D([], [], **STYLES["d1"], label="f'(x)"),
         Line2D([], [], **STYLES["d2"], label="f''(x)"),
         Line2D(
-            [], [], color=COLOURS["kink"], marker="o", linestyle="none", markersize=5.5,
+            [],
+            [],
+            color=COLOURS["kink"],
+            marker="o",
+            linestyle="none",
+            markersize=5.5,
             label="f' chosen at a kink",
         ),
     ]
@@ -353,9 +371,7 @@ def _figure_legend(fig: Figure, top: float) -> None:
     )
 
 
-def plot_gallery(
-    names: Sequence[str | Activation] | None = None, out: str | Path = "gallery.png"
-) -> Path:
+def plot_gallery(names: Sequence[str | Activation] | None = None, out: str | Path = "gallery.png") -> Path:
     """Draw the gallery of ``names`` (default: every registered function) to ``out``.
 
     The file type follows the suffix: ``.png`` or ``.svg``.  Returns the path written.

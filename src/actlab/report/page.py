@@ -39,10 +39,7 @@ __all__ = ["ReportError", "build_report", "environment", "machine"]
 
 Progress = Callable[[str], None]
 
-_CSP = (
-    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-    "base-uri 'none'; form-action 'none'"
-)
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 
 class ReportError(RuntimeError):
@@ -146,7 +143,7 @@ def formula_html(latex: str) -> str:
         return (
             f'<span class="cases" title="{esc(latex)}">{_math_piece(m.group("pre"))}'
             f'<span class="brace">{{</span><table>{"".join(rows)}</table>'
-            f'{_math_piece(m.group("post"))}</span>'
+            f"{_math_piece(m.group('post'))}</span>"
         )
     return f'<code class="tex">{esc(latex)}</code>'
 
@@ -181,9 +178,7 @@ def cell(value: Any) -> str:
 def _table(columns: Sequence[Any], rows: Iterable[Sequence[Any]], cls: str = "") -> str:
     klass = f' class="{esc(cls)}"' if cls else ""
     head = "".join(f"<th>{esc(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{esc(cell(v))}</td>" for v in row) + "</tr>" for row in rows
-    )
+    body = "".join("<tr>" + "".join(f"<td>{esc(cell(v))}</td>" for v in row) + "</tr>" for row in rows)
     return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -206,15 +201,21 @@ def _function_section(act: Activation) -> str:
         d0 = esc(_number(float(act.derivative(0.0))))
     else:
         d0 = "a Jacobian matrix (vector function)"
-    kinks = "<br>".join(
-        f"x = {esc(_number(k.x))}: f′ = {esc(_number(k.derivative))}"
-        + (f" — {esc(k.note)}" if k.note else "")
-        for k in act.kinks
-    ) or "none"
-    params = "<br>".join(
-        f"<code>{esc(p.name)}</code> = {esc(repr(act.values.get(p.name, p.default)))}: {esc(p.doc)}"
-        for p in act.params
-    ) or "none"
+    kinks = (
+        "<br>".join(
+            f"x = {esc(_number(k.x))}: f′ = {esc(_number(k.derivative))}"
+            + (f" — {esc(k.note)}" if k.note else "")
+            for k in act.kinks
+        )
+        or "none"
+    )
+    params = (
+        "<br>".join(
+            f"<code>{esc(p.name)}</code> = {esc(repr(act.values.get(p.name, p.default)))}: {esc(p.doc)}"
+            for p in act.params
+        )
+        or "none"
+    )
     facts = _facts(
         [
             ("f(x)", f"<code>{esc(act.plain_formula)}</code>"),
@@ -256,8 +257,10 @@ def _function_section(act: Activation) -> str:
 def _function_overview(acts: Sequence[Activation]) -> str:
     """One table in two groups: the founding document's functions, then the wider family."""
     groups = []
-    for title, members in (("classic", [a for a in acts if a.classic]),
-                           ("wider family", [a for a in acts if not a.classic])):
+    for title, members in (
+        ("classic", [a for a in acts if a.classic]),
+        ("wider family", [a for a in acts if not a.classic]),
+    ):
         if not members:
             continue
         rows = "".join(
@@ -324,7 +327,7 @@ def _experiment_figures(run: _Run, out_dir: Path) -> str:
             for s, p in sorted(files.items())
         )
         parts.append(
-            f'<figure>{_img(uri, f"{run.name}: {stem}", "plot")}'
+            f"<figure>{_img(uri, f'{run.name}: {stem}', 'plot')}"
             f"<figcaption>{esc(stem)} ({links})</figcaption></figure>"
         )
     return "".join(parts)
@@ -355,7 +358,7 @@ def _experiment_section(run: _Run, out_dir: Path) -> str:
         head
         + _experiment_figures(run, out_dir)
         + _table(r.columns, r.rows, "results")
-        + (f"<h4>Findings</h4><ul class=\"findings\">{findings}</ul>" if findings else "")
+        + (f'<h4>Findings</h4><ul class="findings">{findings}</ul>' if findings else "")
         + f'<p class="settings">Settings: {esc(settings or "defaults")}; '
         f"ran in {run.seconds:.1f} s.</p></section>"
     )
@@ -453,15 +456,11 @@ def _page(
     started: _dt.datetime,
     seconds: float,
 ) -> str:
-    toc_functions = "".join(
-        f'<li><a href="#fn-{esc(_slug(a.name))}">{esc(a.name)}</a></li>' for a in acts
-    )
+    toc_functions = "".join(f'<li><a href="#fn-{esc(_slug(a.name))}">{esc(a.name)}</a></li>' for a in acts)
     toc_experiments = "".join(
         f'<li><a href="#exp-{esc(_slug(r.name))}">{esc(r.title)}</a></li>' for r in runs
     )
-    experiments = "".join(_experiment_section(r, out_dir) for r in runs) or (
-        "<p>No experiment was run.</p>"
-    )
+    experiments = "".join(_experiment_section(r, out_dir) for r in runs) or ("<p>No experiment was run.</p>")
     settings = f"seed {seed}, {'quick' if quick else 'default'} settings"
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -477,8 +476,8 @@ def _page(
 <h1>actlab report</h1>
 <p>Activation functions with their exact derivatives, and experiments that test what the
 founding document claims about them, run on this machine.</p>
-<p>Generated {esc(started.strftime('%Y-%m-%d %H:%M:%S UTC'))} with {esc(settings)} in
-{esc(f'{seconds:.1f}')} s.</p>
+<p>Generated {esc(started.strftime("%Y-%m-%d %H:%M:%S UTC"))} with {esc(settings)} in
+{esc(f"{seconds:.1f}")} s.</p>
 </header>
 <main>
 <nav id="contents"><h2>Contents</h2>
@@ -492,7 +491,7 @@ founding document claims about them, run on this machine.</p>
 <p>Each panel draws f, f′ and f″; a dot marks the derivative actlab takes at a kink.
 A vector function (softmax, log_softmax, maxout) is drawn on its two-input slice
 x ↦ f([x, 0])₀, with f′ the Jacobian entry ∂f₀/∂x₀ and f″ by central differences.</p>
-{''.join(_function_section(a) for a in acts)}
+{"".join(_function_section(a) for a in acts)}
 </section>
 <section id="experiments">
 <h2>The experiments</h2>

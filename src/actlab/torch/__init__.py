@@ -16,9 +16,7 @@ from __future__ import annotations
 try:
     import torch as _torch  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "actlab.torch needs PyTorch; install it with: pip install 'actlab[torch]'"
-    ) from exc
+    raise ImportError("actlab.torch needs PyTorch; install it with: pip install 'actlab[torch]'") from exc
 
 from actlab import activations as _activations
 
@@ -42,5 +40,4 @@ def __getattr__(name: str) -> type[Activation]:
     raise AttributeError(f"module 'actlab.torch' has no attribute {name!r}")
 
 
-__all__ = ["Activation", "KERNEL_DTYPES", "functional",
-           *(class_name(n) for n in _activations.names())]
+__all__ = ["Activation", "KERNEL_DTYPES", "functional", *(class_name(n) for n in _activations.names())]

@@ -23,8 +23,18 @@ from ._ops import apply, encode
 _AXIS, _DIM = "axis", "dim"
 
 #: Name parts written as torch writes them in its module names (LeakyReLU, SiLU, GELU).
-_ACRONYMS = {"relu": "ReLU", "elu": "ELU", "selu": "SELU", "gelu": "GELU", "celu": "CELU",
-             "silu": "SiLU", "prelu": "PReLU", "rrelu": "RReLU", "glu": "GLU", "relu6": "ReLU6"}
+_ACRONYMS = {
+    "relu": "ReLU",
+    "elu": "ELU",
+    "selu": "SELU",
+    "gelu": "GELU",
+    "celu": "CELU",
+    "silu": "SiLU",
+    "prelu": "PReLU",
+    "rrelu": "RReLU",
+    "glu": "GLU",
+    "relu6": "ReLU6",
+}
 
 
 def class_name(name: str) -> str:
@@ -104,24 +114,29 @@ def docstring(act: activations.Activation, *, module: bool) -> str:
         lines += ["", "Parameters (keyword-only):" if not module else "Parameters:"]
         for p in act.params:
             if p.name == _AXIS:
-                lines.append(f"    dim: the dimension the function acts along "
-                             f"(default {p.default!r})")
+                lines.append(f"    dim: the dimension the function acts along (default {p.default!r})")
             else:
                 lines.append(f"    {p.name}: {p.doc} (default {p.default!r})")
     for kink in act.kinks:
         note = f" ({kink.note})" if kink.note else ""
         lines.append(f"At x = {kink.x:g} the derivative is taken as {kink.derivative:g}{note}.")
-    lines += ["", "Computed by actlab's kernels on CPU float32 and float64 tensors (any other "
-                  "dtype is a TypeError, another device a ValueError); the gradient is "
-                  "actlab's backward step and double backward goes through its second "
-                  "derivative."]
+    lines += [
+        "",
+        "Computed by actlab's kernels on CPU float32 and float64 tensors (any other "
+        "dtype is a TypeError, another device a ValueError); the gradient is "
+        "actlab's backward step and double backward goes through its second "
+        "derivative.",
+    ]
     return "\n".join(lines)
 
 
 def _signature(act: activations.Activation, first: list[inspect.Parameter]) -> inspect.Signature:
-    options = [inspect.Parameter(_DIM if p.name == _AXIS else p.name,
-                                 inspect.Parameter.KEYWORD_ONLY, default=p.default)
-               for p in act.params]
+    options = [
+        inspect.Parameter(
+            _DIM if p.name == _AXIS else p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default
+        )
+        for p in act.params
+    ]
     return inspect.Signature([*first, *options])
 
 
@@ -145,7 +160,8 @@ def make_function(name: str) -> Callable[..., torch.Tensor]:
     function.__module__ = "actlab.torch.functional"
     function.__doc__ = docstring(act, module=False)
     function.__signature__ = _signature(  # type: ignore[attr-defined]
-        act, [inspect.Parameter("input", inspect.Parameter.POSITIONAL_ONLY)])
+        act, [inspect.Parameter("input", inspect.Parameter.POSITIONAL_ONLY)]
+    )
     return function
 
 
@@ -177,8 +193,9 @@ class Activation(torch.nn.Module):
     @property
     def activation(self) -> activations.Activation:
         """The registry's activation with this module's parameters bound."""
-        return activations.get(self.name, **{(_AXIS if k == _DIM else k): v
-                                              for k, v in self.settings.items()})
+        return activations.get(
+            self.name, **{(_AXIS if k == _DIM else k): v for k, v in self.settings.items()}
+        )
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         if self._dim is not None and isinstance(input, torch.Tensor):
@@ -201,12 +218,17 @@ def make_module_class(name: str) -> type[Activation]:
 
     cls_name = class_name(name)
     __init__.__signature__ = _signature(  # type: ignore[attr-defined]
-        act, [inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)])
+        act, [inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)]
+    )
     __init__.__qualname__ = f"{cls_name}.__init__"
-    cls = type(cls_name, (Activation,), {
-        "__init__": __init__,
-        "__doc__": docstring(act, module=True),
-        "__module__": "actlab.torch",
-        "__qualname__": cls_name,
-    })
+    cls = type(
+        cls_name,
+        (Activation,),
+        {
+            "__init__": __init__,
+            "__doc__": docstring(act, module=True),
+            "__module__": "actlab.torch",
+            "__qualname__": cls_name,
+        },
+    )
     return cls

@@ -56,8 +56,7 @@ def check_tensor(name: str, t: Any, what: str = "input") -> None:
         )
     if t.device.type != "cpu":
         raise ValueError(
-            f"{name}: {what} is on device {t.device}; actlab.torch runs on the CPU only "
-            f"(move it with .cpu())"
+            f"{name}: {what} is on device {t.device}; actlab.torch runs on the CPU only (move it with .cpu())"
         )
 
 
@@ -147,13 +146,13 @@ def jvp_kernel(name: str, x: torch.Tensor, tangent: torch.Tensor, params: str) -
     axis = act.values.get("axis", -1)
     jacobian = act.jacobian(_array(x))
     out = x.new_empty(result_shape(act, params, tuple(x.shape)))
-    np.einsum("...ij,...j->...i", jacobian, _array(tangent.movedim(axis, -1)),
-              out=out.movedim(axis, -1).numpy())
+    np.einsum(
+        "...ij,...j->...i", jacobian, _array(tangent.movedim(axis, -1)), out=out.movedim(axis, -1).numpy()
+    )
     return out
 
 
-def hvp_kernel(name: str, x: torch.Tensor, grad: torch.Tensor, u: torch.Tensor,
-               params: str) -> torch.Tensor:
+def hvp_kernel(name: str, x: torch.Tensor, grad: torch.Tensor, u: torch.Tensor, params: str) -> torch.Tensor:
     check_tensor(name, x)
     values = dict(bound(name, params).values)
     with torch.no_grad():
@@ -177,8 +176,7 @@ OPS: dict[str, Ops] = {}
 
 
 def _define(qualname: str, schema: str, impl: Any, fake: Any) -> Any:
-    op = torch.library.custom_op(f"{NAMESPACE}::{qualname}", impl, mutates_args=(),
-                                 schema=schema)
+    op = torch.library.custom_op(f"{NAMESPACE}::{qualname}", impl, mutates_args=(), schema=schema)
     op.register_fake(fake)
     return op
 
@@ -207,23 +205,43 @@ def _register(name: str) -> Ops:
     def fake_jvp(x: torch.Tensor, tangent: torch.Tensor, params: str) -> torch.Tensor:
         return x.new_empty(result_shape(bound(name, params), params, tuple(x.shape)))
 
-    forward = _define(name, "(Tensor x, str params) -> Tensor",
-                      functools.partial(forward_kernel, name), fake_forward)
-    backward = _define(f"{name}_backward",
-                       "(Tensor x, Tensor grad, str params) -> Tensor",
-                       functools.partial(backward_kernel, name), fake_like_x)
+    forward = _define(
+        name, "(Tensor x, str params) -> Tensor", functools.partial(forward_kernel, name), fake_forward
+    )
+    backward = _define(
+        f"{name}_backward",
+        "(Tensor x, Tensor grad, str params) -> Tensor",
+        functools.partial(backward_kernel, name),
+        fake_like_x,
+    )
 
     if act.elementwise:
-        derivative = _define(f"{name}_derivative", "(Tensor x, str params) -> Tensor",
-                             functools.partial(derivative_kernel, name), fake_like_x)
-        second = _define(f"{name}_second_derivative", "(Tensor x, str params) -> Tensor",
-                         functools.partial(second_derivative_kernel, name), fake_like_x)
+        derivative = _define(
+            f"{name}_derivative",
+            "(Tensor x, str params) -> Tensor",
+            functools.partial(derivative_kernel, name),
+            fake_like_x,
+        )
+        second = _define(
+            f"{name}_second_derivative",
+            "(Tensor x, str params) -> Tensor",
+            functools.partial(second_derivative_kernel, name),
+            fake_like_x,
+        )
         ops = Ops(forward, backward, derivative=derivative, second_derivative=second)
     else:
-        jvp = _define(f"{name}_jvp", "(Tensor x, Tensor tangent, str params) -> Tensor",
-                      functools.partial(jvp_kernel, name), fake_jvp)
-        hvp = _define(f"{name}_hvp", "(Tensor x, Tensor grad, Tensor u, str params) -> Tensor",
-                      functools.partial(hvp_kernel, name), fake_like_x)
+        jvp = _define(
+            f"{name}_jvp",
+            "(Tensor x, Tensor tangent, str params) -> Tensor",
+            functools.partial(jvp_kernel, name),
+            fake_jvp,
+        )
+        hvp = _define(
+            f"{name}_hvp",
+            "(Tensor x, Tensor grad, Tensor u, str params) -> Tensor",
+            functools.partial(hvp_kernel, name),
+            fake_like_x,
+        )
         ops = Ops(forward, backward, jvp=jvp, hvp=hvp)
 
     # -- autograd: each operator's derivative made of the others
@@ -245,14 +263,17 @@ def _register(name: str) -> Ops:
     backward.register_autograd(backward_grad, setup_context=save_inputs)
 
     if act.elementwise:
+
         def derivative_grad(ctx: Any, u: torch.Tensor) -> Any:
             (x,) = ctx.saved_tensors
             return u * ops.second_derivative(x, ctx.params), None
 
         ops.derivative.register_autograd(derivative_grad, setup_context=save_inputs)
         ops.second_derivative.register_autograd(
-            _no_higher_order(name, "the second derivative"), setup_context=save_inputs)
+            _no_higher_order(name, "the second derivative"), setup_context=save_inputs
+        )
     else:
+
         def jvp_grad(ctx: Any, u: torch.Tensor) -> Any:
             # J(x)·t: along t it is Jᵀu (the VJP), along x the Hessian-vector product
             x, t = ctx.saved_tensors
@@ -262,11 +283,14 @@ def _register(name: str) -> Ops:
 
         ops.jvp.register_autograd(jvp_grad, setup_context=save_inputs)
         ops.hvp.register_autograd(
-            _no_higher_order(name, "the Hessian-vector product"), setup_context=save_inputs)
+            _no_higher_order(name, "the Hessian-vector product"), setup_context=save_inputs
+        )
     return ops
 
 
-def second_order(ops: Ops, x: torch.Tensor, g: torch.Tensor, u: torch.Tensor, params: str, needs: Any = (True, True)) -> tuple[Any, Any]:
+def second_order(
+    ops: Ops, x: torch.Tensor, g: torch.Tensor, u: torch.Tensor, params: str, needs: Any = (True, True)
+) -> tuple[Any, Any]:
     """The derivatives of the VJP ``B(x, g) = g·∂f/∂x`` contracted with ``u``: along x
     (``g f''(x) u`` elementwise, the Hessian-vector product for vector functions) and along
     g (``u f'(x)``, i.e. B(x, u), elementwise; J(x)·u for vector functions)."""
@@ -352,8 +376,12 @@ class _BackwardRules(torch.autograd.Function):
         return gx, gg, None, None
 
     @staticmethod
-    def jvp(ctx: Any, tx: torch.Tensor | None, tg: torch.Tensor | None,  # type: ignore[override]
-            *_: Any) -> torch.Tensor:
+    def jvp(
+        ctx: Any,
+        tx: torch.Tensor | None,
+        tg: torch.Tensor | None,  # type: ignore[override]
+        *_: Any,
+    ) -> torch.Tensor:
         x, g = ctx.saved_tensors
         ops = OPS[ctx.name]
         total = torch.zeros_like(x)
@@ -366,16 +394,25 @@ class _BackwardRules(torch.autograd.Function):
 
 class Backward(_BackwardRules):
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, g: torch.Tensor, name: str,  # type: ignore[override]
-                params: str) -> torch.Tensor:
+    def forward(
+        ctx: Any,
+        x: torch.Tensor,
+        g: torch.Tensor,
+        name: str,  # type: ignore[override]
+        params: str,
+    ) -> torch.Tensor:
         _BackwardRules.save(ctx, x, g, name, params)
         return backward_kernel(name, x, g, params)
 
 
 class BackwardForTransforms(_BackwardRules):
     @staticmethod
-    def forward(x: torch.Tensor, g: torch.Tensor, name: str,  # type: ignore[override]
-                params: str) -> torch.Tensor:
+    def forward(
+        x: torch.Tensor,
+        g: torch.Tensor,
+        name: str,  # type: ignore[override]
+        params: str,
+    ) -> torch.Tensor:
         return backward_kernel(name, x, g, params)
 
     @staticmethod

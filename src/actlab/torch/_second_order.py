@@ -59,8 +59,9 @@ HESSIAN_VECTOR_PRODUCTS: dict[str, Callable[..., torch.Tensor]] = {
 }
 
 
-def hessian_vector_product(name: str, x: torch.Tensor, g: torch.Tensor, u: torch.Tensor,
-                           values: dict[str, Any]) -> torch.Tensor:
+def hessian_vector_product(
+    name: str, x: torch.Tensor, g: torch.Tensor, u: torch.Tensor, values: dict[str, Any]
+) -> torch.Tensor:
     """``Σ_i g_i ∇²f_i(x) · u`` for the vector function ``name`` with these parameters."""
     rule = HESSIAN_VECTOR_PRODUCTS.get(name)
     if rule is None:

@@ -60,5 +60,7 @@ def check_training_memory(data: Any, hidden: list[int], batch_size: int) -> None
     from .. import _checks
 
     rows = max(batch_size, len(data.X_test), len(data.X_train))
-    _checks.check_memory(f"hidden {hidden}", _checks.training_bytes(
-        data.n_features, hidden, data.n_outputs, rows=rows, itemsize=8))
+    _checks.check_memory(
+        f"hidden {hidden}",
+        _checks.training_bytes(data.n_features, hidden, data.n_outputs, rows=rows, itemsize=8),
+    )

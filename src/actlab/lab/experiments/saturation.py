@@ -32,8 +32,10 @@ from ._common import check_training_memory, one_blas_thread, pre_activations, si
 
 NAME = "saturation"
 TITLE = "Saturated sigmoid and tanh units"
-CLAIM = ("sigmoid and tanh are flat for large |x|; units driven there pass on almost no gradient, "
-         "and a large initialisation puts many of them there from the start.")
+CLAIM = (
+    "sigmoid and tanh are flat for large |x|; units driven there pass on almost no gradient, "
+    "and a large initialisation puts many of them there from the start."
+)
 
 
 def saturated_fraction(model: nn.Sequential, X: Any, threshold: float) -> float:
@@ -53,6 +55,7 @@ def _edge(act: actlab.Activation, limit: float, side: float) -> float:
     """Where f' falls below ``limit`` going out from 0 on one side (``side`` ±1), or ±inf if it
     never does; a crossing within 1e-9 of a kink is put at the kink.  Assumes, as for every
     registered elementwise function, that f' does not rise again further out."""
+
     def steep(t: float) -> bool:
         return bool(act.derivative(np.float64(side * t)) >= limit)
 
@@ -87,7 +90,9 @@ def describe_region(below: float, above: float) -> str:
         return "nowhere"
     if not np.isinf(below) and not np.isinf(above) and np.isclose(-below, above, rtol=1e-9, atol=1e-12):
         return f"|z| > {above:.3g}"
-    parts = ([f"z < {below:.3g}"] if not np.isinf(below) else []) + ([f"z > {above:.3g}"] if not np.isinf(above) else [])
+    parts = ([f"z < {below:.3g}"] if not np.isinf(below) else []) + (
+        [f"z > {above:.3g}"] if not np.isinf(above) else []
+    )
     return " or ".join(parts)
 
 
@@ -115,11 +120,15 @@ def run(
     for n in names:
         act = actlab.get(n)
         if not act.elementwise or not act.trainable:
-            raise ValueError(f"{NAME}: {n} has no flat region to measure (needs an elementwise function with f' > 0)")
+            raise ValueError(
+                f"{NAME}: {n} has no flat region to measure (needs an elementwise function with f' > 0)"
+            )
     scales = positive_numbers("scales", scales, what="weight scales such as [1.0, 4.0]")
     threshold = fraction_open("threshold", threshold)
     hidden = _checks.hidden_widths(hidden)
-    epochs = positive_int("epochs", epochs if epochs is not None else (3 if quick else 10), maximum=_checks.MAX_STEPS)
+    epochs = positive_int(
+        "epochs", epochs if epochs is not None else (3 if quick else 10), maximum=_checks.MAX_STEPS
+    )
     lr = positive_number("lr", lr)
     batch_size = positive_int("batch_size", batch_size, maximum=_checks.MAX_SAMPLES)
     data = _checks.classification_data(NAME, dataset, seed)
@@ -132,8 +141,9 @@ def run(
     for name in names:
         curves[name] = {}
         for scale in scales:
-            model = nn.build_mlp(data.n_features, hidden, data.n_outputs, activation=name, seed=seed,
-                                 output=loss.output)
+            model = nn.build_mlp(
+                data.n_features, hidden, data.n_outputs, activation=name, seed=seed, output=loss.output
+            )
             for layer in model.dense_layers[:-1]:
                 layer.W *= scale
             frac = [saturated_fraction(model, data.X_test, threshold)]
@@ -141,29 +151,67 @@ def run(
             def callback(epoch: int, m: nn.Sequential, _f: list[float] = frac) -> None:
                 _f.append(saturated_fraction(m, data.X_test, threshold))
 
-            nn.fit(model, data.X_train, data.y_train, loss=loss, optimizer=nn.Adam(lr=lr), epochs=epochs,
-                   batch_size=batch_size, seed=seed, callback=callback)
+            nn.fit(
+                model,
+                data.X_train,
+                data.y_train,
+                loss=loss,
+                optimizer=nn.Adam(lr=lr),
+                epochs=epochs,
+                batch_size=batch_size,
+                seed=seed,
+                callback=callback,
+            )
             curves[name][f"{scale:g}"] = frac
             inits[name] = model.dense_layers[0].init
-            rows.append([name, f"{model.dense_layers[0].init} ×{scale:g}", frac[0], frac[-1],
-                         nn.score(model, data.X_test, data.y_test)])
+            rows.append(
+                [
+                    name,
+                    f"{model.dense_layers[0].init} ×{scale:g}",
+                    frac[0],
+                    frac[-1],
+                    nn.score(model, data.X_test, data.y_test),
+                ]
+            )
 
     edges = {n: flat_region(n, threshold) for n in names}
-    findings = [f"saturated: f'(z) < {threshold:g}·max f', i.e. " +
-                ", ".join(f"{n} {describe_region(*edges[n])}" for n in names)]
+    findings = [
+        f"saturated: f'(z) < {threshold:g}·max f', i.e. "
+        + ", ".join(f"{n} {describe_region(*edges[n])}" for n in names)
+    ]
     for name in names:
-        parts = [f"×{s} {100 * c[0]:.1f}% at init, {100 * c[-1]:.1f}% after {epochs} epochs"
-                 for s, c in curves[name].items()]
+        parts = [
+            f"×{s} {100 * c[0]:.1f}% at init, {100 * c[-1]:.1f}% after {epochs} epochs"
+            for s, c in curves[name].items()
+        ]
         findings.append(f"{name}, weights at {inits[name]} " + "; ".join(parts))
     findings.append("test accuracy: " + ", ".join(f"{r[0]} {r[1]} {sig(r[4])}" for r in rows))
     return ExperimentResult(
-        name=NAME, title=TITLE, claim=CLAIM,
+        name=NAME,
+        title=TITLE,
+        claim=CLAIM,
         columns=["activation", "init", "saturated at init", "saturated after", "test acc"],
         rows=rows,
-        data={"activations": names, "scales": [f"{s:g}" for s in scales], "epochs": epochs, "curves": curves,
-              "threshold": threshold, "edges": edges,
-              "inits": inits},
+        data={
+            "activations": names,
+            "scales": [f"{s:g}" for s in scales],
+            "epochs": epochs,
+            "curves": curves,
+            "threshold": threshold,
+            "edges": edges,
+            "inits": inits,
+        },
         findings=findings,
-        settings={"seed": seed, "quick": quick, "activations": names, "scales": scales, "threshold": threshold,
-                  "hidden": hidden, "epochs": epochs, "lr": lr, "batch_size": batch_size, "dataset": dataset},
+        settings={
+            "seed": seed,
+            "quick": quick,
+            "activations": names,
+            "scales": scales,
+            "threshold": threshold,
+            "hidden": hidden,
+            "epochs": epochs,
+            "lr": lr,
+            "batch_size": batch_size,
+            "dataset": dataset,
+        },
     )

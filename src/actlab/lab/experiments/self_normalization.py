@@ -35,9 +35,11 @@ from ._common import one_blas_thread, sig
 
 NAME = "self-normalization"
 TITLE = "SELU keeps activations normalised"
-CLAIM = ("Through 100 dense layers with LeCun-normal weights, SELU keeps the activations' mean "
-         "near 0 and variance near 1, while tanh's variance collapses and relu's halves each "
-         "layer; SELU's α and λ are the solution of E[selu(z)] = 0, E[selu(z)²] = 1.")
+CLAIM = (
+    "Through 100 dense layers with LeCun-normal weights, SELU keeps the activations' mean "
+    "near 0 and variance near 1, while tanh's variance collapses and relu's halves each "
+    "layer; SELU's α and λ are the solution of E[selu(z)] = 0, E[selu(z)²] = 1."
+)
 
 #: The published constants (Klambauer et al. 2017), as decimal strings to 32 digits.
 PUBLISHED_ALPHA = "1.6732632423543772848170429916717"
@@ -48,8 +50,8 @@ def _gaussian_moments() -> tuple[float, float, float]:
     """(m1, a, b): E[z; z≥0] = m1, E[eᶻ - 1; z<0] = a, E[(eᶻ - 1)²; z<0] = b."""
     phi1 = 0.5 * math.erfc(1 / math.sqrt(2))  # Φ(-1)
     phi2 = 0.5 * math.erfc(2 / math.sqrt(2))  # Φ(-2)
-    e1 = math.exp(0.5) * phi1                 # E[eᶻ; z<0]
-    e2 = math.exp(2.0) * phi2                 # E[e^{2z}; z<0]
+    e1 = math.exp(0.5) * phi1  # E[eᶻ; z<0]
+    e2 = math.exp(2.0) * phi2  # E[e^{2z}; z<0]
     m1 = 1 / math.sqrt(2 * math.pi)
     return m1, e1 - 0.5, e2 - 2 * e1 + 0.5
 
@@ -84,7 +86,9 @@ def solve_selu_constants(*, tol: float = 1e-15, max_iter: int = 50) -> tuple[flo
     raise ArithmeticError("Newton's method did not converge for SELU's α and λ")  # pragma: no cover
 
 
-def propagate(name: str, *, layers: int, width: int, samples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def propagate(
+    name: str, *, layers: int, width: int, samples: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean and variance of each layer's output (index 0: the input) through ``layers`` layers."""
     act = actlab.get(name)
     rng = np.random.default_rng([seed, 11])
@@ -116,12 +120,17 @@ def run(
     samples ≤ 1000000, samples × width ≤ 100000000.
     """
     layers = positive_int("layers", layers, maximum=_checks.MAX_STEPS)
-    width = positive_int("width", width if width is not None else (256 if quick else 512), maximum=_checks.MAX_SQUARE)
-    samples = positive_int("samples", samples if samples is not None else (256 if quick else 500),
-                           maximum=_checks.MAX_SAMPLES)
+    width = positive_int(
+        "width", width if width is not None else (256 if quick else 512), maximum=_checks.MAX_SQUARE
+    )
+    samples = positive_int(
+        "samples", samples if samples is not None else (256 if quick else 500), maximum=_checks.MAX_SAMPLES
+    )
     if samples * width > _checks.MAX_CELLS:
-        raise ValueError(f"samples × width must be at most {_checks.MAX_CELLS} (one float64 array of that many "
-                         f"values per layer), got samples={samples}, width={width}")
+        raise ValueError(
+            f"samples × width must be at most {_checks.MAX_CELLS} (one float64 array of that many "
+            f"values per layer), got samples={samples}, width={width}"
+        )
     names = _checks.activations(activations, ["selu", "relu", "tanh"])
     for n in names:
         if not actlab.get(n).elementwise:
@@ -133,10 +142,22 @@ def run(
         means, variances = propagate(name, layers=layers, width=width, samples=samples, seed=seed)
         stats[name] = {"mean": means.tolist(), "var": variances.tolist()}
         fixed = name == "selu"
-        rows.append([f"{name} mean after {layers} layers", f"{means[-1]:.4g}", "0" if fixed else None,
-                     f"{abs(means[-1]):.2g}" if fixed else None])
-        rows.append([f"{name} variance after {layers} layers", f"{variances[-1]:.4g}", "1" if fixed else None,
-                     f"{abs(variances[-1] - 1):.2g}" if fixed else None])
+        rows.append(
+            [
+                f"{name} mean after {layers} layers",
+                f"{means[-1]:.4g}",
+                "0" if fixed else None,
+                f"{abs(means[-1]):.2g}" if fixed else None,
+            ]
+        )
+        rows.append(
+            [
+                f"{name} variance after {layers} layers",
+                f"{variances[-1]:.4g}",
+                "1" if fixed else None,
+                f"{abs(variances[-1] - 1):.2g}" if fixed else None,
+            ]
+        )
 
     alpha, lam, iterations = solve_selu_constants()
     pa, pl = float(PUBLISHED_ALPHA), float(PUBLISHED_LAMBDA)
@@ -147,22 +168,42 @@ def run(
     findings = []
     for name in names:
         v = stats[name]["var"]
-        line = (f"{name}: variance {sig(v[1])} after layer 1, {sig(v[layers // 2])} after {layers // 2}, "
-                f"{sig(v[-1])} after {layers}; mean {sig(stats[name]['mean'][-1])}")
+        line = (
+            f"{name}: variance {sig(v[1])} after layer 1, {sig(v[layers // 2])} after {layers // 2}, "
+            f"{sig(v[-1])} after {layers}; mean {sig(stats[name]['mean'][-1])}"
+        )
         if layers > 1 and v[1] > 0 and v[-1] > 0:
             line += f"; variance ratio per layer (geometric mean) {sig((v[-1] / v[1]) ** (1 / (layers - 1)))}"
         findings.append(line)
-    findings.append(f"solved by Newton in {iterations} iterations: α = {alpha:.15g}, λ = {lam:.15g}; published "
-                    f"α = {PUBLISHED_ALPHA}, λ = {PUBLISHED_LAMBDA}; differences "
-                    f"{abs(alpha - pa):.1e}, {abs(lam - pl):.1e}")
+    findings.append(
+        f"solved by Newton in {iterations} iterations: α = {alpha:.15g}, λ = {lam:.15g}; published "
+        f"α = {PUBLISHED_ALPHA}, λ = {PUBLISHED_LAMBDA}; differences "
+        f"{abs(alpha - pa):.1e}, {abs(lam - pl):.1e}"
+    )
     findings.append(f"at the solution E[selu(z)] = {mean_res:.1e} and E[selu(z)²] - 1 = {second_res - 1:.1e}")
     return ExperimentResult(
-        name=NAME, title=TITLE, claim=CLAIM,
+        name=NAME,
+        title=TITLE,
+        claim=CLAIM,
         columns=["quantity", "measured", "reference", "|difference|"],
         rows=rows,
-        data={"activations": names, "layers": layers, "stats": stats, "alpha": alpha, "lambda": lam,
-              "published_alpha": PUBLISHED_ALPHA, "published_lambda": PUBLISHED_LAMBDA, "iterations": iterations},
+        data={
+            "activations": names,
+            "layers": layers,
+            "stats": stats,
+            "alpha": alpha,
+            "lambda": lam,
+            "published_alpha": PUBLISHED_ALPHA,
+            "published_lambda": PUBLISHED_LAMBDA,
+            "iterations": iterations,
+        },
         findings=findings,
-        settings={"seed": seed, "quick": quick, "layers": layers, "width": width, "samples": samples,
-                  "activations": names},
+        settings={
+            "seed": seed,
+            "quick": quick,
+            "layers": layers,
+            "width": width,
+            "samples": samples,
+            "activations": names,
+        },
     )

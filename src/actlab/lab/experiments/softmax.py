@@ -27,9 +27,11 @@ from ._common import check_training_memory, one_blas_thread, sig
 
 NAME = "softmax"
 TITLE = "Softmax outputs: a probability distribution, and how far to trust it"
-CLAIM = ("Softmax turns a classifier's scores into a probability distribution: every row is "
-         "positive and sums to 1; its top probability can be read as a confidence, to be checked "
-         "against the accuracy.")
+CLAIM = (
+    "Softmax turns a classifier's scores into a probability distribution: every row is "
+    "positive and sums to 1; its top probability can be read as a confidence, to be checked "
+    "against the accuracy."
+)
 
 
 def reliability(proba: np.ndarray, y: np.ndarray, bins: int) -> dict[str, Any]:
@@ -41,14 +43,16 @@ def reliability(proba: np.ndarray, y: np.ndarray, bins: int) -> dict[str, Any]:
     count = np.bincount(which, minlength=bins)
     safe = np.maximum(count, 1)
     mean_conf = np.where(count > 0, np.bincount(which, weights=conf, minlength=bins) / safe, np.nan)
-    acc = np.where(count > 0, np.bincount(which, weights=correct.astype(float), minlength=bins) / safe, np.nan)
+    acc = np.where(
+        count > 0, np.bincount(which, weights=correct.astype(float), minlength=bins) / safe, np.nan
+    )
     gap = np.abs(np.nan_to_num(acc) - np.nan_to_num(mean_conf))
     ece = float(np.sum(count * gap) / len(y))
     return {"edges": edges, "count": count, "confidence": mean_conf, "accuracy": acc, "ece": ece}
 
 
 def bin_labels(edges: np.ndarray) -> list[str]:
-    """"lo–hi" per bin, with the fewest decimals (at least 1) that keep every edge distinct,
+    """ "lo–hi" per bin, with the fewest decimals (at least 1) that keep every edge distinct,
     so that no two bins share a label: 1 decimal for 10 bins, 2 for 20."""
     for digits in range(1, 17):
         text = [f"{e:.{digits}f}" for e in edges]
@@ -76,18 +80,30 @@ def run(
     Bounds: hidden widths ≤ 100000, epochs ≤ 100000, batch_size ≤ 1000000, bins ≤ 1000.
     """
     hidden = _checks.hidden_widths(hidden)
-    epochs = positive_int("epochs", epochs if epochs is not None else (5 if quick else 20), maximum=_checks.MAX_STEPS)
+    epochs = positive_int(
+        "epochs", epochs if epochs is not None else (5 if quick else 20), maximum=_checks.MAX_STEPS
+    )
     lr = positive_number("lr", lr)
     batch_size = positive_int("batch_size", batch_size, maximum=_checks.MAX_SAMPLES)
     bins = positive_int("bins", bins, maximum=_checks.MAX_BINS)
     name = _checks.activation("activation", activation)
     if not actlab.get(name).trainable:
-        raise ValueError(f"{NAME}: activation={name!r} has derivative 0 everywhere, so backprop cannot train it")
+        raise ValueError(
+            f"{NAME}: activation={name!r} has derivative 0 everywhere, so backprop cannot train it"
+        )
     data = _checks.classification_data(NAME, dataset, seed)
     check_training_memory(data, hidden, batch_size)
     model = nn.build_mlp(data.n_features, hidden, data.n_classes, activation=name, seed=seed)
-    history = nn.fit(model, data.X_train, data.y_train, loss=nn.SoftmaxCrossEntropy(), optimizer=nn.Adam(lr=lr),
-                     epochs=epochs, batch_size=batch_size, seed=seed)
+    history = nn.fit(
+        model,
+        data.X_train,
+        data.y_train,
+        loss=nn.SoftmaxCrossEntropy(),
+        optimizer=nn.Adam(lr=lr),
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+    )
     softmax = actlab.get("softmax")
     logits = model.forward(data.X_test, train=False)
     proba = softmax(logits)
@@ -103,9 +119,15 @@ def run(
     rows: list[list[Any]] = []
     for i in range(bins):
         if rel["count"][i]:
-            rows.append([labels[i], int(rel["count"][i]),
-                         float(rel["confidence"][i]), float(rel["accuracy"][i]),
-                         float(rel["accuracy"][i] - rel["confidence"][i])])
+            rows.append(
+                [
+                    labels[i],
+                    int(rel["count"][i]),
+                    float(rel["confidence"][i]),
+                    float(rel["accuracy"][i]),
+                    float(rel["accuracy"][i] - rel["confidence"][i]),
+                ]
+            )
     findings = [
         f"rows sum to 1: largest |Σp - 1| = {dev64:.1e} in float64, {dev32:.1e} with float32 logits "
         f"(float64 machine epsilon {np.finfo(np.float64).eps:.1e}, float32 {np.finfo(np.float32).eps:.1e}); "
@@ -116,13 +138,33 @@ def run(
         f"their accuracy is {sig(float(np.mean((proba.argmax(axis=1) == data.y_test)[top > 0.9])) if np.any(top > 0.9) else float('nan'))}",
     ]
     return ExperimentResult(
-        name=NAME, title=TITLE, claim=CLAIM,
+        name=NAME,
+        title=TITLE,
+        claim=CLAIM,
         columns=["confidence bin", "rows", "mean confidence", "accuracy", "accuracy - confidence"],
         rows=rows,
-        data={"reliability": rel, "histogram": hist, "histogram_edges": hist_edges, "top": top,
-              "row_sum_deviation": dev64, "row_sum_deviation_float32": dev32, "accuracy": accuracy,
-              "ece": rel["ece"], "activation": name, "loss": history.loss},
+        data={
+            "reliability": rel,
+            "histogram": hist,
+            "histogram_edges": hist_edges,
+            "top": top,
+            "row_sum_deviation": dev64,
+            "row_sum_deviation_float32": dev32,
+            "accuracy": accuracy,
+            "ece": rel["ece"],
+            "activation": name,
+            "loss": history.loss,
+        },
         findings=findings,
-        settings={"seed": seed, "quick": quick, "activation": name, "hidden": hidden, "epochs": epochs, "lr": lr,
-                  "batch_size": batch_size, "bins": bins, "dataset": dataset},
+        settings={
+            "seed": seed,
+            "quick": quick,
+            "activation": name,
+            "hidden": hidden,
+            "epochs": epochs,
+            "lr": lr,
+            "batch_size": batch_size,
+            "bins": bins,
+            "dataset": dataset,
+        },
     )

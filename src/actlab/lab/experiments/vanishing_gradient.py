@@ -37,16 +37,21 @@ EXPLODING = 1e3
 
 NAME = "vanishing-gradient"
 TITLE = "Vanishing gradients in deep networks"
-CLAIM = ("In a deep sigmoid network the gradient shrinks layer by layer towards the input "
-         "(σ' ≤ 1/4); relu and selu keep it the same order of magnitude in every layer.")
+CLAIM = (
+    "In a deep sigmoid network the gradient shrinks layer by layer towards the input "
+    "(σ' ≤ 1/4); relu and selu keep it the same order of magnitude in every layer."
+)
 
 
-def _norms(model: nn.Sequential, data: nn.Dataset, loss: Any, rng: np.random.Generator,
-           batches: int, batch: int) -> np.ndarray:
+def _norms(
+    model: nn.Sequential, data: nn.Dataset, loss: Any, rng: np.random.Generator, batches: int, batch: int
+) -> np.ndarray:
     n = data.X_train.shape[0]
     size = min(batch, n)
-    per = [nn.gradient_norms(model, data.X_train[idx], data.y_train[idx], loss)
-           for idx in (rng.choice(n, size, replace=False) for _ in range(batches))]
+    per = [
+        nn.gradient_norms(model, data.X_train[idx], data.y_train[idx], loss)
+        for idx in (rng.choice(n, size, replace=False) for _ in range(batches))
+    ]
     return np.median(np.asarray(per), axis=0)
 
 
@@ -72,10 +77,16 @@ def run(
     a scheme applies to every layer.  Bounds: depths ≤ 1000, width ≤ 100000, epochs ≤ 100000,
     batches ≤ 100000, batch ≤ 1000000.
     """
-    depths = positive_ints("depths", depths if depths is not None else ((10,) if quick else (10, 30)),
-                           maximum=_checks.MAX_DEPTH, what="network depths such as [10, 30]")
+    depths = positive_ints(
+        "depths",
+        depths if depths is not None else ((10,) if quick else (10, 30)),
+        maximum=_checks.MAX_DEPTH,
+        what="network depths such as [10, 30]",
+    )
     width = positive_int("width", width, maximum=_checks.MAX_WIDTH)
-    epochs = positive_int("epochs", epochs if epochs is not None else (1 if quick else 3), maximum=_checks.MAX_STEPS)
+    epochs = positive_int(
+        "epochs", epochs if epochs is not None else (1 if quick else 3), maximum=_checks.MAX_STEPS
+    )
     lr = positive_number("lr", lr)
     batches = positive_int("batches", batches, maximum=_checks.MAX_STEPS)
     batch = positive_int("batch", batch, maximum=_checks.MAX_SAMPLES)
@@ -85,8 +96,10 @@ def run(
     skipped = [n for n in requested if not actlab.get(n).trainable]
     names = [n for n in requested if n not in skipped]
     if not names:
-        raise ValueError(f"{NAME}: no trainable activation left in activations={requested!r}: "
-                         f"{', '.join(skipped)} ha{'s' if len(skipped) == 1 else 've'} derivative 0 everywhere")
+        raise ValueError(
+            f"{NAME}: no trainable activation left in activations={requested!r}: "
+            f"{', '.join(skipped)} ha{'s' if len(skipped) == 1 else 've'} derivative 0 everywhere"
+        )
     data = _checks.classification_data(NAME, dataset, seed)
     loss = nn.SoftmaxCrossEntropy()
 
@@ -95,19 +108,31 @@ def run(
     for depth in depths:
         norms[depth] = {}
         for name in names:
-            model = nn.build_mlp(data.n_features, [width] * depth, data.n_classes, activation=name, init=init, seed=seed)
+            model = nn.build_mlp(
+                data.n_features, [width] * depth, data.n_classes, activation=name, init=init, seed=seed
+            )
             rng = np.random.default_rng([seed, depth, 7])
             at_init = _norms(model, data, loss, rng, batches, batch)
             ratios = [float(at_init[0] / at_init[-1])]
 
-            def callback(epoch: int, m: nn.Sequential, _rng: np.random.Generator = rng,
-                         _ratios: list[float] = ratios) -> None:
+            def callback(
+                epoch: int, m: nn.Sequential, _rng: np.random.Generator = rng, _ratios: list[float] = ratios
+            ) -> None:
                 if epoch < epochs:
                     n_ = _norms(m, data, loss, _rng, batches, batch)
                     _ratios.append(float(n_[0] / n_[-1]))
 
-            nn.fit(model, data.X_train, data.y_train, loss=loss, optimizer=nn.Adam(lr=lr), epochs=epochs,
-                   batch_size=64, seed=seed, callback=callback)
+            nn.fit(
+                model,
+                data.X_train,
+                data.y_train,
+                loss=loss,
+                optimizer=nn.Adam(lr=lr),
+                epochs=epochs,
+                batch_size=64,
+                seed=seed,
+                callback=callback,
+            )
             trained = _norms(model, data, loss, rng, batches, batch)
             ratios.append(float(trained[0] / trained[-1]))
             acc = nn.score(model, data.X_test, data.y_test)
@@ -123,24 +148,47 @@ def run(
     if "sigmoid" in names:
         d = depths[0]
         r = norms[d]["sigmoid"]["ratio"][0]
-        findings.append(f"sigmoid at depth {d}: the first layer's gradient is {sig(1 / r, 2)}× smaller than the "
-                        f"last layer's (compare (1/4)^{d} = {0.25 ** d:.1e}: σ' ≤ 1/4, compounded over {d} layers)")
+        findings.append(
+            f"sigmoid at depth {d}: the first layer's gradient is {sig(1 / r, 2)}× smaller than the "
+            f"last layer's (compare (1/4)^{d} = {0.25**d:.1e}: σ' ≤ 1/4, compounded over {d} layers)"
+        )
     for depth in depths:
         for n in names:
             peak = max(norms[depth][n]["init"])
             if peak > EXPLODING:
-                findings.append(f"{n} at depth {depth}: gradient norms reach {peak:.2g} at initialisation with its "
-                                f"{init or 'default'} init ({init or nn.default_init(n)}): they explode rather than vanish")
+                findings.append(
+                    f"{n} at depth {depth}: gradient norms reach {peak:.2g} at initialisation with its "
+                    f"{init or 'default'} init ({init or nn.default_init(n)}): they explode rather than vanish"
+                )
     for n in skipped:
         findings.append(f"{n}: left out, its derivative is 0 everywhere so every gradient is 0")
     return ExperimentResult(
-        name=NAME, title=TITLE, claim=CLAIM,
-        columns=["activation", "depth", "‖∇W₁‖ init", "‖∇W_out‖ init", "first/last init",
-                 f"first/last {epochs} ep", "test acc"],
+        name=NAME,
+        title=TITLE,
+        claim=CLAIM,
+        columns=[
+            "activation",
+            "depth",
+            "‖∇W₁‖ init",
+            "‖∇W_out‖ init",
+            "first/last init",
+            f"first/last {epochs} ep",
+            "test acc",
+        ],
         rows=rows,
         data={"depths": depths, "activations": names, "norms": norms, "epochs": epochs},
         findings=findings,
-        settings={"seed": seed, "quick": quick, "depths": depths, "width": width, "activations": requested,
-                  "epochs": epochs, "lr": lr, "batches": batches, "batch": batch, "dataset": dataset,
-                  "init": init},
+        settings={
+            "seed": seed,
+            "quick": quick,
+            "depths": depths,
+            "width": width,
+            "activations": requested,
+            "epochs": epochs,
+            "lr": lr,
+            "batches": batches,
+            "batch": batch,
+            "dataset": dataset,
+            "init": init,
+        },
     )
