@@ -185,6 +185,6 @@ ALWAYS_INLINE double tail_selu(double x, double g, double d, double prm)
     return d >= DBL_MIN ? d * g : exp_product(g, x, SELU_LAMBDA_ALPHA);
 }
 
-#include "rules_modern.h"
+#include "rules_gated.h"
 
 #endif
