@@ -1,4 +1,4 @@
-"""Time every seed activation, forward and backward, against its peers in one run.
+"""Time every registered activation, forward and backward, against its peers in one run.
 
 For each function, dtype (float32, float64), size (1e3, 1e5, 1e7 elements), direction
 (forward, backward) and output mode (a preallocated ``out=`` array, or a fresh result)
