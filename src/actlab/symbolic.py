@@ -56,7 +56,13 @@ def _primitives() -> dict[str, Any]:
         def fdiff(self, argindex: int = 1) -> Any:
             return 1 / (1 + self.args[0])
 
-    return {"sigmoid": sigmoid, "softplus": softplus, "expm1": expm1, "log1p": log1p}
+    class recip(sp.Function):  # type: ignore[name-defined,misc]  # the printed name
+        """1/u, kept apart so that u**-n is evaluated as (1/u)**n."""
+
+        def fdiff(self, argindex: int = 1) -> Any:
+            return -(recip(self.args[0]) ** 2)
+
+    return {"sigmoid": sigmoid, "softplus": softplus, "expm1": expm1, "log1p": log1p, "recip": recip}
 
 
 _PRIMS: dict[str, Any] | None = None
@@ -172,6 +178,7 @@ def _numpy_module() -> dict[str, Any]:
         "softplus": _np_softplus,
         "expm1": np.expm1,
         "log1p": np.log1p,
+        "recip": np.reciprocal,
         "erf": special.erf,
         "erfc": special.erfc,
     }
@@ -202,6 +209,7 @@ def _mp_module() -> dict[str, Any]:
         "softplus": spl,
         "expm1": mpmath.expm1,
         "log1p": mpmath.log1p,
+        "recip": lambda u: 1 / u,
         "Phi": mpmath.ncdf,
         "Heaviside": lambda u, h=1: mpmath.mpf(1) if u > 0 else (mpmath.mpf(h) if u == 0 else mpmath.mpf(0)),
     }
@@ -272,6 +280,17 @@ def _replace(expr: Any, pattern: Any, make: Callable[[Any], Any], u: Any) -> Any
     return expr.replace(query, lambda node: make(node.match(pattern)[u]))
 
 
+def _reciprocal_powers(expr: Any) -> Any:
+    """u**-n (n >= 2) as (1/u)**n: 1/(1 + x)² stays finite where (1 + x)² overflows."""
+    sp = _sympy()
+    recip = _prims()["recip"]
+
+    def is_negative_power(node: Any) -> bool:
+        return isinstance(node, sp.Pow) and node.exp.is_Integer and node.exp < -1
+
+    return expr.replace(is_negative_power, lambda node: recip(node.base) ** (-node.exp))
+
+
 def _right_conventions(expr: Any) -> Any:
     """Heaviside(u) -> 1 at u = 0, sign -> the right piece, DiracDelta -> 0."""
     sp = _sympy()
@@ -282,7 +301,7 @@ def _right_conventions(expr: Any) -> Any:
 
 def _forms(expr: Any, lifted: Any) -> list[Any]:
     """The candidate forms of one order: mapped onto actlab's kernels, stabilized, and
-    stabilized over one denominator (each distinct one once)."""
+    stabilized over one denominator (each distinct one once), with u**-n as (1/u)**n."""
     sp = _sympy()
     forms = [lifted, stabilize(expr), lift(stabilize(expr))]
     try:
@@ -291,6 +310,7 @@ def _forms(expr: Any, lifted: Any) -> list[Any]:
             forms.append(stabilize(_by_pieces(expr)))
     except Exception:  # a transform that cannot handle the expression adds no form
         pass
+    forms = [_reciprocal_powers(form) for form in forms]
     seen, out = set(), []
     for form in forms:
         key = sp.srepr(form)
