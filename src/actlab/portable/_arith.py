@@ -40,6 +40,13 @@ class Num:
         h = float(self.np_dtype(hi))
         return h, float(self.np_dtype((hi - h) + lo))
 
+    def split_const(self, c: float) -> tuple[float, float]:
+        """The Veltkamp split of a constant of this dtype, computed in this dtype."""
+        dt = self.np_dtype
+        t = dt(c) * dt(self.splitter)
+        hi = t - (t - dt(c))
+        return float(hi), float(dt(c) - hi)
+
     def overflow_threshold(self, c: float) -> float:
         """The largest t of this dtype with fl(t·|c|) finite (max for |c| <= 1)."""
         c = abs(c)
@@ -113,9 +120,7 @@ def two_prod_const(n: Num, c: tuple[float, float], b: Array) -> Pair:
     """(p, e) with p + e = (c_hi + c_lo)·b to about twice the dtype's precision."""
     ch, cl = c
     p = b * ch
-    s = ch * n.splitter
-    chh = s - (s - ch)
-    chl = ch - chh
+    chh, chl = n.split_const(ch)
     bh, bl = split(n, b)
     e = ((bh * chh - p) + bl * chh + bh * chl) + bl * chl
     return p, e + b * cl
@@ -172,7 +177,8 @@ def mul_exp(xp: Any, n: Num, c: Array | float, z: Array, z_lo: Array | None = No
     direct = c * xp.exp(xp.where(tiny, const(xp, z, 0.0), z))
     result = xp.where(tiny, (c * half) * half, direct)
     if z_lo is not None:
-        result = result + result * xp.expm1(clamp(xp, z_lo, -1.0, 1.0))
+        corrected = result + result * xp.expm1(clamp(xp, z_lo, -1.0, 1.0))
+        result = xp.where(result == 0, result, corrected)  # a zero keeps its sign
     return result
 
 
