@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..checks import class_labels, features, fraction_open, is_real, positive_int, seed_int
+from . import _fused
 from .layers import Sequential, ZeroGradientError
 from .losses import MeanSquaredError, SoftmaxCrossEntropy
 
@@ -186,25 +187,36 @@ def fit(
         raise ValueError("early_stopping needs validation data (validation=...)")
 
     history = History()
-    pairs = model.parameters()
+    steps = _fused.plan(model, loss, Xa, ya, batch_size)
+    pairs = model.parameters()  # after the plan, which lays the gradients out flat
     best = float("inf")
     best_weights: list[NDArray[Any]] | None = None
     since_best = 0
     n = Xa.shape[0]
+    rows = np.arange(n)
+    order = np.empty_like(rows)
+    batches = [(lo, min(lo + batch_size, n)) for lo in range(0, n, batch_size)]
+    step = optimizer.step
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
-        order = rng.permutation(n)
+        np.copyto(order, rows)
+        rng.shuffle(order)  # what rng.permutation(n) draws, into the same array each epoch
         total = 0.0
         with _diverging(epoch, optimizer):
-            for lo in range(0, n, batch_size):
-                idx = order[lo : lo + batch_size]
-                xb, yb = Xa[idx], ya[idx]
-                value, grad = loss.value_and_gradient(model._run(xb, train=True), yb)
+            for lo, hi in batches:
+                idx = order[lo:hi]
+                if steps is not None:
+                    value = steps.forward(idx)
+                else:
+                    value, grad = loss.value_and_gradient(model._run(Xa[idx], train=True), ya[idx])
                 if not math.isfinite(value):
                     raise _diverged(epoch, optimizer, f"the batch loss is {value}")
-                total += value * len(idx)
-                model.backward(grad)
-                optimizer.step(pairs)
+                total += value * (hi - lo)
+                if steps is not None:
+                    steps.backward()
+                else:
+                    model.backward(grad)
+                step(pairs)
             history.epoch_time.append(time.perf_counter() - start)
             history.loss.append(total / n)
             if Xv is not None:
