@@ -109,7 +109,16 @@ class _Buffers:
         # ∂L/∂(input of layer i), for i ≥ 1 (the first layer's input gradient is not needed)
         self.grad_in: list[Array | None] = [None] + [np.empty((rows, w), dt) for w in plan.widths_in[1:]]
         self.grad_out = np.empty((rows, plan.n_out), dt)  # ∂L/∂logits
-        self.loss = plan.loss_kind(rows, plan)
+        self.loss = plan.loss_kind(rows, plan, self.grad_out)
+        inputs = [self.x] + [b[0] for b in self.layer]
+        self.logits = inputs[-1]
+        self.forward_calls = [(s.forward, x, b) for s, x, b in zip(plan.steps, inputs, self.layer)]
+        grad_of_output = self.grad_in[1:] + [self.grad_out]
+        # from the output layer down to the first, which writes no input gradient
+        self.backward_calls = [
+            (s.backward, x, b, g, gx)
+            for s, x, b, g, gx in zip(plan.steps, inputs, self.layer, grad_of_output, self.grad_in)
+        ][::-1]
 
 
 class _CrossEntropy:
@@ -117,8 +126,9 @@ class _CrossEntropy:
     log_softmax in float64 (rounded to the model's dtype), its label entries, e^{ℓ} with
     expm1(ℓ_y) at the labels, divided by the rows."""
 
-    def __init__(self, rows: int, plan: Plan) -> None:
+    def __init__(self, rows: int, plan: Plan, grad: Array) -> None:
         c, dt = plan.n_out, plan.dtype
+        self.grad_flat = grad.reshape(-1)
         self.rows = rows
         self.y = np.empty(rows, np.intp)
         self.z64 = None if dt == _F64 else np.empty((rows, c), _F64)
@@ -160,7 +170,7 @@ class _CrossEntropy:
         value = -float(self.dtype.type(float(np.add.reduce(picked)) / self.rows))
         np.exp(self.lsm, out=grad)
         np.expm1(picked, out=picked)
-        grad.reshape(-1)[at] = picked
+        self.grad_flat[at] = picked
         np.divide(grad, self.rows, out=grad)
         return value
 
@@ -168,7 +178,7 @@ class _CrossEntropy:
 class _SquaredError:
     """MeanSquaredError's value and gradient, as ``value_and_gradient`` computes them."""
 
-    def __init__(self, rows: int, plan: Plan) -> None:
+    def __init__(self, rows: int, plan: Plan, grad: Array) -> None:
         self.y = np.empty((rows, plan.n_out), plan.dtype)
         self.square = np.empty((rows, plan.n_out), plan.dtype)
         self.dtype = plan.dtype
@@ -218,7 +228,6 @@ class Plan:
         self.buffers = {rows: _Buffers(rows, self) for rows in {min(batch_size, n), n % batch_size} if rows}
         self._grads_flat(model)
         self.current: _Buffers | None = None
-        self._backward = [(i, step) for i, step in reversed(list(enumerate(self.steps)))]
 
     def _grads_flat(self, model: Sequential) -> None:
         """Each Dense layer's grad_W and grad_b as consecutive pieces of one array,
@@ -238,9 +247,9 @@ class Plan:
         bufs = self.current = self.buffers[idx.shape[0]]
         np.take(self.X, idx, axis=0, out=bufs.x, mode="wrap")  # idx is valid: no buffered check
         np.take(self.y, idx, axis=0, out=bufs.loss.y, mode="wrap")
-        h = bufs.x
-        for step, out in zip(self.steps, bufs.layer):
-            h = step.forward(h, out)
+        for forward, x, out in bufs.forward_calls:
+            forward(x, out)
+        h = bufs.logits
         try:
             return bufs.loss.value_and_gradient(h, bufs.grad_out)
         except FloatingPointError:
@@ -251,16 +260,9 @@ class Plan:
 
     def backward(self) -> None:
         """∂L/∂W and ∂L/∂b of every layer for the batch of the last :meth:`forward`."""
-        bufs = self.current
-        assert bufs is not None
-        g = bufs.grad_out
-        inputs, layer_bufs, grad_in = [bufs.x] + [b[0] for b in bufs.layer], bufs.layer, bufs.grad_in
-        for i, step in self._backward:
-            gx = grad_in[i]
-            step.backward(inputs[i], layer_bufs[i], g, gx)
-            if gx is None:
-                return
-            g = gx
+        assert self.current is not None
+        for backward, x, bufs, g, gx in self.current.backward_calls:
+            backward(x, bufs, g, gx)
 
 
 def plan(model: Sequential, loss: Any, X: Array, y: Array, batch_size: int) -> Plan | None:
