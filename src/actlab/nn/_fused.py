@@ -107,13 +107,14 @@ class _Buffers:
         self.x = np.empty((rows, plan.n_features), dt)
         self.layer = [[np.empty((rows, w), dt) for w in s.widths()] for s in plan.steps]
         # ∂L/∂(input of layer i), for i ≥ 1 (the first layer's input gradient is not needed)
-        self.grad_in: list[Array | None] = [None] + [np.empty((rows, w), dt) for w in plan.widths_in[1:]]
+        hidden = [np.empty((rows, w), dt) for w in plan.widths_in[1:]]
+        self.grad_in: list[Array | None] = [None, *hidden]
         self.grad_out = np.empty((rows, plan.n_out), dt)  # ∂L/∂logits
         self.loss = plan.loss_kind(rows, plan, self.grad_out)
         inputs = [self.x] + [b[0] for b in self.layer]
         self.logits = inputs[-1]
         self.forward_calls = [(s.forward, x, b) for s, x, b in zip(plan.steps, inputs, self.layer)]
-        grad_of_output = self.grad_in[1:] + [self.grad_out]
+        grad_of_output = [*hidden, self.grad_out]
         # from the output layer down to the first, which writes no input gradient
         self.backward_calls = [
             (s.backward, x, b, g, gx)
