@@ -112,10 +112,15 @@ def test_command_line_parses(argv: list[str], line: str, tmp_path: Path,
                              capsys: pytest.CaptureFixture[str]) -> None:
     from actlab.cli import build_parser, main
 
+    import actlab
+
     assert argv[0] == "actlab"
     args = build_parser().parse_args(argv[1:])  # a usage error raises here
-    assert args.command == argv[1]
-    if argv[1] in RUN_FOR_REAL:
+    for name in args.define:  # registered while parsing
+        actlab.undefine(name)
+    command = argv[1 + 2 * len(args.define)]  # after the --define NAME=FORMULA pairs
+    assert args.command == command
+    if command in RUN_FOR_REAL:
         monkeypatch.chdir(tmp_path)
         assert main(argv[1:]) == 0, capsys.readouterr().err
         assert capsys.readouterr().out.strip()

@@ -178,9 +178,62 @@ def _module(command: str):  # type: ignore[no-untyped-def]
     return importlib.import_module(f"actlab.cli.{COMMANDS[command]}")
 
 
+def parse_definition(text: str) -> tuple[str, str, dict[str, float]]:
+    """``NAME=FORMULA[;PARAM=VALUE...]`` as (name, formula, parameters), or an
+    ArgumentTypeError quoting ``text``."""
+    head, *params = text.split(";")
+    name, sep, formula = head.partition("=")
+    if not sep or not name.strip() or not formula.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=FORMULA[;PARAM=VALUE...], got {text!r}")
+    values: dict[str, float] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        try:
+            if not sep or not key.strip():
+                raise ValueError
+            values[key.strip()] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected PARAM=NUMBER after ';' in {text!r}, got {item.strip()!r}"
+            ) from None
+    return name.strip(), formula.strip(), values
+
+
+#: The activations ``--define`` registered during the current ``main`` call, undefined
+#: when it returns (``main`` is called many times in one process by the tests).
+_DEFINED: list[str] = []
+
+
+class _Define(argparse.Action):
+    """``--define NAME=FORMULA``: registers the activation as soon as the option is read,
+    so that the command's own options (``--activations NAME``) see it."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        name, formula, params = values
+        try:
+            import actlab
+
+            actlab.define(name, formula, **params)
+        except ImportError:
+            parser.error("argument --define: needs SymPy: pip install 'actlab[define]'")
+        except ValueError as exc:
+            parser.error(f"argument --define: {str(exc).splitlines()[0]}")
+        _DEFINED.append(name)
+        setattr(namespace, self.dest, [*getattr(namespace, self.dest), name])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="actlab", description="Activation functions and a lab to compare them.")
     parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument(
+        "--define",
+        action=_Define,
+        type=parse_definition,
+        default=[],
+        metavar="NAME=FORMULA",
+        help="define an activation from a formula in x for this command (repeatable; "
+        "parameters after ';': 'snake=x + sin(a*x)**2/a;a=1'); needs actlab[define]",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for command in COMMANDS:
@@ -253,6 +306,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        _undefine_all()
+
+
+def _undefine_all() -> None:
+    if _DEFINED:
+        import actlab
+        from actlab.symbolic import undefine
+
+        while _DEFINED:
+            name = _DEFINED.pop()
+            if name in actlab.names():  # not already undefined by the caller
+                undefine(name)
 
 
 def _stdout_to_devnull() -> None:
