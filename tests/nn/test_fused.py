@@ -214,3 +214,20 @@ def test_optimizer_mixed_dtypes_step_each_parameter() -> None:
     np.testing.assert_allclose(p32, 0.5, rtol=1e-6)
     np.testing.assert_allclose(p64, 0.5, rtol=1e-7)
     assert p32.dtype == np.float32
+
+
+def test_fit_logits_whose_difference_overflows() -> None:
+    # logits [1e308, -1e308]: z - max overflows to -inf, which log_softmax takes as its
+    # limit (softmax [1, 0]); with the label at the maximum the loss is 0 and so is every
+    # gradient, and training carries on rather than reporting a divergence
+    W = np.array([[1e308, -1e308]])
+    model = nn.Sequential([nn.Dense.from_arrays(W.copy(), np.zeros(2))])
+    hist = nn.fit(model, np.ones((3, 1)), np.zeros(3, dtype=int), loss=nn.SoftmaxCrossEntropy(),
+                  optimizer=nn.Adam(), epochs=2, batch_size=2)
+    assert hist.loss == [0.0, 0.0]
+    assert np.array_equal(model.dense_layers[0].W, W)
+    assert not model.dense_layers[0].grad_W.any()
+    # the label at -1e308: its log-probability is -inf, the loss infinite: a divergence
+    with pytest.raises(nn.DivergenceError, match="diverged in epoch 1 .the batch loss is inf"):
+        nn.fit(model, np.ones((3, 1)), np.ones(3, dtype=int), loss=nn.SoftmaxCrossEntropy(),
+               optimizer=nn.Adam(), epochs=1)

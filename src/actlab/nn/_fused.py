@@ -42,16 +42,16 @@ class _DenseStep:
 
     def forward(self, x: Array, bufs: list[Array]) -> Array:
         z = bufs[0]
-        np.matmul(x, self.layer.W, out=z)
+        np.dot(x, self.layer.W, out=z)
         np.add(z, self.layer.b, out=z)
         return z
 
     def backward(self, x: Array, bufs: list[Array], g: Array, gx: Array | None) -> None:
         layer = self.layer
-        np.matmul(x.T, g, out=layer.grad_W)
+        np.dot(x.T, g, out=layer.grad_W)
         np.add.reduce(g, axis=0, out=layer.grad_b)
         if gx is not None:
-            np.matmul(g, layer.W.T, out=gx)
+            np.dot(g, layer.W.T, out=gx)
 
 
 class _ActivationStep:
@@ -110,9 +110,9 @@ class _Buffers:
         hidden = [np.empty((rows, w), dt) for w in plan.widths_in[1:]]
         self.grad_in: list[Array | None] = [None, *hidden]
         self.grad_out = np.empty((rows, plan.n_out), dt)  # ∂L/∂logits
-        self.loss = plan.loss_kind(rows, plan, self.grad_out)
         inputs = [self.x] + [b[0] for b in self.layer]
         self.logits = inputs[-1]
+        self.loss = plan.loss_kind(rows, plan, self.logits, self.grad_out)
         self.forward_calls = [(s.forward, x, b) for s, x, b in zip(plan.steps, inputs, self.layer)]
         grad_of_output = [*hidden, self.grad_out]
         # from the output layer down to the first, which writes no input gradient
@@ -127,16 +127,20 @@ class _CrossEntropy:
     log_softmax in float64 (rounded to the model's dtype), its label entries, e^{ℓ} with
     expm1(ℓ_y) at the labels, divided by the rows."""
 
-    def __init__(self, rows: int, plan: Plan, grad: Array) -> None:
+    def __init__(self, rows: int, plan: Plan, logits: Array, grad: Array) -> None:
         c, dt = plan.n_out, plan.dtype
+        self.grad = grad
         self.grad_flat = grad.reshape(-1)
+        self.logits = logits
         self.rows = rows
         self.y = np.empty(rows, np.intp)
         self.z64 = None if dt == _F64 else np.empty((rows, c), _F64)
+        self.z_flat = (logits if self.z64 is None else self.z64).reshape(-1)
         self.shifted = np.empty((rows, c), _F64)
         self.e = np.empty((rows, c), _F64)
         self.e_flat = self.e.reshape(-1)
         self.top = np.empty((rows, 1), _F64)
+        self.top_flat = self.top.reshape(-1)
         self.rest = np.empty((rows, 1), _F64)
         self.first_max = np.empty(rows, np.intp)
         self.row_start = np.arange(rows, dtype=np.intp) * c
@@ -146,18 +150,21 @@ class _CrossEntropy:
         self.picked = np.empty(rows, dt)
         self.dtype = dt
 
-    def value_and_gradient(self, z: Array, grad: Array) -> float:
-        """The mean loss; ∂L/∂z written to ``grad`` (the labels are in ``self.y``)."""
+    def value_and_gradient(self) -> float:
+        """The mean loss of the logits; ∂L/∂logits written to the gradient buffer (the
+        labels are in ``self.y``)."""
+        z, grad = self.logits, self.grad
         if self.z64 is not None:
             np.copyto(self.z64, z)
             z = self.z64
         s, e, at = self.shifted, self.e, self.at
-        # log_softmax: (z - max) - log1p(Σ e^{z - max} without the first maximal entry's 1)
-        np.maximum.reduce(z, axis=1, keepdims=True, out=self.top)
-        np.subtract(z, self.top, out=s)
+        # log_softmax: (z - max) - log1p(Σ e^{z - max} without the first maximal entry's 1);
+        # the maximum is the entry at the first maximum's index (NaN where a NaN is)
         np.argmax(z, axis=1, out=self.first_max)
-        np.exp(s, out=e)
         np.add(self.row_start, self.first_max, out=at)
+        np.take(self.z_flat, at, out=self.top_flat, mode="wrap")
+        np.subtract(z, self.top, out=s)
+        np.exp(s, out=e)
         self.e_flat[at] = 0.0
         np.add.reduce(e, axis=1, keepdims=True, out=self.rest)
         np.log1p(self.rest, out=self.rest)
@@ -179,12 +186,15 @@ class _CrossEntropy:
 class _SquaredError:
     """MeanSquaredError's value and gradient, as ``value_and_gradient`` computes them."""
 
-    def __init__(self, rows: int, plan: Plan, grad: Array) -> None:
+    def __init__(self, rows: int, plan: Plan, logits: Array, grad: Array) -> None:
+        self.logits, self.grad = logits, grad
         self.y = np.empty((rows, plan.n_out), plan.dtype)
         self.square = np.empty((rows, plan.n_out), plan.dtype)
         self.dtype = plan.dtype
 
-    def value_and_gradient(self, z: Array, grad: Array) -> float:
+    def value_and_gradient(self) -> float:
+        """The mean loss of the logits; ∂L/∂logits written to the gradient buffer."""
+        z, grad = self.logits, self.grad
         with np.errstate(over="ignore"):  # an infinite loss is reported as such: divergence
             np.subtract(z, self.y, out=grad)
             np.multiply(grad, grad, out=self.square)
@@ -250,12 +260,11 @@ class Plan:
         np.take(self.y, idx, axis=0, out=bufs.loss.y, mode="wrap")
         for forward, x, out in bufs.forward_calls:
             forward(x, out)
-        h = bufs.logits
         try:
-            return bufs.loss.value_and_gradient(h, bufs.grad_out)
+            return bufs.loss.value_and_gradient()
         except FloatingPointError:
             # an overflow or an infinite logit: the loss's own path, with its own limits
-            value, grad = self.loss_object.value_and_gradient(h, bufs.loss.y)
+            value, grad = self.loss_object.value_and_gradient(bufs.logits, bufs.loss.y)
             np.copyto(bufs.grad_out, grad)
             return value
 
