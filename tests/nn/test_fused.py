@@ -74,6 +74,22 @@ def test_fit_same_bits_as_the_layers_methods(activation: Any, dtype: type, opt: 
             assert x.dtype == z.dtype == np.dtype(dtype) and x.tobytes() == z.tobytes(), name
 
 
+def test_fit_hand_built_layers_same_bits() -> None:
+    # an activation first (no input gradient needed), Maxout after an activation, and a
+    # function along the batch axis (softmax over axis 0 goes to the NumPy kernels)
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(45, 5)), rng.integers(0, 3, size=45)
+    runs = []
+    for fused in (True, False):
+        model = nn.Sequential([nn.Activation("tanh"), nn.Dense(5, 8, rng=0), nn.Activation("relu"),
+                               nn.Maxout(8, 4, pieces=3, rng=1), nn.Activation(actlab.get("softmax", axis=0)),
+                               nn.Dense(4, 3, rng=2)])
+        kw = dict(loss=nn.SoftmaxCrossEntropy(), optimizer=nn.Adam(lr=0.05), epochs=3, batch_size=10, seed=1)
+        hist = nn.fit(model, X, y, **kw).loss if fused else _layer_by_layer(model, X, y, **kw)  # type: ignore[arg-type]
+        runs.append((b"".join(p.tobytes() + g.tobytes() for p, g in model.parameters()), hist))
+    assert runs[0] == runs[1]
+
+
 def test_fit_regression_one_output_1d_targets() -> None:
     rng = np.random.default_rng(3)
     X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
