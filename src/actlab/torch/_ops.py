@@ -33,8 +33,10 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.autograd.forward_ad as _forward_ad
 
 from actlab import activations
+from actlab.activations import _fast
 
 from ._second_order import hessian_vector_product
 
@@ -73,7 +75,7 @@ def bound(name: str, params: str) -> activations.Activation:
 
 def _array(t: torch.Tensor) -> np.ndarray:
     """The tensor's memory as a NumPy array (a view: no copy, any strides)."""
-    return t.detach().numpy()
+    return t.detach().numpy() if t.requires_grad else t.numpy()
 
 
 # --------------------------------------------------------------------------- shapes
@@ -108,26 +110,83 @@ def _empty_result(act: activations.Activation, params: str, x: torch.Tensor) -> 
 
 
 # --------------------------------------------------------------------------- kernels
+#: The compiled kernels' modes: f(x), f'(x), g·f'(x) (unused without the extension).
+FWD, DER, BWD = (_fast.FWD, _fast.DER, _fast.BWD) if _fast.KERNELS is not None else (0, 1, 2)
+#: The innermost saved-tensor hooks (torch.autograd.graph.saved_tensors_hooks), None for none.
+_saved_tensor_hooks: Any = torch._C._autograd._top_saved_tensors_default_hooks
+
+
+def _kernel(act: activations.Activation) -> tuple[int, float] | None:
+    """The compiled elementwise kernel of ``act`` and its parameter, or None: no extension,
+    a vector function, a parameter it does not serve (the registry's path then)."""
+    kernel = _fast._kernel(act) if act.fast is not None else None
+    return kernel if kernel is not None and kernel[0] >= 0 else None
+
+
+def _forward(act: activations.Activation, params: str, x: torch.Tensor, ctx: Any = None) -> torch.Tensor:
+    """f(x) into a tensor torch allocates: the compiled kernel run straight on the memory of
+    a C-contiguous x (what ``act(x, out=)`` runs, without its front door), else the
+    registry's call on NumPy views.  ``ctx``, an autograd Function's, keeps the view of x
+    for the backward step (``ctx.x_view``; None where x must go through the saved-tensor
+    hooks alone)."""
+    xn = _array(x)
+    if ctx is not None:
+        ctx.x_view = xn if _saved_tensor_hooks(False) is None else None
+    if not act.elementwise:
+        out = x.new_empty(result_shape(act, params, tuple(x.shape)))
+        act(xn, out=out.numpy())
+        return out
+    out = torch.empty_like(x)
+    on = out.numpy()
+    kernel = _kernel(act)
+    if kernel is None or not _fast.KERNELS.elementwise(
+        kernel[0], FWD, xn, None, on, None, kernel[1], _fast._THREADS
+    ):
+        act(xn, out=on)
+    return out
+
+
+def _backward(
+    act: activations.Activation, x: torch.Tensor, grad: torch.Tensor, xn: np.ndarray | None = None
+) -> torch.Tensor:
+    """g·f'(x) for a ``grad`` of f(x)'s shape (autograd's, or checked by the caller), like
+    :func:`_forward`; ``xn``, when given, is the view of x."""
+    if xn is None:
+        xn = _array(x)
+    gn = _array(grad)
+    out = torch.empty_like(x)
+    on = out.numpy()
+    kernel = _kernel(act) if grad.dtype is x.dtype else None
+    if kernel is None or not _fast.KERNELS.elementwise(
+        kernel[0], BWD, xn, gn, on, None, kernel[1], _fast._THREADS
+    ):
+        act.backward(xn, gn, out=on)
+    return out
+
+
 def forward_kernel(name: str, x: torch.Tensor, params: str) -> torch.Tensor:
     check_tensor(name, x)
-    act = bound(name, params)
-    out = _empty_result(act, params, x)
-    act(_array(x), out=out.numpy())
-    return out
+    return _forward(bound(name, params), params, x)
 
 
 def backward_kernel(name: str, x: torch.Tensor, grad: torch.Tensor, params: str) -> torch.Tensor:
     check_tensor(name, x)
     check_tensor(name, grad, "grad")
-    out = torch.empty_like(x)
-    bound(name, params).backward(_array(x), _array(grad), out=out.numpy())
-    return out
+    act = bound(name, params)
+    if act.elementwise and grad.shape != x.shape:  # the registry's ValueError names them
+        act.backward(_array(x), _array(grad))
+    return _backward(act, x, grad)
 
 
 def derivative_kernel(name: str, x: torch.Tensor, params: str) -> torch.Tensor:
     check_tensor(name, x)
+    act = bound(name, params)
     out = torch.empty_like(x)
-    bound(name, params).derivative(_array(x), out=out.numpy())
+    kernel = _kernel(act)
+    if kernel is None or not _fast.KERNELS.elementwise(
+        kernel[0], DER, _array(x), None, out.numpy(), None, kernel[1], _fast._THREADS
+    ):
+        act.derivative(_array(x), out=out.numpy())
     return out
 
 
@@ -313,67 +372,94 @@ def ops_for(name: str) -> Ops:
 
 
 # --------------------------------------------------------------------------- eager autograd
+class Engine:
+    """One activation with bound parameters as the eager autograd Functions run it: the
+    first-order calls (``forward(x)``, ``backward(x, g)``) and the custom operators that
+    the higher orders go through."""
+
+    __slots__ = ("act", "params", "ops", "forward", "backward")
+
+    def __init__(self, act: activations.Activation, params: str, ops: Ops, forward: Any, backward: Any):
+        self.act, self.params, self.ops = act, params, ops
+        self.forward, self.backward = forward, backward
+
+
+@functools.lru_cache(maxsize=512)
+def kernel_engine(name: str, params: str) -> Engine:
+    """The engine of ``name`` on actlab's kernels (CPU float32 and float64)."""
+    act = bound(name, params)
+    return Engine(
+        act,
+        params,
+        ops_for(name),
+        functools.partial(_forward, act, params),
+        functools.partial(_backward, act),
+    )
+
+
 # torch.autograd.Function.apply binds its arguments with inspect.signature on every call
 # when setup_context is defined (tens of µs): each Function has a combined form, its
 # forward saving what it needs, for ordinary calls, and a form with setup_context for
 # torch.func's transforms, which require one.
 class _ForwardRules(torch.autograd.Function):
-    """f(x) by actlab's kernels, with its VJP and JVP (eager calls)."""
-
-    @staticmethod
-    def save(ctx: Any, x: torch.Tensor, name: str, params: str) -> None:
-        ctx.name, ctx.params = name, params
-        ctx.save_for_backward(x)
-        ctx.save_for_forward(x)
+    """f(x) by an engine, with its VJP and JVP (eager calls)."""
 
     @staticmethod
     def backward(ctx: Any, g: torch.Tensor) -> Any:  # type: ignore[override]
-        (x,) = ctx.saved_tensors
+        (x,) = ctx.saved_tensors  # torch's checks: x unchanged, the graph not yet freed
+        xn, ctx.x_view = ctx.x_view, None  # the view lives as long as the saved x
         if torch.is_grad_enabled():  # create_graph: the result must be differentiable
-            return backward_function().apply(x, g, ctx.name, ctx.params), None, None
-        return backward_kernel(ctx.name, x, g, ctx.params), None, None
+            return backward_function().apply(x, g, ctx.engine), None
+        return ctx.engine.backward(x, g, xn), None
 
     @staticmethod
     def jvp(ctx: Any, tangent: torch.Tensor, *_: Any) -> torch.Tensor:  # type: ignore[override]
         (x,) = ctx.saved_tensors
-        ops = OPS[ctx.name]
+        ops, params = ctx.engine.ops, ctx.engine.params
         if ops.derivative is not None:
-            return tangent * ops.derivative(x, ctx.params)
-        return ops.jvp(x, tangent, ctx.params)
+            return tangent * ops.derivative(x, params)
+        return ops.jvp(x, tangent, params)
 
 
 class Forward(_ForwardRules):
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, name: str, params: str) -> torch.Tensor:  # type: ignore[override]
-        _ForwardRules.save(ctx, x, name, params)
-        return forward_kernel(name, x, params)
+    def forward(ctx: Any, x: torch.Tensor, engine: Engine) -> torch.Tensor:  # type: ignore[override]
+        ctx.engine = engine
+        ctx.save_for_backward(x)
+        if _forward_ad._current_level >= 0:  # forward AD is on: jvp reads x
+            ctx.save_for_forward(x)
+        return engine.forward(x, ctx)
 
 
 class ForwardForTransforms(_ForwardRules):
     @staticmethod
-    def forward(x: torch.Tensor, name: str, params: str) -> torch.Tensor:  # type: ignore[override]
-        return forward_kernel(name, x, params)
+    def forward(x: torch.Tensor, engine: Engine) -> torch.Tensor:  # type: ignore[override]
+        return engine.forward(x)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
-        _ForwardRules.save(ctx, *inputs)
+        x, ctx.engine = inputs
+        ctx.x_view = None
+        ctx.save_for_backward(x)
+        ctx.save_for_forward(x)
 
 
 class _BackwardRules(torch.autograd.Function):
-    """The VJP by actlab's kernels, with its own VJP and JVP (double backward, forward over
+    """The VJP by an engine, with its own VJP and JVP (double backward, forward over
     reverse)."""
 
     @staticmethod
-    def save(ctx: Any, x: torch.Tensor, g: torch.Tensor, name: str, params: str) -> None:
-        ctx.name, ctx.params = name, params
+    def save(ctx: Any, x: torch.Tensor, g: torch.Tensor, engine: Engine) -> None:
+        ctx.engine = engine
         ctx.save_for_backward(x, g)
         ctx.save_for_forward(x, g)
 
     @staticmethod
     def backward(ctx: Any, u: torch.Tensor) -> Any:  # type: ignore[override]
         x, g = ctx.saved_tensors
-        gx, gg = second_order(OPS[ctx.name], x, g, u, ctx.params, ctx.needs_input_grad[:2])
-        return gx, gg, None, None
+        engine = ctx.engine
+        gx, gg = second_order(engine.ops, x, g, u, engine.params, ctx.needs_input_grad[:2])
+        return gx, gg, None
 
     @staticmethod
     def jvp(
@@ -383,37 +469,26 @@ class _BackwardRules(torch.autograd.Function):
         *_: Any,
     ) -> torch.Tensor:
         x, g = ctx.saved_tensors
-        ops = OPS[ctx.name]
+        ops, params = ctx.engine.ops, ctx.engine.params
         total = torch.zeros_like(x)
         if tx is not None:
-            total = total + second_order(ops, x, g, tx, ctx.params, (True, False))[0]
+            total = total + second_order(ops, x, g, tx, params, (True, False))[0]
         if tg is not None:
-            total = total + ops.backward(x, tg, ctx.params)
+            total = total + ops.backward(x, tg, params)
         return total
 
 
 class Backward(_BackwardRules):
     @staticmethod
-    def forward(
-        ctx: Any,
-        x: torch.Tensor,
-        g: torch.Tensor,
-        name: str,  # type: ignore[override]
-        params: str,
-    ) -> torch.Tensor:
-        _BackwardRules.save(ctx, x, g, name, params)
-        return backward_kernel(name, x, g, params)
+    def forward(ctx: Any, x: torch.Tensor, g: torch.Tensor, engine: Engine) -> torch.Tensor:  # type: ignore[override]
+        _BackwardRules.save(ctx, x, g, engine)
+        return engine.backward(x, g)
 
 
 class BackwardForTransforms(_BackwardRules):
     @staticmethod
-    def forward(
-        x: torch.Tensor,
-        g: torch.Tensor,
-        name: str,  # type: ignore[override]
-        params: str,
-    ) -> torch.Tensor:
-        return backward_kernel(name, x, g, params)
+    def forward(x: torch.Tensor, g: torch.Tensor, engine: Engine) -> torch.Tensor:  # type: ignore[override]
+        return engine.backward(x, g)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
@@ -428,12 +503,25 @@ def backward_function() -> type[_BackwardRules]:
 #: (``ActlabSigmoidBackward``).
 FUNCTIONS: dict[str, type[Forward]] = {}
 
+# Function.apply's own work for a call outside torch.func's transforms is to unwrap a
+# functorch wrapper whose transform has ended and to call the C entry point; a call with
+# one tensor does both itself (Function.apply inspects every argument: µs per call).
+_C_APPLY: Any = getattr(torch._C._FunctionBase, "__dict__", {}).get("apply")
+_unwrap_if_dead: Any = getattr(torch._C._functorch, "unwrap_if_dead", None)
+#: The apply of each activation's Forward subclass: (x, engine) -> f(x).
+APPLY: dict[str, Any] = {}
+
 
 def _function(name: str) -> type[Forward]:
     cls = FUNCTIONS.get(name)
     if cls is None:
         title = "".join(part.capitalize() for part in name.split("_"))
         cls = FUNCTIONS[name] = type(f"Actlab{title}", (Forward,), {"__module__": __name__})
+        if _C_APPLY is not None and _unwrap_if_dead is not None:
+            c_apply = _C_APPLY.__get__(None, cls)
+            APPLY[name] = lambda x, engine: c_apply(_unwrap_if_dead(x), engine)
+        else:  # pragma: no cover - a PyTorch without these internals
+            APPLY[name] = cls.apply
     return cls
 
 
@@ -446,12 +534,19 @@ def apply(name: str, x: Any, params: str) -> torch.Tensor:
 
     A CPU float16 or bfloat16 tensor is computed in float32 and rounded back (its gradient
     too, through the casts): two roundings, the second to a format with 8 or 11 bits."""
+    if (
+        isinstance(x, torch.Tensor)
+        and x.is_cpu
+        and x.dtype in KERNEL_DTYPES
+        and not torch.compiler.is_compiling()
+    ):
+        engine = kernel_engine(name, params)
+        if torch._C._are_functorch_transforms_active():
+            return ForwardForTransforms.apply(x, engine)
+        if (x.requires_grad and torch.is_grad_enabled()) or _forward_ad._current_level >= 0:
+            return APPLY[name](x, engine)
+        return engine.forward(x)  # nothing to differentiate
     if isinstance(x, torch.Tensor) and x.is_cpu and x.dtype in HALF_DTYPES:
         return apply(name, x.float(), params).to(x.dtype)
     check_tensor(name, x)
-    ops = ops_for(name)
-    if torch.compiler.is_compiling():
-        return ops.forward(x, params)
-    if torch._C._are_functorch_transforms_active():
-        return ForwardForTransforms.apply(x, name, params)
-    return _function(name).apply(x, name, params)
+    return ops_for(name).forward(x, params)  # torch.compile traces the operator
