@@ -7,8 +7,11 @@
 - ``torch.library`` custom operators ``torch.ops.actlab.<name>`` (with fake kernels and
   autograd), so that ``torch.compile(model, fullgraph=True)`` traces them.
 
-Forward, gradient and second derivative are actlab's kernels, run on the memory of CPU
-float32 and float64 tensors; other dtypes are a TypeError, other devices a ValueError.
+CPU float32 and float64 tensors are computed by actlab's kernels, on the tensors' own
+memory.  Other devices (CUDA, MPS) and float16 and bfloat16 tensors are computed by the same
+stable forms written in torch operations (:mod:`actlab.portable`; float16 and bfloat16 in
+float32, rounded once); ``set_path("ops")`` or ``ACTLAB_TORCH_PATH=ops`` sends every tensor
+that way.  Integer, complex and boolean tensors are a TypeError naming the function.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from actlab import activations as _activations
 
 from . import functional
 from ._api import Activation, class_name, make_module_class
-from ._ops import KERNEL_DTYPES, ops_for
+from ._ops import KERNEL_DTYPES, get_path, ops_for, set_path
 
 for _name in _activations.names():
     ops_for(_name)
@@ -40,4 +43,11 @@ def __getattr__(name: str) -> type[Activation]:
     raise AttributeError(f"module 'actlab.torch' has no attribute {name!r}")
 
 
-__all__ = ["Activation", "KERNEL_DTYPES", "functional", *(class_name(n) for n in _activations.names())]
+__all__ = [
+    "Activation",
+    "KERNEL_DTYPES",
+    "functional",
+    "get_path",
+    "set_path",
+    *(class_name(n) for n in _activations.names()),
+]

@@ -122,8 +122,9 @@ def docstring(act: activations.Activation, *, module: bool) -> str:
         lines.append(f"At x = {kink.x:g} the derivative is taken as {kink.derivative:g}{note}.")
     lines += [
         "",
-        "Computed by actlab's kernels on CPU float32 and float64 tensors (any other "
-        "dtype is a TypeError, another device a ValueError); the gradient is "
+        "Computed by actlab's kernels on CPU float32 and float64 tensors, and by the "
+        "same stable forms in torch operations on other devices and for float16 and "
+        "bfloat16 (integer and complex dtypes are a TypeError); the gradient is "
         "actlab's backward step and double backward goes through its second "
         "derivative.",
     ]

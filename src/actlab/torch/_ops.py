@@ -1,5 +1,5 @@
-"""The torch.library custom operators, one set per registered activation, and the autograd
-that chains them.
+"""The torch.library custom operators, one set per registered activation and path, the
+autograd that chains them, and the eager path that calls the kernels without them.
 
 For an activation ``name`` (all read from the registry):
 
@@ -12,21 +12,29 @@ For an activation ``name`` (all read from the registry):
   the registry's Jacobian, and ``actlab::name_hvp(Tensor x, Tensor grad, Tensor u, str
   params)``, the Hessian-vector product from :mod:`._second_order`.
 
+These take CPU float32 and float64 tensors and hand their memory to actlab as NumPy views
+(no copy); results are allocated by torch.  The same set with ``_ops`` after the name
+(``actlab::name_ops``, ``actlab::name_ops_backward``, ...) computes the portable forms in
+torch operations (:mod:`._portable`), on any device and in float16 to float64: the path of
+other devices and dtypes, and of every tensor when :func:`set_path` says "ops".
+
 ``params`` is the activation's bound parameters as JSON (:func:`encode`), a constant of the
 graph.  Each operator has a fake kernel, so that torch.compile traces it without running it,
 and an autograd formula made of the others, so that gradients (to second order) are the
-registry's own.  The operators take CPU float32 and float64 tensors and hand their memory to
-actlab as NumPy views (no copy); results are allocated by torch.
+registry's own.
 
-Custom operators carry no forward-mode derivative, so eager calls go through
-:class:`Forward` and :class:`Backward`, autograd Functions that call the same kernels and
-also define ``jvp``; torch.compile, which cannot trace a custom ``jvp``, calls the operators.
+Eager calls go through :class:`Forward` and :class:`Backward`, autograd Functions that also
+define ``jvp`` (custom operators carry no forward-mode derivative), with an :class:`Engine`
+for the first-order work: for CPU float32/float64 the compiled kernel run straight on the
+tensors' memory, which costs a few µs a call where a custom operator's dispatch costs tens;
+torch.compile, which cannot trace a custom ``jvp``, calls the operators.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +50,8 @@ from ._second_order import hessian_vector_product
 
 NAMESPACE = "actlab"
 KERNEL_DTYPES = (torch.float32, torch.float64)
+#: The dtypes the torch-ops path computes (float16 and bfloat16 through float32).
+FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
 # --------------------------------------------------------------------------- checks
@@ -58,7 +68,8 @@ def check_tensor(name: str, t: Any, what: str = "input") -> None:
         )
     if t.device.type != "cpu":
         raise ValueError(
-            f"{name}: {what} is on device {t.device}; actlab.torch runs on the CPU only (move it with .cpu())"
+            f"{name}: {what} is on device {t.device}; actlab.torch runs on the CPU only (move it with .cpu()); "
+            f"the functions and modules take other devices through the torch-ops operators"
         )
 
 
@@ -218,6 +229,72 @@ def hvp_kernel(name: str, x: torch.Tensor, grad: torch.Tensor, u: torch.Tensor, 
         return hessian_vector_product(name, x, grad, u, values).clone()
 
 
+# --------------------------------------------------------------------------- torch ops
+def _portable() -> Any:
+    """The torch-ops path's module (array-api-compat imported on first use)."""
+    from . import _portable as module
+
+    return module
+
+
+@functools.lru_cache(maxsize=512)
+def _form(name: str, params: str) -> tuple[Any, dict[str, Any]]:
+    """The portable form of ``name`` (None when it has none) and the bound values."""
+    from actlab import portable
+
+    try:
+        form = portable.form(name)
+    except ValueError:
+        form = None
+    return form, dict(bound(name, params).values)
+
+
+def _form_or_error(name: str, params: str, x: torch.Tensor) -> tuple[Any, dict[str, Any]]:
+    form, values = _form(name, params)
+    if form is None:
+        _portable().form_for(name, x)  # the ValueError that names the function and x
+    return form, values
+
+
+def forward_ops(name: str, x: torch.Tensor, params: str) -> torch.Tensor:
+    return _portable().forward(*_form_or_error(name, params, x), x)
+
+
+def backward_ops(name: str, x: torch.Tensor, grad: torch.Tensor, params: str) -> torch.Tensor:
+    return _portable().backward(*_form_or_error(name, params, x), x, grad)
+
+
+def derivative_ops(name: str, x: torch.Tensor, params: str) -> torch.Tensor:
+    return _portable().derivative(*_form_or_error(name, params, x), x)
+
+
+def second_derivative_ops(name: str, x: torch.Tensor, params: str) -> torch.Tensor:
+    return _portable().second_derivative(*_form_or_error(name, params, x), x)
+
+
+def jvp_ops(name: str, x: torch.Tensor, tangent: torch.Tensor, params: str) -> torch.Tensor:
+    return _portable().jvp(*_form_or_error(name, params, x), x, tangent)
+
+
+def hvp_ops(name: str, x: torch.Tensor, grad: torch.Tensor, u: torch.Tensor, params: str) -> torch.Tensor:
+    values = dict(bound(name, params).values)
+    with torch.no_grad():
+        return hessian_vector_product(name, x, grad, u, values).clone()
+
+
+def check_float(name: str, t: Any, what: str = "input") -> None:
+    """TypeError naming ``name`` unless ``t`` is a tensor of a floating dtype the torch-ops
+    path computes (float16, bfloat16, float32, float64)."""
+    if isinstance(t, torch.Tensor) and t.dtype in FLOAT_DTYPES:
+        return
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name}: {what} must be a torch.Tensor, got {type(t).__name__}")
+    raise TypeError(
+        f"{name}: {what} has dtype {t.dtype}; actlab.torch computes float16, bfloat16, float32 "
+        f"and float64 tensors (convert with .float() or .double())"
+    )
+
+
 # --------------------------------------------------------------------------- operators
 @dataclass(frozen=True)
 class Ops:
@@ -231,7 +308,41 @@ class Ops:
     hvp: Any = None
 
 
+@dataclass(frozen=True)
+class Path:
+    """What a set of custom operators computes with: each ``(name, *tensors, params)``,
+    the suffix of the operators' names, and the check their fake kernels make."""
+
+    suffix: str
+    forward: Any
+    backward: Any
+    derivative: Any
+    second_derivative: Any
+    jvp: Any
+    hvp: Any
+    check: Any
+
+
+#: actlab's kernels: ``actlab::name``, ``actlab::name_backward``, ... (CPU float32/float64).
+KERNELS = Path(
+    "",
+    forward_kernel,
+    backward_kernel,
+    derivative_kernel,
+    second_derivative_kernel,
+    jvp_kernel,
+    hvp_kernel,
+    check_tensor,
+)
+#: The torch-ops forms: ``actlab::name_ops``, ``actlab::name_ops_backward``, ... (any device,
+#: float16 to float64).
+TORCH_OPS = Path(
+    "_ops", forward_ops, backward_ops, derivative_ops, second_derivative_ops, jvp_ops, hvp_ops, check_float
+)
+
+#: The operators of each path, by activation name.
 OPS: dict[str, Ops] = {}
+PORTABLE_OPS: dict[str, Ops] = {}
 
 
 def _define(qualname: str, schema: str, impl: Any, fake: Any) -> Any:
@@ -250,55 +361,56 @@ def _no_higher_order(name: str, what: str) -> Any:
     return backward
 
 
-def _register(name: str) -> Ops:
+def _register(name: str, path: Path) -> Ops:
     act = activations.get(name)
+    stem = f"{name}{path.suffix}"
 
     def fake_forward(x: torch.Tensor, params: str) -> torch.Tensor:
-        check_tensor(name, x)
+        path.check(name, x)
         return _empty_result(bound(name, params), params, x)
 
     def fake_like_x(x: torch.Tensor, *rest: Any) -> torch.Tensor:
-        check_tensor(name, x)
+        path.check(name, x)
         return torch.empty_like(x)
 
     def fake_jvp(x: torch.Tensor, tangent: torch.Tensor, params: str) -> torch.Tensor:
         return x.new_empty(result_shape(bound(name, params), params, tuple(x.shape)))
 
     forward = _define(
-        name, "(Tensor x, str params) -> Tensor", functools.partial(forward_kernel, name), fake_forward
+        stem, "(Tensor x, str params) -> Tensor", functools.partial(path.forward, name), fake_forward
     )
     backward = _define(
-        f"{name}_backward",
+        f"{stem}_backward",
         "(Tensor x, Tensor grad, str params) -> Tensor",
-        functools.partial(backward_kernel, name),
+        functools.partial(path.backward, name),
         fake_like_x,
     )
 
     if act.elementwise:
         derivative = _define(
-            f"{name}_derivative",
+            f"{stem}_derivative",
             "(Tensor x, str params) -> Tensor",
-            functools.partial(derivative_kernel, name),
+            functools.partial(path.derivative, name),
             fake_like_x,
         )
         second = _define(
-            f"{name}_second_derivative",
+            f"{stem}_second_derivative",
             "(Tensor x, str params) -> Tensor",
-            functools.partial(second_derivative_kernel, name),
+            functools.partial(path.second_derivative, name),
             fake_like_x,
         )
         ops = Ops(forward, backward, derivative=derivative, second_derivative=second)
     else:
         jvp = _define(
-            f"{name}_jvp",
+            f"{stem}_jvp",
             "(Tensor x, Tensor tangent, str params) -> Tensor",
-            functools.partial(jvp_kernel, name),
+            functools.partial(path.jvp, name),
             fake_jvp,
         )
         hvp = _define(
-            f"{name}_hvp",
+            f"{stem}_hvp",
             "(Tensor x, Tensor grad, Tensor u, str params) -> Tensor",
-            functools.partial(hvp_kernel, name),
+            functools.partial(path.hvp, name),
             fake_like_x,
         )
         ops = Ops(forward, backward, jvp=jvp, hvp=hvp)
@@ -363,10 +475,20 @@ def second_order(
 
 
 def ops_for(name: str) -> Ops:
-    """The operators of ``name``, defined on first use (names registered later are covered)."""
+    """The kernel operators of ``name``, defined on first use (names registered later are
+    covered)."""
     ops = OPS.get(name)
     if ops is None:
-        ops = OPS[name] = _register(name)
+        ops = OPS[name] = _register(name, KERNELS)
+        _function(name)
+    return ops
+
+
+def portable_ops_for(name: str) -> Ops:
+    """The torch-ops operators of ``name``, defined on first use."""
+    ops = PORTABLE_OPS.get(name)
+    if ops is None:
+        ops = PORTABLE_OPS[name] = _register(name, TORCH_OPS)
         _function(name)
     return ops
 
@@ -395,6 +517,30 @@ def kernel_engine(name: str, params: str) -> Engine:
         functools.partial(_forward, act, params),
         functools.partial(_backward, act),
     )
+
+
+def _portable_engine(name: str, params: str, x: torch.Tensor) -> Engine:
+    """The engine of ``name`` on the torch-ops forms; ValueError naming the function and
+    x's device and dtype when it has none."""
+    engine = _PORTABLE_ENGINES.get((name, params))
+    if engine is None:
+        form, values = _form_or_error(name, params, x)
+        module = _portable()
+
+        def forward(x: torch.Tensor, ctx: Any = None) -> torch.Tensor:
+            if ctx is not None:
+                ctx.x_view = None
+            return module.forward(form, values, x)
+
+        def backward(x: torch.Tensor, g: torch.Tensor, xn: Any = None) -> torch.Tensor:
+            return module.backward(form, values, x, g)
+
+        engine = Engine(bound(name, params), params, portable_ops_for(name), forward, backward)
+        _PORTABLE_ENGINES[(name, params)] = engine
+    return engine
+
+
+_PORTABLE_ENGINES: dict[tuple[str, str], Engine] = {}
 
 
 # torch.autograd.Function.apply binds its arguments with inspect.signature on every call
@@ -525,17 +671,57 @@ def _function(name: str) -> type[Forward]:
     return cls
 
 
-#: Half-precision dtypes, computed by the float32 kernels and rounded back.
-HALF_DTYPES = (torch.float16, torch.bfloat16)
+# --------------------------------------------------------------------------- the path
+#: The paths a tensor may take: "kernels" (actlab's kernels for CPU float32 and float64
+#: tensors, the torch-ops forms for the others) or "ops" (the torch-ops forms for all).
+PATHS = ("kernels", "ops")
+_PATH_VARIABLE = "ACTLAB_TORCH_PATH"
+
+
+def _path_from_environment() -> tuple[str, str | None]:
+    """The path ACTLAB_TORCH_PATH names ("kernels" when unset) and the error message of a
+    bad value (raised by the first call, so that the import does not fail)."""
+    value = os.environ.get(_PATH_VARIABLE, "").strip()
+    if not value:
+        return "kernels", None
+    if value in PATHS:
+        return value, None
+    return "kernels", f"{_PATH_VARIABLE} must be one of {', '.join(PATHS)}, got {value!r}"
+
+
+_PATH, _PATH_ERROR = _path_from_environment()
+#: True while CPU float32 and float64 tensors take actlab's kernels.
+_KERNELS_ON = _PATH == "kernels" and _PATH_ERROR is None
+
+
+def get_path() -> str:
+    """The path tensors take: "kernels" (the default: actlab's kernels for CPU float32 and
+    float64 tensors, the torch-ops forms for other devices and dtypes) or "ops" (the
+    torch-ops forms for every tensor); ValueError while ACTLAB_TORCH_PATH holds a bad value."""
+    if _PATH_ERROR is not None:
+        raise ValueError(_PATH_ERROR)
+    return _PATH
+
+
+def set_path(path: str) -> str:
+    """Send tensors down ``path`` ("kernels" or "ops", see :func:`get_path`) and return the
+    previous one; ValueError naming any other value.  Replaces ACTLAB_TORCH_PATH."""
+    global _PATH, _PATH_ERROR, _KERNELS_ON
+    if not isinstance(path, str) or path not in PATHS:
+        raise ValueError(f"set_path: path must be one of {', '.join(PATHS)}, got {path!r}")
+    previous = _PATH
+    _PATH, _PATH_ERROR = path, None
+    _KERNELS_ON = path == "kernels"
+    return previous
 
 
 def apply(name: str, x: Any, params: str) -> torch.Tensor:
-    """f(x) for the activation ``name`` with the encoded parameters, differentiable.
-
-    A CPU float16 or bfloat16 tensor is computed in float32 and rounded back (its gradient
-    too, through the casts): two roundings, the second to a format with 8 or 11 bits."""
+    """f(x) for the activation ``name`` with the encoded parameters, differentiable: CPU
+    float32 and float64 tensors by actlab's kernels, the others (another device, float16,
+    bfloat16), and all of them on the "ops" path, by the torch-ops forms."""
     if (
-        isinstance(x, torch.Tensor)
+        _KERNELS_ON
+        and isinstance(x, torch.Tensor)
         and x.is_cpu
         and x.dtype in KERNEL_DTYPES
         and not torch.compiler.is_compiling()
@@ -546,7 +732,15 @@ def apply(name: str, x: Any, params: str) -> torch.Tensor:
         if (x.requires_grad and torch.is_grad_enabled()) or _forward_ad._current_level >= 0:
             return APPLY[name](x, engine)
         return engine.forward(x)  # nothing to differentiate
-    if isinstance(x, torch.Tensor) and x.is_cpu and x.dtype in HALF_DTYPES:
-        return apply(name, x.float(), params).to(x.dtype)
-    check_tensor(name, x)
-    return ops_for(name).forward(x, params)  # torch.compile traces the operator
+    check_float(name, x)
+    if _PATH_ERROR is not None:
+        raise ValueError(_PATH_ERROR)
+    kernels = _KERNELS_ON and x.is_cpu and x.dtype in KERNEL_DTYPES
+    if torch.compiler.is_compiling():  # torch.compile traces the operator
+        return (ops_for(name) if kernels else portable_ops_for(name)).forward(x, params)
+    engine = kernel_engine(name, params) if kernels else _portable_engine(name, params, x)
+    if torch._C._are_functorch_transforms_active():
+        return ForwardForTransforms.apply(x, engine)
+    if (x.requires_grad and torch.is_grad_enabled()) or _forward_ad._current_level >= 0:
+        return APPLY[name](x, engine)
+    return engine.forward(x)
