@@ -34,13 +34,19 @@ def test_bad_names_parameters_and_shapes_are_named_value_errors(call: Any, messa
     assert message in str(info.value)
 
 
-@pytest.mark.parametrize("value,dtype", [
-    (jnp.ones(3, dtype=jnp.complex64), "complex64"),
-    (jnp.ones(3, dtype=jnp.bfloat16), "bfloat16"),
-])
-def test_a_dtype_the_kernels_do_not_compute_is_a_type_error(value: Any, dtype: str) -> None:
-    with pytest.raises(TypeError, match=f"sigmoid: input has dtype {dtype}; actlab.jax computes"):
-        aj.sigmoid(value)
+@pytest.mark.parametrize("name", ["sigmoid", "softmax"])
+def test_a_complex_dtype_is_a_type_error(name: str) -> None:
+    with pytest.raises(TypeError, match=f"{name}: input has dtype complex64; actlab.jax computes"):
+        aj.get(name)(jnp.ones(4, dtype=jnp.complex64))
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "gelu", "softmax"])
+def test_bfloat16_is_computed_in_float32_and_rounded_once(name: str) -> None:
+    x = jnp.linspace(-4.0, 4.0, 16).astype(jnp.bfloat16)
+    y = aj.get(name)(x)
+    assert y.dtype == jnp.bfloat16
+    np.testing.assert_array_equal(np.asarray(y.astype(jnp.float32)),
+                                  np.asarray(aj.get(name)(x.astype(jnp.float32)).astype(jnp.bfloat16).astype(jnp.float32)))
 
 
 def test_vector_functions_have_no_elementwise_derivative() -> None:

@@ -17,23 +17,36 @@ import numpy as np
 
 import actlab
 
-from ._rules import KERNEL_DTYPES, Elementwise, elementwise, typed_key, vector
+from ._rules import (
+    KERNEL_DTYPES,
+    PORTABLE_DTYPES,
+    Elementwise,
+    PortableElementwise,
+    elementwise,
+    has_portable_form,
+    portable_elementwise,
+    portable_vector,
+    typed_key,
+    vector,
+)
 
 _AXIS = "axis"
 
 
-def as_input(name: str, x: Any) -> jax.Array:
-    """x as a jax value of a dtype actlab computes: integers and booleans become jax's
-    default float (float32, float64 with jax_enable_x64); other dtypes are a TypeError."""
+def as_input(name: str, x: Any, dtypes: tuple[np.dtype, ...] = KERNEL_DTYPES) -> jax.Array:
+    """x as a jax value of a dtype actlab computes (``dtypes``): integers and booleans
+    become jax's default float (float32, float64 with jax_enable_x64); other dtypes are a
+    TypeError."""
     x = jnp.asarray(x)
     dtype = np.dtype(x.dtype)
-    if dtype in KERNEL_DTYPES:
+    if dtype in dtypes:
         return x
     if dtype == np.bool_ or np.issubdtype(dtype, np.integer):
         return x.astype(jnp.result_type(float))
+    shown = ", ".join(str(d) for d in dtypes[:-1]) + f" and {dtypes[-1]}"
     raise TypeError(
-        f"{name}: input has dtype {dtype}; actlab.jax computes float16, float32 and float64 "
-        f"values only (convert with .astype(jnp.float32))"
+        f"{name}: input has dtype {dtype}; actlab.jax computes {shown} values only for this "
+        f"function (convert with .astype(jnp.float32))"
     )
 
 
@@ -60,20 +73,26 @@ class Function:
     def __init__(self, act: actlab.Activation) -> None:
         self.activation = act
         self.name = act.name
+        self.portable = has_portable_form(act)
+        self._dtypes = PORTABLE_DTYPES if self.portable else KERNEL_DTYPES
         self._key = typed_key(dict(act.values))
-        self._rules: Elementwise | None = elementwise(act.name, self._key) if act.elementwise else None
+        self._rules: Elementwise | PortableElementwise | None = None
+        if act.elementwise:
+            maker = portable_elementwise if self.portable else elementwise
+            self._rules = maker(act.name, self._key)
         self.__name__ = self.__qualname__ = act.name
         self.__doc__ = docstring(act)
 
     def __call__(self, x: Any) -> jax.Array:
-        x = as_input(self.name, x)
+        x = as_input(self.name, x, self._dtypes)
         if self._rules is not None:
             return self._rules.f(x)
         values = dict(self.activation.values)
         values[_AXIS] = check_axis(self.name, values[_AXIS], x.ndim)
-        return vector(self.name, typed_key(values))(x)
+        maker = portable_vector if self.portable else vector
+        return maker(self.name, typed_key(values))(x)
 
-    def _elementwise(self, what: str) -> Elementwise:
+    def _elementwise(self, what: str) -> Elementwise | PortableElementwise:
         if self._rules is None:
             raise TypeError(
                 f"{self.name} is a vector function: it has no elementwise {what} (use jax.jacfwd or jax.jvp)"
@@ -81,12 +100,13 @@ class Function:
         return self._rules
 
     def derivative(self, x: Any) -> jax.Array:
-        """f'(x) by actlab's kernel (elementwise functions); differentiable once more."""
-        return self._elementwise("derivative").derivative(as_input(self.name, x))
+        """f'(x) (elementwise functions); differentiable again."""
+        return self._elementwise("derivative").derivative(as_input(self.name, x, self._dtypes))
 
     def second_derivative(self, x: Any) -> jax.Array:
-        """f''(x) by actlab's kernel (elementwise functions); not differentiable."""
-        return self._elementwise("second derivative").second_derivative(as_input(self.name, x))
+        """f''(x) (elementwise functions); differentiable by jax for a built-in, not for a
+        function made by actlab.define (whose f'' is a callback)."""
+        return self._elementwise("second derivative").second_derivative(as_input(self.name, x, self._dtypes))
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.activation.values.items())
@@ -121,12 +141,20 @@ def docstring(act: actlab.Activation) -> str:
     for kink in act.kinks:
         note = f" ({kink.note})" if kink.note else ""
         lines.append(f"At x = {kink.x:g} the derivative is taken as {kink.derivative:g}{note}.")
-    order = (
-        "f' and f'' are actlab's kernels; a third derivative is a NotImplementedError"
-        if act.elementwise
-        else "its Jacobian-vector product is the JVP rule"
-    )
-    lines += ["", f"Computed by actlab's NumPy kernels through jax.pure_callback; {order}."]
+    if has_portable_form(act):
+        how = (
+            "Computed by actlab's portable stable forms in jax.numpy (jitted); "
+            + ("f' and f'' are its forms, and jax differentiates f'' for higher orders."
+               if act.elementwise else "its JVP is the form's Jacobian-vector product, differentiable again.")
+        )
+    else:
+        order = (
+            "f' and f'' are actlab's kernels; a third derivative is a NotImplementedError"
+            if act.elementwise
+            else "its Jacobian-vector product is the JVP rule"
+        )
+        how = f"Computed by actlab's NumPy kernels through jax.pure_callback; {order}."
+    lines += ["", how]
     return "\n".join(lines)
 
 

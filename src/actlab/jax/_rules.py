@@ -1,14 +1,18 @@
-"""The jax.custom_jvp functions that call actlab's NumPy kernels through jax.pure_callback.
+"""The jax.custom_jvp functions of actlab.jax.
 
-For an elementwise activation three functions are chained: ``f`` (its JVP is t·f'(x)),
-``f'`` (its JVP is t·f''(x)) and ``f''``, whose JVP is a NotImplementedError naming the
-function: the registry's derivatives stop at the second.  ``f`` and ``f'`` are computed
-together when both are needed (the JVP of ``f``), in one pass of the kernel.
+Built-in activations run actlab's portable stable forms (:mod:`actlab.portable`) in
+jax.numpy, jitted, so that XLA compiles and fuses them with the rest of a program.  For an
+elementwise one three functions are chained: ``f`` (its JVP is t·f'(x)), ``f'`` (its JVP
+is t·f''(x)) and the f'' form itself, which jax differentiates for higher orders.  A
+vector one's JVP is its portable JVP form, which jax differentiates again.
 
-A vector activation's JVP is the Jacobian-vector product: in closed form in jax.numpy where
-:data:`CLOSED_FORM_JVPS` has one (it is built from the function's own outputs, so it can be
-differentiated again), otherwise contracted from the registry's Jacobian, which has no
-derivative of its own (second order is then a NotImplementedError naming the function).
+Activations without a portable form (those made by ``actlab.define``) call actlab's NumPy
+kernels through jax.pure_callback, as below: ``f``, ``f'`` (computed together when both are
+needed, in one pass of the kernel) and ``f''``, whose JVP is a NotImplementedError naming
+the function, since the registry's derivatives stop at the second.  A vector activation's
+callback JVP is the Jacobian-vector product: in closed form in jax.numpy where
+:data:`CLOSED_FORM_JVPS` has one, otherwise contracted from the registry's Jacobian, which
+has no derivative of its own (second order is then a NotImplementedError naming it).
 
 Vector functions are bound with a negative axis, so that the leading axes vmap adds do not
 move it; the callbacks use ``vmap_method="broadcast_all"``.
@@ -25,11 +29,19 @@ import jax.numpy as jnp
 import numpy as np
 
 import actlab
+from actlab import portable
 
 Fn = Callable[[jax.Array], jax.Array]
 
 #: The dtypes actlab's kernels compute (float16 in float64, rounded once).
 KERNEL_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+#: The dtypes the portable forms compute (float16 and bfloat16 in float32, rounded once).
+PORTABLE_DTYPES = (*KERNEL_DTYPES, np.dtype(jnp.bfloat16))
+
+
+def has_portable_form(act: actlab.Activation) -> bool:
+    """True for a built-in activation with a portable form (not one made by define)."""
+    return getattr(act, "family", "") != "defined" and act.name in portable.names()
 
 _AXIS = "axis"
 
@@ -265,3 +277,76 @@ class Vector:
 @functools.lru_cache(maxsize=1024)
 def vector(name: str, key: tuple[tuple[str, type, Any], ...]) -> Vector:
     return Vector(actlab.get(name, **_untyped(key)))
+
+
+# --------------------------------------------------------------------------- portable forms
+class PortableElementwise:
+    """f, f' and f'' of one bound built-in elementwise activation, from its portable
+    form in jax.numpy: f and f' are custom_jvp functions (the JVP of f is t·f'(x), that of
+    f' is t·f''(x)), f'' is the form itself, differentiated by jax for higher orders."""
+
+    def __init__(self, act: actlab.Activation) -> None:
+        self.act = act
+        form = portable.form(act.name)
+        assert isinstance(form, portable.ElementwiseForm)
+        params = dict(act.values)
+
+        def second(x: jax.Array) -> jax.Array:
+            return form.second_derivative(jnp, x, **params)
+
+        @jax.custom_jvp
+        def first(x: jax.Array) -> jax.Array:
+            return form.derivative(jnp, x, **params)
+
+        @first.defjvp
+        def first_jvp(primals: Any, tangents: Any) -> Any:
+            (x,), (t,) = primals, tangents
+            return first(x), t * second(x)
+
+        @jax.custom_jvp
+        def f(x: jax.Array) -> jax.Array:
+            return form.f(jnp, x, **params)
+
+        @f.defjvp
+        def f_jvp(primals: Any, tangents: Any) -> Any:
+            (x,), (t,) = primals, tangents
+            return f(x), t * first(x)
+
+        self.f, self.derivative, self.second_derivative = jax.jit(f), jax.jit(first), jax.jit(second)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return self.f(x)
+
+
+@functools.lru_cache(maxsize=1024)
+def portable_elementwise(name: str, key: tuple[tuple[str, type, Any], ...]) -> PortableElementwise:
+    return PortableElementwise(actlab.get(name, **_untyped(key)))
+
+
+class PortableVector:
+    """One bound built-in vector activation (negative axis) from its portable form: a
+    custom_jvp function whose JVP is the form's JVP in jax.numpy (differentiable again)."""
+
+    def __init__(self, act: actlab.Activation) -> None:
+        form = portable.form(act.name)
+        assert isinstance(form, portable.VectorForm)
+        values = dict(act.values)
+
+        @jax.custom_jvp
+        def f(x: jax.Array) -> jax.Array:
+            return form.f(jnp, x, **values)
+
+        @f.defjvp
+        def f_jvp(primals: Any, tangents: Any) -> Any:
+            (x,), (t,) = primals, tangents
+            return f(x), form.jvp(jnp, x, t, **values)
+
+        self.act, self.f = act, jax.jit(f)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return self.f(x)
+
+
+@functools.lru_cache(maxsize=1024)
+def portable_vector(name: str, key: tuple[tuple[str, type, Any], ...]) -> PortableVector:
+    return PortableVector(actlab.get(name, **_untyped(key)))
