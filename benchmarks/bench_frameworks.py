@@ -14,6 +14,7 @@ speed cancels in each pair.  softmax and log_softmax act along rows of 1000.
     python benchmarks/bench_frameworks.py                  # the full table
     python benchmarks/bench_frameworks.py --functions sigmoid,softmax --sizes 1e3 --repeats 3
     python benchmarks/bench_frameworks.py --framework jax
+    python benchmarks/bench_frameworks.py --path ops        # actlab.torch's torch-ops path
 """
 
 from __future__ import annotations
@@ -232,6 +233,9 @@ def build_parser(allowed: list[str], framework: str = "torch") -> argparse.Argum
                     help="seconds per timing (default 0.02)")
     ap.add_argument("--threads", type=positive_int, default=2,
                     help="PyTorch intra-op threads (default 2; torch only)")
+    ap.add_argument("--path", choices=["kernels", "ops"], default="kernels",
+                    help="actlab.torch's path: its kernels (default) or the torch-ops forms "
+                         "(torch only)")
     ap.add_argument("--settle", type=non_negative_float, default=SETTLE,
                     help=f"seconds of sleep before each timing (default {SETTLE})")
     ap.add_argument("--json", type=writable_path, default=None, metavar="PATH",
@@ -270,9 +274,13 @@ def _run(args: argparse.Namespace, framework: str, module: Any) -> int:
     peer = framework
     print(machine_line())
     if framework == "torch":
+        import actlab.torch as at
+
         module.set_num_threads(args.threads)
-        print(f"torch {module.__version__} ({args.threads} intra-op threads); one step = f(x) "
-              f"and autograd.grad; median of {args.repeats} interleaved repeats")
+        at.set_path(args.path)
+        print(f"torch {module.__version__} ({args.threads} intra-op threads); actlab.torch's "
+              f"{args.path} path; one step = f(x) and autograd.grad; median of {args.repeats} "
+              f"interleaved repeats")
         bench = bench_one
     else:
         print(f"jax {module.__version__} on {module.default_backend()} (XLA's own threads); "
@@ -296,6 +304,7 @@ def _run(args: argparse.Namespace, framework: str, module: Any) -> int:
                 framework: module.__version__, "repeats": args.repeats}
         if framework == "torch":
             meta["threads"] = args.threads
+            meta["path"] = args.path
         args.json.write_text(json.dumps({"meta": meta, "results": records}, indent=1) + "\n")
         print(f"wrote {args.json}")
     return 0

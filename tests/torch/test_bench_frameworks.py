@@ -35,10 +35,24 @@ def test_a_tiny_run_prints_the_machine_and_one_row_per_configuration(
     assert all(float(r[5]) > 0 for r in rows)
 
 
+def test_the_ops_path_is_named_in_the_header(capsys: pytest.CaptureFixture[str]) -> None:
+    import actlab.torch as at
+
+    try:
+        assert load().main([*TINY, "--path", "ops"]) == 0
+        assert at.get_path() == "ops"
+    finally:
+        at.set_path("kernels")
+    lines = capsys.readouterr().out.splitlines()
+    assert "actlab.torch's ops path" in lines[1]
+    assert lines[-1].split()[:3] == ["softmax", "float64", "1000"]
+
+
 @pytest.mark.parametrize("argv,message", [
     (["--functions", "sigmod"], "unknown function 'sigmod'"),
     (["--sizes", "0"], "expected a whole number from 1 to 1e9, got '0'"),
     (["--dtypes", "float16"], "unknown dtype 'float16'"),
+    (["--path", "gpu"], "argument --path: invalid choice: 'gpu'"),
 ])
 def test_a_usage_error_is_one_line_and_exit_status_2(
         argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
