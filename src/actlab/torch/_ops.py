@@ -124,7 +124,8 @@ def _empty_result(act: activations.Activation, params: str, x: torch.Tensor) -> 
 #: The compiled kernels' modes: f(x), f'(x), g·f'(x) (unused without the extension).
 FWD, DER, BWD = (_fast.FWD, _fast.DER, _fast.BWD) if _fast.KERNELS is not None else (0, 1, 2)
 #: The innermost saved-tensor hooks (torch.autograd.graph.saved_tensors_hooks), None for none.
-_saved_tensor_hooks: Any = torch._C._autograd._top_saved_tensors_default_hooks
+#: (A PyTorch without this query is taken to have hooks: the view is never kept.)
+_saved_tensor_hooks: Any = getattr(torch._C._autograd, "_top_saved_tensors_default_hooks", lambda _: True)
 
 
 def _kernel(act: activations.Activation) -> tuple[int, float] | None:
