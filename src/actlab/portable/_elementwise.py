@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..activations._stable_modern import ROOT_PATCHES, SQRT2_HI, SQRT2_LO
+from ..activations._stable_modern import ROOT_PATCHES, SQRT2_HI
 from ..activations.elementwise import SELU_ALPHA, SELU_LAMBDA
 from ._arith import (
     Array,
@@ -385,9 +385,10 @@ def gelu_d2(xp: Any, x: Array, *, approximate: str) -> Array:
         result = mul_exp(xp, n, bracket / ((1.0 + t) * (1.0 + t)), -xp.abs(vh), -sign * vl)
         return keep_nan(xp, _patch(xp, n, "gelu_tanh", 2, x, result), x)
     a = xp.minimum(xp.abs(x), const(xp, x, 64.0))
-    # 2 - x² = (√2 - |x|)(√2 + |x|) with √2 as hi + lo: exact signs and digits near ±√2
-    sh, sl = n.pair(SQRT2_HI, SQRT2_LO)
-    return keep_nan(xp, normal_pdf_scaled(xp, n, a, ((sh - a) + sl) * (sh + a)), x)
+    # 2 - x² = (2 - p) - e with p + e = x² exactly (2 - p is exact near x² = 2): exact signs
+    # and digits near ±√2.  (Not (√2_hi - |x|) + √2_lo: XLA folds the two constants.)
+    p, e = two_prod(n, a, a)
+    return keep_nan(xp, normal_pdf_scaled(xp, n, a, (2.0 - p) - e), x)
 
 
 _register("gelu", gelu, gelu_d1, gelu_d2)

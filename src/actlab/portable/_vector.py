@@ -175,6 +175,13 @@ def _groups(xp: Any, x: Array, pieces: int | None, axis: int) -> tuple[Array, in
     return xp.reshape(xl, (*xl.shape[:-1], n // k, k)), a
 
 
+def _nan_mask(xp: Any, nan: Array, like: Array) -> Array:
+    """1 where ``nan`` is False, NaN where it is True: a JVP multiplied by it stays linear
+    in the tangent (a framework transposes it for reverse mode), where a where() with a
+    NaN branch would not."""
+    return xp.where(nan, const(xp, like, float("nan")), const(xp, like, 1.0))
+
+
 def _group_nan(xp: Any, groups: Array) -> Array:
     return xp.any(xp.isnan(groups), axis=-1)
 
@@ -189,8 +196,7 @@ def _maxout_jvp(xp: Any, x: Array, t: Array, *, pieces: int | None, axis: int) -
     groups, a = _groups(xp, x, pieces, axis)
     tg = xp.reshape(_last(xp, t, a), groups.shape)
     picked = _sum(xp, xp.where(_first_max(xp, groups), tg, const(xp, tg, 0.0)))[..., 0]
-    picked = xp.where(_group_nan(xp, groups), const(xp, picked, float("nan")), picked)
-    return _back(xp, picked, a, len(x.shape))
+    return _back(xp, picked * _nan_mask(xp, _group_nan(xp, groups), picked), a, len(x.shape))
 
 
 def _maxout_vjp(xp: Any, x: Array, g: Array, *, pieces: int | None, axis: int) -> Array:
@@ -243,7 +249,7 @@ def _sparsemax_jvp(xp: Any, x: Array, t: Array, *, axis: int) -> Array:
     s = xp.astype(p > 0, tl.dtype)
     size = xp.maximum(_sum(xp, s), const(xp, s, 1.0))
     result = s * (tl - _sum(xp, s * tl) / size)
-    return _back(xp, keep_nan(xp, result, p), a, len(x.shape))
+    return _back(xp, result * _nan_mask(xp, xp.isnan(p), result), a, len(x.shape))
 
 
 VECTOR["sparsemax"] = (sparsemax, _sparsemax_jvp, _sparsemax_jvp)
@@ -259,10 +265,19 @@ def _halves(xp: Any, x: Array, axis: int) -> tuple[Array, Array, int]:
     return xl[..., : n // 2], xl[..., n // 2 :], a
 
 
-def _times_logistic(xp: Any, c: Array, b: Array, *, derivative: bool = False) -> Array:
+def _times_logistic(xp: Any, c: Array, b: Array, *, derivative: bool = False, linear: bool = False) -> Array:
     """c·σ(b) (or c·σ'(b)) rounded about once, never flushed before the result is
-    subnormal; ±inf in c gives ±inf where the factor is > 0, NaN where it is 0."""
+    subnormal; ±inf in c gives ±inf where the factor is > 0, NaN where it is 0.
+    ``linear``: c is a tangent, the result linear in it (finite c; NaN b gives NaN)."""
     n = num(xp, b)
+    if linear:
+        bc = clamp(xp, b, -1.0e4, 1.0e4)
+        e = xp.exp(-xp.abs(bc))
+        if derivative:
+            result = mul_exp(xp, n, c / ((1.0 + e) * (1.0 + e)), -xp.abs(bc))
+        else:
+            result = xp.where(bc < 0, mul_exp(xp, n, c / (1.0 + e), bc), c / (1.0 + e))
+        return result * _nan_mask(xp, xp.isnan(b), result)
     finite = xp.isfinite(c)
     cf = xp.where(finite, c, const(xp, c, 0.0))
     bc = clamp(xp, b, -1.0e4, 1.0e4)
@@ -290,7 +305,9 @@ def _glu_jvp(xp: Any, x: Array, t: Array, *, axis: int) -> Array:
     tl = _last(xp, t, a)
     h = a_half.shape[-1]
     t_a, t_b = tl[..., :h], tl[..., h:]
-    out = _times_logistic(xp, t_a, b_half) + _times_logistic(xp, a_half * t_b, b_half, derivative=True)
+    out = _times_logistic(xp, t_a, b_half, linear=True) + _times_logistic(
+        xp, a_half * t_b, b_half, derivative=True, linear=True
+    )
     return _back(xp, out, a, len(x.shape))
 
 
