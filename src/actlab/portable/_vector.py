@@ -224,7 +224,7 @@ def _sparsemax_last(xp: Any, x: Array) -> Array:
     z, _ = _shifted(xp, x)
     # the maximum is 0, so τ >= -1 and no entry below -1 is in the support: clamped to
     # -2 for the sums, which then never overflow
-    srt = xp.sort(xp.maximum(z, const(xp, z, -2.0)), axis=-1, descending=True)
+    srt = -xp.sort(-xp.maximum(z, const(xp, z, -2.0)), axis=-1)  # descending
     cs = xp.cumulative_sum(srt, axis=-1)
     k = xp.astype(xp.arange(1, n + 1), x.dtype)
     size = xp.sum(xp.astype(1.0 + k * srt > cs, x.dtype), axis=-1, keepdims=True)
