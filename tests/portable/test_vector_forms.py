@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-import actlab
 from actlab import portable
 
 mpmath = pytest.importorskip("mpmath")

@@ -142,10 +142,10 @@ def docstring(act: actlab.Activation) -> str:
         note = f" ({kink.note})" if kink.note else ""
         lines.append(f"At x = {kink.x:g} the derivative is taken as {kink.derivative:g}{note}.")
     if has_portable_form(act):
-        how = (
-            "Computed by actlab's portable stable forms in jax.numpy (jitted); "
-            + ("f' and f'' are its forms, and jax differentiates f'' for higher orders."
-               if act.elementwise else "its JVP is the form's Jacobian-vector product, differentiable again.")
+        how = "Computed by actlab's portable stable forms in jax.numpy (jitted); " + (
+            "f' and f'' are its forms, and jax differentiates f'' for higher orders."
+            if act.elementwise
+            else "its JVP is the form's Jacobian-vector product, differentiable again."
         )
     else:
         order = (

@@ -43,6 +43,7 @@ def has_portable_form(act: actlab.Activation) -> bool:
     """True for a built-in activation with a portable form (not one made by define)."""
     return getattr(act, "family", "") != "defined" and act.name in portable.names()
 
+
 _AXIS = "axis"
 
 

@@ -82,7 +82,9 @@ class VectorForm:
     defaults: dict[str, Any] = field(default_factory=dict)
 
 
-def _widened(name: str, rule: Callable[..., Any], defaults: dict[str, Any], arrays: int) -> Callable[..., Any]:
+def _widened(
+    name: str, rule: Callable[..., Any], defaults: dict[str, Any], arrays: int
+) -> Callable[..., Any]:
     """rule with the registry's defaults filled in, unknown parameters refused, and
     float16/bfloat16 arrays computed in float32 and rounded back once."""
 
@@ -114,19 +116,25 @@ def _narrow_precision(xp: Any, x: Any) -> int:
     return round(-math.log2(eps)) + 1
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _form(name: str) -> ElementwiseForm | VectorForm:
     defaults = dict(actlab.get(name).values)
     if name in TRIPLES:
         f, d1, d2 = TRIPLES[name]
         return ElementwiseForm(
-            name, _widened(name, f, defaults, 1), _widened(name, d1, defaults, 1),
-            _widened(name, d2, defaults, 1), defaults,
+            name,
+            _widened(name, f, defaults, 1),
+            _widened(name, d1, defaults, 1),
+            _widened(name, d2, defaults, 1),
+            defaults,
         )
     f, jvp, vjp = VECTOR[name]
     return VectorForm(
-        name, _widened(name, f, defaults, 1), _widened(name, jvp, defaults, 2),
-        _widened(name, vjp, defaults, 2), defaults,
+        name,
+        _widened(name, f, defaults, 1),
+        _widened(name, jvp, defaults, 2),
+        _widened(name, vjp, defaults, 2),
+        defaults,
     )
 
 

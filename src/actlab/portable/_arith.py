@@ -64,8 +64,8 @@ class Num:
 
 @functools.lru_cache(maxsize=8)
 def _num(bits: int) -> Num:
-    dt = {32: np.float32, 64: np.float64}[bits]
-    fi = np.finfo(dt)
+    dt: Any = {32: np.float32, 64: np.float64}[bits]
+    fi: Any = np.finfo(dt)
     p = fi.nmant + 1
     return Num(
         bits=bits,

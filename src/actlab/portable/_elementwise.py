@@ -471,9 +471,7 @@ def _mish_second_left_factor(xp: Any, n: Num, xc: Array) -> Array:
     nn = dd_mul(n, (e, zero), two_sum(e, xp.full_like(e, 2.0)))
     d = dd_add(nn, two)
     one_e = two_sum(xp.ones_like(e), e)
-    g = dd_div(
-        n, dd_mul(n, (xp.full_like(e, 4.0), zero), dd_add(nn, one)), dd_mul(n, dd_mul(n, d, d), one_e)
-    )
+    g = dd_div(n, dd_mul(n, (xp.full_like(e, 4.0), zero), dd_add(nn, one)), dd_mul(n, dd_mul(n, d, d), one_e))
     inner = dd_add(one, dd_mul(n, (xp.full_like(e, -2.0), zero), dd_mul(n, dd_div(n, nn, d), (e, zero))))
     bracket = dd_add(two, dd_div(n, dd_mul(n, (xc, zero), inner), one_e))
     return dd_mul(n, g, bracket)[0]
