@@ -12,35 +12,27 @@
 >>> actlab.jax.softmax(jax.numpy.zeros((2, 4)), axis=0).shape
 (2, 4)
 
-Each is a ``jax.custom_jvp`` function whose primal and tangent rules call actlab's NumPy
-kernels through ``jax.pure_callback``: the JVP of f is t·f'(x) and the JVP of f' is
-t·f''(x), each from the registry's kernel.  A vector function's JVP is its Jacobian-vector
-product, in closed form in jax.numpy for softmax, log_softmax, sparsemax, maxout and glu
-(built on the kernels' own outputs), else contracted from the registry's Jacobian.  They
-work under jit, vmap, grad of order 1 and 2, jvp, jacfwd, jacrev and jax.hessian, with
-``jax_enable_x64`` on (float64) or off (float32); float16 is computed too.  Integer input
-becomes jax's default float; any other dtype is a TypeError.  Parameters are actlab's, with
-its ValueErrors ("did you mean").
+Each built-in activation runs actlab's portable stable forms (:mod:`actlab.portable`: the
+NumPy kernels' formulas written once against an array namespace) in jax.numpy, jitted, so
+that XLA compiles and fuses them with the rest of a program (no host round trip).
+An elementwise one is a ``jax.custom_jvp`` chain: the JVP of f is t·f'(x), that of f' is
+t·f''(x), and jax differentiates the f'' form itself for a third derivative and beyond.  A
+vector one's JVP is its portable Jacobian-vector product, which jax differentiates again.
+They work under jit, vmap, grad of any order, jvp, jacfwd, jacrev and jax.hessian, with
+``jax_enable_x64`` on (float64) or off (float32); float16 and bfloat16 are computed in
+float32 and rounded once.  Integer input becomes jax's default float; any other dtype is a
+TypeError.  Parameters are actlab's, with its ValueErrors ("did you mean").
 
-Third derivatives: an elementwise function's f'' has no derivative in the registry, so
-differentiating it (a third derivative of f, e.g. ``jax.jacfwd(jax.hessian(f))``) raises a
-NotImplementedError naming the function when jax traces it; nothing is approximated.  The
-same holds for glu (through its sigmoid) and for the second derivative of a vector function
-without a closed-form JVP.  softmax, log_softmax, sparsemax and maxout have every order
-(their closed forms are differentiated again; sparsemax's and maxout's are zero).
+The values are not the NumPy kernels' bits: those compute float32 in float64 and round
+once, these round in the input's dtype with XLA's exp, log1p and tanh; the tests hold them
+to twice the core's ULP bounds against mpmath (f'' to 16 ULP).  XLA on the CPU flushes
+subnormal inputs and results to zero (jax.nn too), where actlab's kernels keep them.
 
-Why callbacks: the values are actlab's kernels' own bits on the CPU (the compiled kernels
-where built, float16/32 computed in float64 and rounded once), which a re-implementation in
-jax.numpy would not give: XLA rounds and fuses in its own way.  The cost: each callback leaves
-the compiled program for the host and copies its result (measured on a 2-core EPYC: about
-50-80 µs per callback, against a few µs for an XLA operation), XLA cannot fuse across it,
-and it runs on the CPU only (on an accelerator the data would travel to the host and back).
-A jitted forward + gradient step takes one callback for an elementwise function (f and f'
-in one pass), two for log_softmax and three for glu; ``python benchmarks/bench_frameworks.py
---framework jax`` measures it against jax.nn, which is faster (1.3-40x in that table):
-use actlab.jax where the exact bits matter more than speed.  A gradient is
-the product t·f'(x) in the input's dtype (in float32 two roundings, where actlab's own
-``backward`` rounds once), and within jit a callback whose result is unused may be dropped.
+An activation made by ``actlab.define`` has no portable form: it calls actlab's NumPy
+kernels through ``jax.pure_callback`` (about 50-80 µs a call, CPU only, not fused), with
+f' and f'' from its kernels and a NotImplementedError naming it for a third derivative;
+a vector function without a form would use the closed-form JVPs of
+:data:`CLOSED_FORM_JVPS` or the registry's Jacobian.
 """
 
 from __future__ import annotations
@@ -55,7 +47,7 @@ from typing import Any
 import actlab as _actlab
 
 from ._api import Function, get, make_function
-from ._rules import CLOSED_FORM_JVPS, KERNEL_DTYPES
+from ._rules import CLOSED_FORM_JVPS, KERNEL_DTYPES, PORTABLE_DTYPES
 
 for _name in _actlab.names():
     globals()[_name] = make_function(_name)
@@ -70,4 +62,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'actlab.jax' has no attribute {name!r}")
 
 
-__all__ = ["CLOSED_FORM_JVPS", "Function", "KERNEL_DTYPES", "get", *_actlab.names()]
+__all__ = ["CLOSED_FORM_JVPS", "Function", "KERNEL_DTYPES", "PORTABLE_DTYPES", "get", *_actlab.names()]

@@ -65,9 +65,11 @@ def check_axis(name: str, axis: int, ndim: int) -> int:
 class Function:
     """A registered activation with its parameters bound, as a function of jax values.
 
-    ``fn(x)`` works under jit, vmap, grad (to second order), jvp, jacfwd, jacrev and
-    hessian; elementwise ones also have ``fn.derivative(x)`` and ``fn.second_derivative(x)``.
-    ``fn.activation`` is the registry's Activation.
+    ``fn(x)`` works under jit, vmap, grad (of any order for a built-in, to second order for
+    a function made by actlab.define), jvp, jacfwd, jacrev and hessian; elementwise ones
+    also have ``fn.derivative(x)`` and ``fn.second_derivative(x)``.  ``fn.activation`` is
+    the registry's Activation; ``fn.portable`` says whether it runs the portable forms
+    in jax.numpy (else actlab's kernels through callbacks).
     """
 
     def __init__(self, act: actlab.Activation) -> None:

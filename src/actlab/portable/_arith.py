@@ -165,19 +165,20 @@ def div_exact_const(n: Num, hi: Array, lo: Array, c: float) -> Array:
 
 # ----------------------------------------------------------------------- exponentials
 def mul_exp(xp: Any, n: Num, c: Array | float, z: Array, z_lo: Array | None = None) -> Array:
-    """c·e^{z + z_lo} for finite c and z <= 0 (larger z is clamped to 0).
+    """c·e^{z + z_lo} for finite c and z <= 0 (larger z is clamped to 0), one exponential.
 
     Where e^z alone would be subnormal the product is (c·e^{z/2})·e^{z/2}, whose factors
     are normal, so that it keeps its digits until the result itself is subnormal.
-    ``z_lo`` is a correction of at most 1 in size (the low part of z as hi + lo).
+    ``z_lo`` is the low part of z as hi + lo (|z_lo| <= an ULP of z), taken as
+    e^{z_lo} = 1 + z_lo.
     """
     z = xp.minimum(z, const(xp, z, 0.0))
     tiny = z < n.log_smallest_normal
-    half = xp.exp(z * 0.5)
-    direct = c * xp.exp(xp.where(tiny, const(xp, z, 0.0), z))
-    result = xp.where(tiny, (c * half) * half, direct)
+    e = xp.exp(xp.where(tiny, z * 0.5, z))
+    ce = c * e
+    result = xp.where(tiny, ce * e, ce)
     if z_lo is not None:
-        corrected = result + result * xp.expm1(clamp(xp, z_lo, -1.0, 1.0))
+        corrected = result + result * clamp(xp, z_lo, -1.0e-3, 1.0e-3)
         result = xp.where(result == 0, result, corrected)  # a zero keeps its sign
     return result
 

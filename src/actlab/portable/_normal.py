@@ -29,7 +29,7 @@ from ..activations._stable_modern import (
     SQRT2_HI,
     SQRT2_LO,
 )
-from ._arith import Array, Num, const, mul_exp, poly, split, two_prod_const
+from ._arith import Array, Num, const, fast_two_sum, mul_exp, poly, split, two_prod_const
 
 __all__ = ["INV_SQRT_2PI", "gauss", "normal_cdf", "normal_pdf_scaled", "normal_tail_factor"]
 
@@ -37,9 +37,23 @@ __all__ = ["INV_SQRT_2PI", "gauss", "normal_cdf", "normal_pdf_scaled", "normal_t
 def gauss(xp: Any, n: Num, a: Array, c: Array) -> Array:
     """c·e^{-a²/2} for 0 <= a <= 64, with a² split exactly (hi² exact)."""
     hi, lo = split(n, a)
-    z = hi * hi * -0.5
-    z_lo = -(hi * lo + lo * lo * 0.5)
+    # -a²/2 as hi + lo: hi² is exact, the rest is small; renormalised, so that the low
+    # part is within an ULP of the high one (float32's half-width split leaves it large)
+    z, z_lo = fast_two_sum(hi * hi * -0.5, -(hi * lo + lo * lo * 0.5))
     return mul_exp(xp, n, c, z, z_lo)
+
+
+def _select_poly(xp: Any, first: Array, p: tuple[float, ...], q: tuple[float, ...], s: Array) -> Array:
+    """p(s) where ``first``, else q(s): one Horner pass whose coefficients are selected
+    (the shorter polynomial padded with zeros at the top)."""
+    size = max(len(p), len(q))
+    p = (*p, *([0.0] * (size - len(p))))
+    q = (*q, *([0.0] * (size - len(q))))
+    zero = const(xp, s, 0.0)
+    result = xp.where(first, zero + p[-1], zero + q[-1])
+    for cp, cq in zip(p[-2::-1], q[-2::-1]):
+        result = result * s + xp.where(first, zero + cp, zero + cq)
+    return result
 
 
 def normal_tail_factor(xp: Any, n: Num, a: Array) -> Array:
@@ -48,7 +62,7 @@ def normal_tail_factor(xp: Any, n: Num, a: Array) -> Array:
     a = xp.maximum(a, const(xp, a, 1.0))
     s = 2.0 / (a * a)
     near = a < _C_SPLIT
-    rs = xp.where(near, poly(xp, _RA, s) / poly(xp, _SA, s), poly(xp, _RB, s) / poly(xp, _SB, s))
+    rs = _select_poly(xp, near, _RA, _RB, s) / _select_poly(xp, near, _SA, _SB, s)
     sqrt2 = n.pair(SQRT2_HI, SQRT2_LO)[0]
     return xp.exp(rs - 0.5625) / (sqrt2 * a)
 
