@@ -276,3 +276,22 @@ def test_a_half_precision_gradient_is_rounded_once(name: str, dtype: Any) -> Non
     assert grad.dtype == dtype
     exact = g.double().numpy() * actlab.get(name).derivative(x.double().numpy())
     assert half_ulps(grad, exact, dtype) <= 0.5 + 2.0**-10
+
+
+def test_compile_of_a_half_precision_call_in_a_fresh_process() -> None:
+    """The torch-ops operators exist from the import on: torch.compile, which cannot define
+    one while it traces, finds them for a float16 tensor no eager call has met."""
+    code = (
+        "import torch, actlab.torch as at\n"
+        "traced = []\n"
+        "def backend(gm, example_inputs):\n"
+        "    traced.extend(str(n.target) for n in gm.graph.nodes if n.op == 'call_function')\n"
+        "    return gm.forward\n"
+        "fn = torch.compile(lambda t: at.functional.tanh(t), fullgraph=True, backend=backend)\n"
+        "x = torch.linspace(-3, 3, 7, dtype=torch.float16)\n"
+        "y = fn(x)\n"
+        "print(y.dtype, 'actlab.tanh_ops.default' in traced, torch.equal(y, at.functional.tanh(x)))\n"
+    )
+    done = _run(code, "kernels")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["torch.float16", "True", "True"]

@@ -25,10 +25,12 @@ from actlab import activations as _activations
 
 from . import functional
 from ._api import Activation, class_name, make_module_class
-from ._ops import KERNEL_DTYPES, get_path, ops_for, set_path
+from ._ops import KERNEL_DTYPES, get_path, ops_for, portable_ops_for, set_path
 
+# every operator is defined here: torch.compile cannot define one while it traces
 for _name in _activations.names():
     ops_for(_name)
+    portable_ops_for(_name)
     globals()[class_name(_name)] = make_module_class(_name)
 del _name
 
@@ -38,6 +40,7 @@ def __getattr__(name: str) -> type[Activation]:
     for act_name in _activations.names():
         if class_name(act_name) == name:
             ops_for(act_name)
+            portable_ops_for(act_name)
             cls = globals()[name] = make_module_class(act_name)
             return cls
     raise AttributeError(f"module 'actlab.torch' has no attribute {name!r}")

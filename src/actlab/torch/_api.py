@@ -18,7 +18,7 @@ import torch
 
 from actlab import activations
 
-from ._ops import apply, encode
+from ._ops import apply, encode, ops_for, portable_ops_for
 
 _AXIS, _DIM = "axis", "dim"
 
@@ -145,6 +145,8 @@ def make_function(name: str) -> Callable[..., torch.Tensor]:
     """The functional form of the activation ``name``: ``fn(input, **params)``."""
     act = activations.get(name)
     default_params, default_dim, _ = bind(name, {})
+    ops_for(name)  # defined now: torch.compile cannot define an operator while it traces
+    portable_ops_for(name)
 
     def function(input: torch.Tensor, /, **params: Any) -> torch.Tensor:
         if not params:

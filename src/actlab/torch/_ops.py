@@ -500,11 +500,13 @@ class Engine:
     first-order calls (``forward(x)``, ``backward(x, g)``) and the custom operators that
     the higher orders go through."""
 
-    __slots__ = ("act", "params", "ops", "forward", "backward")
+    __slots__ = ("act", "params", "ops", "forward", "backward", "apply")
 
     def __init__(self, act: activations.Activation, params: str, ops: Ops, forward: Any, backward: Any):
         self.act, self.params, self.ops = act, params, ops
         self.forward, self.backward = forward, backward
+        #: the activation's Forward Function: apply(x, engine) -> f(x), differentiable
+        self.apply = APPLY[act.name]
 
 
 @functools.lru_cache(maxsize=512)
@@ -654,8 +656,9 @@ FUNCTIONS: dict[str, type[Forward]] = {}
 # functorch wrapper whose transform has ended and to call the C entry point; a call with
 # one tensor does both itself (Function.apply inspects every argument: µs per call).
 _C_APPLY: Any = getattr(torch._C._FunctionBase, "__dict__", {}).get("apply")
-_unwrap_if_dead: Any = getattr(torch._C._functorch, "unwrap_if_dead", None)
-#: The apply of each activation's Forward subclass: (x, engine) -> f(x).
+_UNWRAP: Any = getattr(torch._C._functorch, "unwrap_if_dead", None)
+_unwrap_if_dead: Any = _UNWRAP if _C_APPLY is not None and _UNWRAP is not None else (lambda x: x)
+#: The apply of each activation's Forward subclass, called as apply(_unwrap_if_dead(x), engine).
 APPLY: dict[str, Any] = {}
 
 
@@ -664,9 +667,8 @@ def _function(name: str) -> type[Forward]:
     if cls is None:
         title = "".join(part.capitalize() for part in name.split("_"))
         cls = FUNCTIONS[name] = type(f"Actlab{title}", (Forward,), {"__module__": __name__})
-        if _C_APPLY is not None and _unwrap_if_dead is not None:
-            c_apply = _C_APPLY.__get__(None, cls)
-            APPLY[name] = lambda x, engine: c_apply(_unwrap_if_dead(x), engine)
+        if _C_APPLY is not None and _UNWRAP is not None:
+            APPLY[name] = _C_APPLY.__get__(None, cls)
         else:  # pragma: no cover - a PyTorch without these internals
             APPLY[name] = cls.apply
     return cls
@@ -731,7 +733,7 @@ def apply(name: str, x: Any, params: str) -> torch.Tensor:
         if torch._C._are_functorch_transforms_active():
             return ForwardForTransforms.apply(x, engine)
         if (x.requires_grad and torch.is_grad_enabled()) or _forward_ad._current_level >= 0:
-            return APPLY[name](x, engine)
+            return engine.apply(_unwrap_if_dead(x), engine)
         return engine.forward(x)  # nothing to differentiate
     check_float(name, x)
     if _PATH_ERROR is not None:
@@ -743,5 +745,5 @@ def apply(name: str, x: Any, params: str) -> torch.Tensor:
     if torch._C._are_functorch_transforms_active():
         return ForwardForTransforms.apply(x, engine)
     if (x.requires_grad and torch.is_grad_enabled()) or _forward_ad._current_level >= 0:
-        return APPLY[name](x, engine)
+        return engine.apply(_unwrap_if_dead(x), engine)
     return engine.forward(x)
