@@ -41,7 +41,7 @@ def test_torch_sigmoid_gradient_at_37_is_zero_in_float64(versus_torch) -> None:
 
 
 def test_actlab_rows_are_within_bounds_and_torch_relu_takes_the_left_piece(versus_torch) -> None:
-    for name, row in versus_torch.audits.items():
+    for row in versus_torch.audits.values():
         assert row["actlab"].within, row["actlab"].table()
     kinks = [k for k in versus_torch.audits["relu"]["torch"].kinks if k.order == 1]
     assert kinks and all(k.side == "left" and k.value == 0.0 for k in kinks)
@@ -58,3 +58,15 @@ def test_cli_json_and_one_line_usage_errors(tmp_path, capsys) -> None:
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "error:" in err
+
+
+@pytest.mark.parametrize("spelling", [np.float32, np.dtype("float32"), "float32"])
+def test_audit_points_take_any_spelling_of_the_dtype(spelling: object) -> None:
+    points = audit.points.audit_points(spelling, 200)
+    assert points.dtype == np.float32
+
+
+@pytest.mark.parametrize("bad", [np.float16, "int64", "nonsense", None])
+def test_audit_points_refuse_other_dtypes(bad: object) -> None:
+    with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+        audit.points.audit_points(bad, 200)

@@ -170,13 +170,17 @@ def audit_points(dtype: Any, size: int = 2000) -> np.ndarray:
     >>> bool(np.isin(x32.astype(np.float64), x64).all())
     True
     """
-    if dtype not in (np.float32, np.float64):
+    try:
+        kind = None if dtype is None else np.dtype(dtype)  # np.dtype(None) is float64
+    except TypeError:
+        kind = None
+    if kind not in (np.float32, np.float64):
         raise ValueError(f"audit_points: dtype must be float32 or float64, got {dtype!r}")
     if size < 100:
         raise ValueError(f"audit_points: size must be >= 100, got {size!r}")
     rng = np.random.default_rng(20261126)
     positive32 = _one_dtype(np.float32, size, rng)
-    if dtype is np.float32:
+    if kind == np.float32:
         return _with_both_zeros(positive32, np.float32)
     positive64 = np.concatenate([positive32.astype(np.float64), _one_dtype(np.float64, size, rng)])
     return _with_both_zeros(positive64, np.float64)
