@@ -170,11 +170,12 @@ def test_the_meta_device_takes_the_forms() -> None:
     assert g.device.type == gg.device.type == "meta" and gg.shape == (3, 5)
 
 
-@pytest.mark.xfail(strict=True, reason="the vector forms build xp.arange(n) on the CPU, not on x's device")
 def test_the_vector_forms_on_another_device() -> None:
     x = torch.empty(3, 4, device="meta", requires_grad=True)
     assert F.softmax(x, dim=0).device.type == "meta"
     assert F.maxout(x, pieces=2).shape == (3, 2)
+    assert F.sparsemax(x, dim=-1).device.type == "meta"
+    assert F.log_softmax(x, dim=-1).device.type == "meta"
 
 
 def test_no_form_is_a_value_error_naming_the_function_device_and_dtype(ops_path: None) -> None:

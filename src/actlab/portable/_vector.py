@@ -43,11 +43,19 @@ def _sum(xp: Any, a: Array) -> Array:
     return xp.sum(a, axis=-1, keepdims=True)
 
 
+def _arange(xp: Any, start: int, stop: int, like: Array) -> Array:
+    """xp.arange(start, stop) on ``like``'s device (a torch tensor may be on another one;
+    NumPy and jax arrays, traced ones too, need no device)."""
+    if type(like).__module__.startswith("torch"):
+        return xp.arange(start, stop, device=like.device)
+    return xp.arange(start, stop)
+
+
 def _first_max(xp: Any, z: Array) -> Array:
     """True at each slice's first maximal entry (the last axis)."""
     n = z.shape[-1]
     index = xp.argmax(z, axis=-1, keepdims=True)
-    return xp.arange(n) == index
+    return _arange(xp, 0, n, z) == index
 
 
 def _shifted(xp: Any, x: Array) -> tuple[Array, Array]:
@@ -226,10 +234,10 @@ def _sparsemax_last(xp: Any, x: Array) -> Array:
     # -2 for the sums, which then never overflow
     srt = -xp.sort(-xp.maximum(z, const(xp, z, -2.0)), axis=-1)  # descending
     cs = xp.cumulative_sum(srt, axis=-1)
-    k = xp.astype(xp.arange(1, n + 1), x.dtype)
+    k = xp.astype(_arange(xp, 1, n + 1, x), x.dtype)
     size = xp.sum(xp.astype(1.0 + k * srt > cs, x.dtype), axis=-1, keepdims=True)
     size = xp.maximum(size, const(xp, size, 1.0))
-    at = xp.astype(xp.arange(n), x.dtype) == size - 1.0
+    at = xp.astype(_arange(xp, 0, n, x), x.dtype) == size - 1.0
     tau = (_sum(xp, xp.where(at, cs, const(xp, cs, 0.0))) - 1.0) / size
     p = xp.maximum(z - tau, const(xp, z, 0.0))
     m = xp.max(x, axis=-1, keepdims=True)
