@@ -73,7 +73,7 @@ def test_the_fma_rule_is_read_from_the_table(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(_fast, "KERNELS", NoFma())
     kept = set(_fast._kernel_ids())
     assert kept == {n for n, f in _fast.TABLE.items() if not f["needs_fma"]}
-    assert kept == {"step", "relu", "leaky_relu", "identity", "maxout"}
+    assert kept == {"step", "relu", "leaky_relu", "identity", "maxout", "hardtanh", "relu6", "prelu"}
 
 
 @needs_kernels

@@ -90,6 +90,7 @@ VARIANTS: dict[str, tuple[str, dict[Any, str]]] = {
 #: β·x and 1/β need β within 2^±20.
 PARAMS: dict[str, tuple[str, tuple[float, float] | None]] = {
     "leaky_relu": ("slope", None),
+    "prelu": ("a", None),
     "elu": ("alpha", (2.0**-64, 2.0**10)),
     "softplus": ("beta", (2.0**-20, 2.0**20)),
 }

@@ -765,6 +765,7 @@ def _indicator(x: Array, lo: float, hi: float, value: float = 1.0) -> Array:
     reference="Collobert, R. (2004). Large scale machine learning. PhD thesis, Université Paris VI.",
     summary="tanh's piecewise-linear stand-in: the identity clipped to [-1, 1].",
     exact=True,
+    fast="hardtanh",
     init="glorot",
 )
 def hardtanh(x: Array) -> Array:
@@ -805,6 +806,7 @@ def _hardtanh_second_derivative(x: Array) -> Array:
     "Howard et al. (2017), MobileNets.",
     summary="relu capped at 6, for low-precision arithmetic.",
     exact=True,
+    fast="relu6",
     init="he",
 )
 def relu6(x: Array) -> Array:
@@ -948,6 +950,7 @@ def _hard_swish_second_derivative(x: Array) -> Array:
     reference="He, Zhang, Ren & Sun (2015). Delving deep into rectifiers. ICCV.",
     summary="leaky_relu whose slope a is learned; the backward pass also gives df/da.",
     exact=True,
+    fast="prelu",
     init="he",
 )
 def prelu(x: Array, *, a: float) -> Array:

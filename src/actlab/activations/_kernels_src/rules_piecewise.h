@@ -28,6 +28,23 @@
         (d) = (x) >= 0 ? 1 : ((x) == (x) ? (prm) : (x));                          \
     } while (0)
 
+/* clip(x, -1, 1); f' = 1 on [-1, 1), the right piece at each kink */
+#define RULE_hardtanh(x, prm, f, d)                                 \
+    do {                                                            \
+        (f) = (x) < -1 ? -1 : ((x) > 1 ? 1 : (x));                  \
+        (d) = ((x) >= -1 && (x) < 1) ? 1 : ((x) == (x) ? 0 : (x));  \
+    } while (0)
+
+/* min(max(x, 0), 6), with max(-0, 0) = +0 as NumPy's; f' = 1 on [0, 6) */
+#define RULE_relu6(x, prm, f, d)                                    \
+    do {                                                            \
+        (f) = (x) > 0 ? ((x) < 6 ? (x) : 6) : ((x) == (x) ? 0 : (x)); \
+        (d) = ((x) >= 0 && (x) < 6) ? 1 : ((x) == (x) ? 0 : (x));   \
+    } while (0)
+
+/* leaky_relu's rule with the learned slope a as prm */
+#define RULE_prelu(x, prm, f, d) RULE_leaky_relu(x, prm, f, d)
+
 #define RULE_identity(x, prm, f, d)                   \
     do {                                              \
         (f) = (x);                                    \
