@@ -92,6 +92,7 @@ PARAMS: dict[str, tuple[str, tuple[float, float] | None]] = {
     "leaky_relu": ("slope", None),
     "prelu": ("a", None),
     "elu": ("alpha", (2.0**-64, 2.0**10)),
+    "celu": ("alpha", (2.0**-64, 2.0**10)),
     "softplus": ("beta", (2.0**-20, 2.0**20)),
 }
 

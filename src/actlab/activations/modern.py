@@ -157,6 +157,7 @@ def _celu_exponent(x: Array, alpha: float) -> tuple[Array, Array]:
     reference="Barron, J. T. (2017). Continuously differentiable exponential linear units. arXiv:1704.07483.",
     summary="ELU reparametrised so that f' is continuous at 0 for every α.",
     init="he",
+    fast="celu",
 )
 def celu(x: Array, *, alpha: float) -> Array:
     """x for x >= 0, α·expm1(x/α) for x < 0.
@@ -846,6 +847,7 @@ def _relu6_second_derivative(x: Array) -> Array:
     reference="Howard et al. (2019). Searching for MobileNetV3. ICCV.",
     summary="The sigmoid's piecewise-linear stand-in, as in MobileNetV3.",
     init="glorot",
+    fast="hard_sigmoid",
 )
 def hard_sigmoid(x: Array) -> Array:
     """(x + 3)/6 clipped to [0, 1], correctly rounded (x + 3 kept exact as hi + lo).

@@ -250,6 +250,71 @@ ALWAYS_INLINE double tail_elu(double x, double g, double d, double prm)
     return TAIL_OR_PRODUCT(d, g, mul_exp_tail(g, prm, x, 0.0));
 }
 
+/* ------------------------------------------------------------------ celu */
+/* z = x/alpha (x <= 0, clamped at -1e4 alpha) with its rounding error zl, as the NumPy
+ * kernel's _celu_exponent: e^z amplifies the error of the quotient by |z|.  prm = alpha. */
+ALWAYS_INLINE double celu_exponent(double x, double prm, double *zl)
+{
+    double lowest = -fmin(1.0e4 * prm, 1.0e300);
+    double xc = fmax(fmin(x, 0.0), lowest);
+    double z = xc / prm, p = prm * z, e = fma(prm, z, -p);
+    *zl = (prm == 1.0 || !(prm > 1.0e-280 && prm < 1.0e280)) ? 0.0 : ((xc - p) - e) / prm;
+    return z;
+}
+
+ALWAYS_INLINE void f_celu(double x, int hi, double prm, double *f, double *d)
+{
+    double zl, z = celu_exponent(x, prm, &zl);
+    double eb, em;
+    exp_expm1_le0(z, hi, &eb, &em);
+    double ez = eb * SCALE(hi); /* e^z, for the correction e^z zl */
+    *f = x >= 0.0 ? x : (em + ez * zl) * prm;
+    *d = x >= 0.0 ? 1.0 : (x == -INFINITY ? 0.0 : (eb + eb * zl) * SCALE(hi));
+    KEEP_NAN(x, f, d);
+}
+
+NO_RARE(celu)
+
+ALWAYS_INLINE int in_tail_celu(double x, double prm)
+{
+    return x / prm < -600.0 && x > -INFINITY;
+}
+
+ALWAYS_INLINE double tail_celu(double x, double g, double d, double prm)
+{
+    double zl, z = celu_exponent(x, prm, &zl);
+    return TAIL_OR_PRODUCT(d, g, mul_exp_tail(g, 1.0, z, zl));
+}
+
+/* ------------------------------------------------------------------ hard_sigmoid */
+/* (x + 3)/6 on [-3, 3], x + 3 exact as hi + lo, as the NumPy kernel */
+ALWAYS_INLINE void f_hard_sigmoid(double x, int hi, double prm, double *f, double *d)
+{
+    (void)hi;
+    (void)prm;
+    double xc = x < -3.0 ? -3.0 : (x > 3.0 ? 3.0 : x);
+    double e, s = two_sum(xc, 3.0, &e);
+    *f = div6_exact(s, e);
+    *d = (x >= -3.0 && x < 3.0) ? 1.0 / 6.0 : 0.0;
+    KEEP_NAN(x, f, d);
+}
+
+NO_RARE(hard_sigmoid)
+
+ALWAYS_INLINE int in_tail_hard_sigmoid(double x, double prm)
+{
+    (void)x;
+    (void)prm;
+    return 0;
+}
+
+ALWAYS_INLINE double tail_hard_sigmoid(double x, double g, double d, double prm)
+{
+    (void)x;
+    (void)prm;
+    return d * g;
+}
+
 /* ------------------------------------------------------------------ softplus, log_sigmoid */
 /* log(1 + e^(b t))/b and sigma(b t), b = beta (1 for log_sigmoid, whose t is -x): with
  * p = b t rounded and its error pl, e = e^(-|p| - sign(p) pl); f = max(t, 0) + log1p(e)/b,
