@@ -252,13 +252,17 @@ ALWAYS_INLINE double tail_elu(double x, double g, double d, double prm)
 
 /* ------------------------------------------------------------------ celu */
 /* z = x/alpha (x <= 0, clamped at -1e4 alpha) with its rounding error zl, as the NumPy
- * kernel's _celu_exponent: e^z amplifies the error of the quotient by |z|.  prm = alpha. */
+ * kernel's _celu_exponent: e^z amplifies the error of the quotient by |z|.  prm = alpha.
+ * Selects, not fmin/fmax (calls) nor a test of alpha (gcc then keeps the loop scalar);
+ * z is x times 1/alpha, its error put back in zl as well. */
 ALWAYS_INLINE double celu_exponent(double x, double prm, double *zl)
 {
-    double lowest = -fmin(1.0e4 * prm, 1.0e300);
-    double xc = fmax(fmin(x, 0.0), lowest);
-    double z = xc / prm, p = prm * z, e = fma(prm, z, -p);
-    *zl = (prm == 1.0 || !(prm > 1.0e-280 && prm < 1.0e280)) ? 0.0 : ((xc - p) - e) / prm;
+    double lowest = 1.0e4 * prm < 1.0e300 ? -1.0e4 * prm : -1.0e300;
+    double xc = x > 0.0 ? 0.0 : x;
+    xc = xc < lowest ? lowest : xc;
+    double inv = 1.0 / prm;
+    double z = xc * inv, p = prm * z, e = fma(prm, z, -p);
+    *zl = ((xc - p) - e) * inv; /* alpha in [2^-64, 2^10] (_fast.py): no over/underflow */
     return z;
 }
 
