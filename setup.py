@@ -52,7 +52,7 @@ KERNEL_DIR = "src/actlab/activations/_kernels_src"
 # same flags)
 KERNEL_SOURCES = ["module.c", "args.c", "pool.c", "isa_base.c", "isa_avx2.c", "isa_avx512.c"]
 KERNEL_HEADERS = ["kernels.def", "common.h", "args.h", "reductions.h", "rules_smooth.h",
-                  "rules_modern.h", "rules_gated.h", "rules_piecewise.h", "loop.h", "avx2.h", "pairwise.h", "softmax.h", "maxout.h"]
+                  "rules_modern.h", "rules_gated.h", "rules_piecewise.h", "rules_f32.h", "loop.h", "avx2.h", "pairwise.h", "softmax.h", "maxout.h"]
 
 ext_modules = []
 if not os.environ.get("ACTLAB_NO_EXTENSION"):

@@ -2,8 +2,8 @@
  * loops leave speed behind, the same operations in the same order written with
  * intrinsics, so the same bits as the generic code (the tests compare both builds).
  *
- * - the float32 sigmoid, tanh and selu, forward and backward (LOOP_OVERRIDES), four floats
- *   at a time widened to double, four vectors a step: single instructions where gcc emits
+ * - the float32 sigmoid's backward, and tanh and selu forward and backward (LOOP_OVERRIDES),
+ *   four floats at a time widened to double, four vectors a step: single instructions where gcc emits
  *   a compare and a blend (the clamp at -200 as vmaxpd(-200, a), which returns a when a is
  *   NaN, as the C does);
  * - the float32 softmax row's maximum and minimum (row_max_float_avx2);
@@ -145,9 +145,14 @@ ALWAYS_INLINE Py_ssize_t avx2_steps(vec4_rule rule, int mode, const float *x, co
 
 /* The forward and the backward by rule, one loop per mode (gcc does not unswitch a loop on
  * the mode); the other modes and the last few elements by the generic loop. */
-ALWAYS_INLINE void avx2_float_loop(vec4_rule rule, elementwise_loop generic, LOOP_PARAMS)
+ALWAYS_INLINE void avx2_float_loop(vec4_rule rule, int fwd, elementwise_loop generic,
+                                   LOOP_PARAMS)
 {
     Py_ssize_t i = lo;
+    if (mode == MODE_FWD && !fwd) {
+        generic(LOOP_ARGS);
+        return;
+    }
     if (mode == MODE_FWD)
         i = avx2_steps(rule, MODE_FWD, x, g, o, i, hi);
     else if (mode == MODE_BWD)
@@ -156,16 +161,18 @@ ALWAYS_INLINE void avx2_float_loop(vec4_rule rule, elementwise_loop generic, LOO
 }
 
 /* (marked unused: isa_avx512.c includes this file for softmax's code and leaves them out) */
-#define DEFINE_OVERRIDE(name)                                                             \
-    __attribute__((unused)) static void loop_##name##_f32_avx2(LOOP_PARAMS)                                       \
+#define DEFINE_OVERRIDE(name, fwd, generic)                                               \
+    __attribute__((unused)) static void loop_##name##_f32_avx2(LOOP_PARAMS)               \
     {                                                                                     \
-        avx2_float_loop(name##4, loop_##name##_f32, LOOP_ARGS);                           \
+        avx2_float_loop(name##4, fwd, generic, LOOP_ARGS);                                \
     }
-/* the float32 loops this file replaces */
-#define LOOP_OVERRIDES(X) X(sigmoid) X(tanh) X(selu)
+/* the float32 loops this file replaces: (name, whether the forward too, the loop of what it
+ * leaves); the sigmoid's forward is the float32 lanes' of rules_f32.h */
+#define LOOP_OVERRIDES(X)                                                                 \
+    X(sigmoid, 0, loop_sigmoid_f32_lanes) X(tanh, 1, loop_tanh_f32) X(selu, 1, loop_selu_f32)
 LOOP_OVERRIDES(DEFINE_OVERRIDE)
 #undef DEFINE_OVERRIDE
-#define OVERRIDE_ENTRY(name) isa->loops[K_##name][0] = loop_##name##_f32_avx2;
+#define OVERRIDE_ENTRY(name, fwd, generic) isa->loops[K_##name][0] = loop_##name##_f32_avx2;
 
 /* ------------------------------------------------------------------ softmax */
 /* The float32 row's maximum and minimum on 8 floats per vector with no widening, one vmaxps

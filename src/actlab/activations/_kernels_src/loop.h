@@ -13,6 +13,7 @@
 
 #include "rules_smooth.h"
 #include "rules_piecewise.h"
+#include "rules_f32.h"
 
 typedef void (*smooth_rule)(double x, int hi, double prm, double *f, double *d);
 typedef int (*tail_test)(double x, double prm);
@@ -186,9 +187,22 @@ EXACT_LOOP(f64, double)
 ELEMENTWISE_KERNELS(DEFINE_LOOPS)
 #undef DEFINE_LOOPS
 
-/* the loop table entry of one kernel */
+/* the float32 loop of a FLOAT32_FORWARDS kernel: its forward in float32 lanes */
+#define DEFINE_F32_FORWARD(name)                                                          \
+    static void loop_##name##_f32_lanes(LOOP_PARAMS)                                      \
+    {                                                                                     \
+        if (mode == MODE_FWD)                                                             \
+            float32_forward(ff_##name, x, o, lo, hi);                                     \
+        else                                                                              \
+            loop_##name##_f32(LOOP_ARGS);                                                 \
+    }
+FLOAT32_FORWARDS(DEFINE_F32_FORWARD)
+#undef DEFINE_F32_FORWARD
+
+/* the loop table entry of one kernel, then of a FLOAT32_FORWARDS kernel's float32 loop */
 #define LOOP_ENTRY(name, kind, split_at, streams, needs_fma)                              \
     isa->loops[K_##name][0] = loop_##name##_f32;                                          \
     isa->loops[K_##name][1] = loop_##name##_f64;
+#define F32_FORWARD_ENTRY(name) isa->loops[K_##name][0] = loop_##name##_f32_lanes;
 
 #endif

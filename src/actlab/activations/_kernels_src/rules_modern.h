@@ -139,12 +139,15 @@ ALWAYS_INLINE double exp_big_lo(double z, double zlo, int hi)
 }
 
 /* ------------------------------------------------------------------ hard_swish */
-/* x(x + 3)/6 on [-3, 3] with x(x + 3) exact (two_sum, fma), as the NumPy kernel: the
- * same bits */
+/* x(x + 3)/6 on [-3, 3] with x(x + 3) = hi + lo exact, as the NumPy kernel: q = hi/6 to
+ * within an ULP by a product, hi - 6q exact by an fma, then q + (hi - 6q + lo)/6, whose
+ * division is exact where the quotient is a rounding tie (so the tie is seen as one); one
+ * division */
+static const double ONE_SIXTH = 1.0 / 6.0;
 ALWAYS_INLINE double div6_exact(double hi, double lo)
 {
-    double q = hi / 6.0, p = 6.0 * q, e = fma(6.0, q, -p);
-    double r = ((hi - p) - e) + lo;
+    double q = hi * ONE_SIXTH;
+    double r = fma(-6.0, q, hi) + lo;
     return q + r / 6.0;
 }
 
@@ -196,12 +199,20 @@ ALWAYS_INLINE int rare_half(double x)
 
 ALWAYS_INLINE void hard_swish_rule(double x, int hi, double prm, double *f, double *d, int full)
 {
-    (void)hi;
     (void)prm;
-    double xc = x < -3.0 ? -3.0 : (x > 3.0 ? 3.0 : x);
-    double e, s = two_sum(xc, 3.0, &e);
-    double p = xc * s, pe = fma(xc, s, -p);
-    double middle = div6_exact(p, pe + xc * e);
+    /* clamped by a maximum and a minimum: NaN becomes -3, and KEEP_NAN restores it */
+    double xc = x > -3.0 ? x : -3.0;
+    xc = xc < 3.0 ? xc : 3.0;
+    double middle;
+    if (hi) {
+        double e, s = two_sum(xc, 3.0, &e);
+        double p = xc * s, pe = fma(xc, s, -p);
+        middle = div6_exact(p, pe + xc * e);
+    } else {
+        /* a float32 x: x^2 and 3x are exact in double, and |3x| >= x^2 on [-3, 3] */
+        double x2 = xc * xc, x3 = 3.0 * xc, p = x3 + x2;
+        middle = div6_exact(p, (x3 - p) + x2);
+    }
     *f = half_plus_square(x, x < -3.0 ? -0.0 : (x >= 3.0 ? x : middle), full);
     double e2, s2 = two_sum(xc + xc, 3.0, &e2);
     double dm = div6_exact(s2, e2);

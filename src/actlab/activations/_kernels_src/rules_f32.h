@@ -1,0 +1,123 @@
+/* The float32 forwards computed in float32 lanes (kernels.def's FLOAT32_FORWARDS): sixteen
+ * elements per AVX-512 vector, eight per AVX2 one, where the double rules take half as many.
+ *
+ * ff_NAME(x) returns f(x) for a float32 x.  Every step whose rounding would show in a
+ * float32 result is kept as an unevaluated sum: e^a as 2^k (uh + ul), 1 + e as dh + dl,
+ * the numerator as nh + nl; the quotient is one division and one correction step, so that
+ * the result is rounded once, from a value whose relative error is below 2^-25.5 (the
+ * exponential's, 0.3 ULP at most; docs/accuracy.md has the measured errors).  The scaling
+ * by 2^k comes last, as two products (2^(k+64), then 2^-64), so that a subnormal result is
+ * rounded once and none is flushed early.  Plain C (fmaf, selects, bit casts) that gcc
+ * vectorises; fmaf is correctly rounded everywhere, so every build gives the same bits.
+ */
+#ifndef KERNELS_RULES_F32_H
+#define KERNELS_RULES_F32_H
+
+#include "common.h"
+
+ALWAYS_INLINE uint32_t asuint32(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+ALWAYS_INLINE float asfloat(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+static const float INV_LN2_F = 0x1.715476p0f;
+/* ln2 = LN2_HI_F + LN2_LO_F: k LN2_HI_F is exact for |k| < 2^8 */
+static const float LN2_HI_F = 0x1.62e4p-1f;
+static const float LN2_LO_F = 0x1.7f7d1cp-20f;
+/* 1.5 2^23 + 191: k + 191 in the low bits of x/ln2 + SHIFT_F, so that shifting them into
+ * the exponent field gives 2^(k+64) */
+static const float SHIFT_F = 0x1.8p23f + 191.0f;
+/* expm1(r) = r + r^2 P(r), |r| <= ln2/2: error 5.2e-10 (2^-30.8) with the coefficients
+ * rounded to float (tools/fit_polynomials.py's fit, degree 5) */
+static const float EXPM1_F[6] = {0x1p-1f, 0x1.555556p-3f, 0x1.5554e8p-5f, 0x1.1110ep-7f,
+                                 0x1.6d44d2p-10f, 0x1.a1267p-13f};
+
+/* e^a = 2^k (uh + ul) for a in [-131, 0] (or NaN); *s = 2^(k+64).  a = k ln2 + r + rl,
+ * r1 = a - k LN2_HI_F exact, r = r1 - k LN2_LO_F rounded and rl its rounding error;
+ * e^(r + rl) = 1 + r + t + rl to 2^-35, t = r^2 P(r); 1 + (r + t) as a sum of two floats. */
+ALWAYS_INLINE void expf_split(float a, float *uh, float *ul, float *s)
+{
+    const float *c = EXPM1_F;
+    float ks = fmaf(a, INV_LN2_F, SHIFT_F);
+    *s = asfloat(asuint32(ks) << 23);
+    float kd = ks - SHIFT_F;
+    float r1 = fmaf(kd, -LN2_HI_F, a);
+    float r = fmaf(kd, -LN2_LO_F, r1);
+    float rl = fmaf(kd, -LN2_LO_F, r1 - r);
+    float p = fmaf(c[5], r, c[4]);
+    p = fmaf(p, r, c[3]);
+    p = fmaf(p, r, c[2]);
+    p = fmaf(p, r, c[1]);
+    p = fmaf(p, r, c[0]);
+    float t = (r * r) * p;
+    float ph = r + t, pl = ((r - ph) + t) + rl; /* |r| >= |t| */
+    *uh = 1.0f + ph;
+    *ul = ((1.0f - *uh) + ph) + pl;             /* 1 >= |ph| */
+}
+
+/* (nh + nl) / (1 + e) 2^(k+64) 2^-64 with e = 2^k (uh + ul) <= 1, s = 2^(k+64);
+ * nk: whether the result carries the factor 2^k (else s is taken as 2^64) */
+ALWAYS_INLINE float quotient_over_one_plus(float nh, float nl, float uh, float ul, float s,
+                                           int nk)
+{
+    float eh = (uh * s) * 0x1p-64f, el = (ul * s) * 0x1p-64f;
+    float dh = 1.0f + eh, dl = ((1.0f - dh) + eh) + el;
+    float inv = 1.0f / dh;
+    float q = nh * inv;
+    float res = fmaf(-q, dh, nh) + (nl - q * dl);
+    float b = fmaf(res, inv, q);
+    return (b * (nk ? s : 0x1p64f)) * 0x1p-64f;
+}
+
+/* sigmoid: e = e^-|x| (x clamped at -104, where the float32 result has long been 0);
+ * e/(1 + e) for x < 0, 1/(1 + e) else */
+ALWAYS_INLINE float ff_sigmoid(float x)
+{
+    float a = -fabsf(x);
+    a = a < -104.0f ? -104.0f : a; /* NaN stays */
+    float uh, ul, s;
+    expf_split(a, &uh, &ul, &s);
+    int neg = x < 0.0f;
+    float f = quotient_over_one_plus(neg ? uh : 1.0f, neg ? ul : 0.0f, uh, ul, s, neg);
+    return x != x ? x : f;
+}
+
+/* silu: x/(1 + e^-x) for x >= 0 (x itself from 32 on, where e^-x < 2^-46), x e^x/(1 + e^x)
+ * else (x clamped at -112, where the float32 result has long been -0), x e^x = x (uh + ul)
+ * 2^k with x uh split exactly.  Below 2^-125 in size x/2 may be a rounding tie, which the
+ * exact value x/2 + x^2/4 breaks upward. */
+ALWAYS_INLINE float ff_silu(float x)
+{
+    float xc = x < -112.0f ? -112.0f : x;
+    float a = -fabsf(xc);
+    float uh, ul, s;
+    expf_split(a, &uh, &ul, &s);
+    int neg = x < 0.0f;
+    float xu = xc * uh, xul = fmaf(xc, uh, -xu) + xc * ul;
+    float f = quotient_over_one_plus(neg ? xu : x, neg ? xul : 0.0f, uh, ul, s, neg);
+    f = x > 32.0f ? x : f;
+    uint32_t ax = asuint32(fabsf(x));
+    int tie = ax < 0x01000000u && (ax & 1u);
+    float half = asfloat((asuint32(x) & 0x80000000u) | ((ax >> 1) + (x > 0.0f)));
+    f = tie ? half : (ax < 0x21800000u ? 0.5f * x : f); /* below 2^-60: x/2 */
+    return x != x ? x : f;
+}
+
+/* o = f(x) on float32 elements [lo, hi) */
+ALWAYS_INLINE void float32_forward(float (*rule)(float), const float *x, float *o,
+                                   Py_ssize_t lo, Py_ssize_t hi)
+{
+    for (Py_ssize_t i = lo; i < hi; i++)
+        o[i] = rule(x[i]);
+}
+
+#endif
