@@ -192,7 +192,7 @@ ELEMENTWISE_KERNELS(DEFINE_LOOPS)
     static void loop_##name##_f32_lanes(LOOP_PARAMS)                                      \
     {                                                                                     \
         if (mode == MODE_FWD)                                                             \
-            float32_forward(ff_##name, x, o, lo, hi);                                     \
+            float32_forward(exp_arg_##name, ff_##name, x, o, lo, hi);                     \
         else                                                                              \
             loop_##name##_f32(LOOP_ARGS);                                                 \
     }
