@@ -8,7 +8,7 @@
  *   NaN, as the C does);
  * - the float32 softmax row's maximum and minimum (row_max_float_avx2);
  * - softmax's backward from the saved output, streamed from the registers
- *   (stream_y_g_minus; eight at a time in the AVX-512 build, ACTLAB_AVX512).
+ *   (stream_y_g_minus_*).
  */
 #ifndef KERNELS_AVX2_H
 #define KERNELS_AVX2_H
@@ -222,37 +222,9 @@ ALWAYS_INLINE double y_g_minus_at(int is64, const void *y, const void *g, double
 ALWAYS_INLINE void stream_y_g_minus(int is64, const void *yv, const void *gv, void *ov,
                                     Py_ssize_t m, double inner, Py_ssize_t k, double dom)
 {
+    const int align = is64 ? 31 : 15; /* a 32-byte (4 doubles), 16-byte (4 floats) store */
     const __m256d in = _mm256_set1_pd(inner);
     Py_ssize_t j = 0;
-#if defined(ACTLAB_AVX512)
-    /* eight at a time: a 64-byte (8 doubles) or 32-byte (8 floats) store */
-    const int align8 = is64 ? 63 : 31;
-    const __m512d in8 = _mm512_set1_pd(inner);
-    for (; j < m && ((uintptr_t)elem_ptr(ov, j, is64) & align8); j++)
-        store_elem(ov, j, is64, y_g_minus_at(is64, yv, gv, inner, k, dom, j));
-    for (; j + 8 <= m; j += 8) {
-        __m512d y8, g8;
-        if (is64) {
-            y8 = _mm512_loadu_pd((const double *)yv + j);
-            g8 = _mm512_loadu_pd((const double *)gv + j);
-        } else {
-            y8 = _mm512_cvtps_pd(_mm256_loadu_ps((const float *)yv + j));
-            g8 = _mm512_cvtps_pd(_mm256_loadu_ps((const float *)gv + j));
-        }
-        __m512d v = _mm512_mul_pd(y8, _mm512_sub_pd(g8, in8));
-        if ((size_t)(k - j) < 8) { /* the dominant entry, computed apart */
-            double lanes[8];
-            _mm512_storeu_pd(lanes, v);
-            lanes[k - j] = dom;
-            v = _mm512_loadu_pd(lanes);
-        }
-        if (is64)
-            _mm512_stream_pd((double *)ov + j, v);
-        else
-            _mm256_stream_ps((float *)ov + j, _mm512_cvtpd_ps(v));
-    }
-#endif
-    const int align = is64 ? 31 : 15; /* a 32-byte (4 doubles), 16-byte (4 floats) store */
     for (; j < m && ((uintptr_t)elem_ptr(ov, j, is64) & align); j++)
         store_elem(ov, j, is64, y_g_minus_at(is64, yv, gv, inner, k, dom, j));
     for (; j + 4 <= m; j += 4) {

@@ -8,7 +8,6 @@
 #if HAVE_AVX2_VERSION
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma,prefer-vector-width=512")
 #define ACTLAB_AVX2 1
-#define ACTLAB_AVX512 1
 #include "avx2.h"
 #include "maxout.h"
 #include "softmax.h"
