@@ -281,7 +281,14 @@ ALWAYS_INLINE void gelu_rule_lo(double x, double *f, double *d, int full)
     double a = fabs(x) > 20.0 ? 20.0 : fabs(x); /* NaN stays */
     double xc = x > 20.0 ? 20.0 : (x < -20.0 ? -20.0 : x);
     double e = exp_le0_in_range_lo(-0.5 * (a * a));
-    double r = horner(GELU_R_LO, 15, 5.0 / (5.0 + a));
+    /* R(t) by Estrin's scheme: a short dependency chain after the division */
+    const double *c = GELU_R_LO;
+    double t = 5.0 / (5.0 + a), t2 = t * t, t4 = t2 * t2, t8 = t4 * t4;
+    double q03 = fma(fma(c[3], t, c[2]), t2, fma(c[1], t, c[0]));
+    double q47 = fma(fma(c[7], t, c[6]), t2, fma(c[5], t, c[4]));
+    double q8b = fma(fma(c[11], t, c[10]), t2, fma(c[9], t, c[8]));
+    double qce = fma(c[14], t2, fma(c[13], t, c[12]));
+    double r = fma(fma(qce, t4, q8b), t8, fma(q47, t4, q03));
     double q = e * r;                                  /* Phi(-a) */
     double fv = x < 0.0 ? xc * q : x - xc * q;
     *f = half_plus_square(x, x == -INFINITY ? -0.0 : fv, full);
