@@ -140,15 +140,17 @@ ALWAYS_INLINE double exp_big_lo(double z, double zlo, int hi)
 
 /* ------------------------------------------------------------------ hard_swish */
 /* x(x + 3)/6 on [-3, 3] with x(x + 3) = hi + lo exact, as the NumPy kernel: q = hi/6 to
- * within an ULP by a product, hi - 6q exact by an fma, then q + (hi - 6q + lo)/6, whose
- * division is exact where the quotient is a rounding tie (so the tie is seen as one); one
- * division */
+ * within an ULP by a product, r = hi - 6q + lo (hi - 6q exact by an fma), then q + r/6
+ * with r/6 correctly rounded by one correction step (c = r/6 to within an ULP, r - 6c
+ * exact): exact where the quotient is a rounding tie, so the tie is seen as one; the bits
+ * of q + r/6 with a division, and no division */
 static const double ONE_SIXTH = 1.0 / 6.0;
 ALWAYS_INLINE double div6_exact(double hi, double lo)
 {
     double q = hi * ONE_SIXTH;
     double r = fma(-6.0, q, hi) + lo;
-    return q + r / 6.0;
+    double c = r * ONE_SIXTH;
+    return q + fma(fma(-6.0, c, r), ONE_SIXTH, c);
 }
 
 /* where h (a double) lies halfway between two float32 values */
