@@ -241,6 +241,22 @@ def test_float32_forward_within_one_ulp_on_a_dense_sweep(name: str) -> None:
 
 
 @needs_kernels
+@pytest.mark.parametrize("name", ("sigmoid", "silu"))
+def test_float32_forward_with_derivative_gives_the_forwards_bits(name: str) -> None:
+    """forward_with_derivative's f is the forward's, bit for bit, where the float32 forward
+    has a loop of its own, also written over x itself; its f' is derivative()'s."""
+    act = actlab.get(name)
+    x = points(np.float32)
+    want_f, want_d = act(x), act.derivative(x)
+    bits = "u4"
+    f, d = act.forward_with_derivative(x)
+    assert (f.view(bits) == want_f.view(bits)).all() and (d.view(bits) == want_d.view(bits)).all()
+    xin = x.copy()
+    f2, _ = act.forward_with_derivative(xin, out=xin)
+    assert f2 is xin and (xin.view(bits) == want_f.view(bits)).all()
+
+
+@needs_kernels
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
 def test_hard_swish_kernel_gives_the_numpy_bits(dtype: Any) -> None:
     """hard_swish is correctly rounded on the NumPy path; the kernel gives the same bits

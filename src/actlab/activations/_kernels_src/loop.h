@@ -187,12 +187,32 @@ EXACT_LOOP(f64, double)
 ELEMENTWISE_KERNELS(DEFINE_LOOPS)
 #undef DEFINE_LOOPS
 
-/* the float32 loop of a FLOAT32_FORWARDS kernel: its forward in float32 lanes */
+/* f by the float32 lanes and f' by the generic loop, block by block: each block's f into a
+ * buffer, then its f' into o2, then the buffer into o (so o or o2 may be x) */
+ALWAYS_INLINE void float32_forward_der(float (*arg)(float),
+                                       float (*rule)(float, float, float, float),
+                                       elementwise_loop generic, const float *x, float *o,
+                                       float *o2, double prm, Py_ssize_t lo, Py_ssize_t hi)
+{
+    float f[F32_BLOCK];
+    for (Py_ssize_t b = lo; b < hi; b += F32_BLOCK) {
+        Py_ssize_t m = hi - b < F32_BLOCK ? hi - b : F32_BLOCK;
+        float32_forward(arg, rule, x + b, f, 0, m);
+        generic(MODE_DER, x, NULL, o2, NULL, prm, b, b + m);
+        memcpy(o + b, f, (size_t)m * sizeof *f);
+    }
+}
+
+/* the float32 loop of a FLOAT32_FORWARDS kernel: its forward in float32 lanes, also where
+ * f' comes with it (the same f as the forward alone) */
 #define DEFINE_F32_FORWARD(name)                                                          \
     static void loop_##name##_f32_lanes(LOOP_PARAMS)                                      \
     {                                                                                     \
         if (mode == MODE_FWD)                                                             \
             float32_forward(exp_arg_##name, ff_##name, x, o, lo, hi);                     \
+        else if (mode == MODE_FWD_DER)                                                    \
+            float32_forward_der(exp_arg_##name, ff_##name, loop_##name##_f32, x, o, o2,   \
+                                prm, lo, hi);                                             \
         else                                                                              \
             loop_##name##_f32(LOOP_ARGS);                                                 \
     }
