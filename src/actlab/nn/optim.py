@@ -185,7 +185,21 @@ class Adam(_Optimizer):
         if self._m is None:
             self._m = np.zeros(layout.size, layout.g.dtype)
             self._v = np.zeros(layout.size, layout.g.dtype)
-        g, m, v, tmp = layout.flat_gradient(), self._m, self._v, layout.tmp
+        self._direction(layout.flat_gradient(), self._m, self._v, layout.tmp, step, eps)
+        for p, piece in zip(layout.params, layout.tmp_pieces):
+            p -= piece
+
+    def _step_each(self, layout: _Layout, step: float, eps: float) -> None:
+        if self._m is None:
+            self._m = [np.zeros_like(p) for p in layout.params]
+            self._v = [np.zeros_like(p) for p in layout.params]
+            self._tmp = [np.empty_like(p) for p in layout.params]
+        for p, g, m, v, tmp in zip(layout.params, layout.grads, self._m, self._v, self._tmp):
+            self._direction(g, m, v, tmp, step, eps)
+            p -= tmp
+
+    def _direction(self, g: Array, m: Array, v: Array, tmp: Array, step: float, eps: float) -> None:
+        """m and v updated by g in place, and step·m/(√v + eps) written to tmp."""
         m -= g
         m *= self.beta1
         m += g  # β₁m + (1-β₁)g = β₁(m - g) + g
@@ -197,24 +211,3 @@ class Adam(_Optimizer):
         tmp += eps
         np.divide(m, tmp, out=tmp)
         tmp *= step
-        for p, piece in zip(layout.params, layout.tmp_pieces):
-            p -= piece
-
-    def _step_each(self, layout: _Layout, step: float, eps: float) -> None:
-        if self._m is None:
-            self._m = [np.zeros_like(p) for p in layout.params]
-            self._v = [np.zeros_like(p) for p in layout.params]
-            self._tmp = [np.empty_like(p) for p in layout.params]
-        for p, g, m, v, tmp in zip(layout.params, layout.grads, self._m, self._v, self._tmp):
-            m -= g
-            m *= self.beta1
-            m += g
-            np.multiply(g, g, out=tmp)
-            tmp *= 1.0 - self.beta2
-            v *= self.beta2
-            v += tmp
-            np.sqrt(v, out=tmp)
-            tmp += eps
-            np.divide(m, tmp, out=tmp)
-            tmp *= step
-            p -= tmp
