@@ -224,19 +224,7 @@ ALWAYS_INLINE void hard_swish_rule(double x, int hi, double prm, double *f, doub
 
 FULL_AND_FAST(hard_swish)
 
-ALWAYS_INLINE int in_tail_hard_swish(double x, double prm)
-{
-    (void)x;
-    (void)prm;
-    return 0;
-}
-
-ALWAYS_INLINE double tail_hard_swish(double x, double g, double d, double prm)
-{
-    (void)x;
-    (void)prm;
-    return d * g;
-}
+NO_TAIL(hard_swish)
 
 /* ------------------------------------------------------------------ elu */
 /* prm = alpha (_fast.py passes it in [2^-64, 2^10] only) */
@@ -318,19 +306,7 @@ ALWAYS_INLINE void f_hard_sigmoid(double x, int hi, double prm, double *f, doubl
 
 NO_RARE(hard_sigmoid)
 
-ALWAYS_INLINE int in_tail_hard_sigmoid(double x, double prm)
-{
-    (void)x;
-    (void)prm;
-    return 0;
-}
-
-ALWAYS_INLINE double tail_hard_sigmoid(double x, double g, double d, double prm)
-{
-    (void)x;
-    (void)prm;
-    return d * g;
-}
+NO_TAIL(hard_sigmoid)
 
 /* ------------------------------------------------------------------ softplus, log_sigmoid */
 /* log(1 + e^(b t))/b and sigma(b t), b = beta (1 for log_sigmoid, whose t is -x): with

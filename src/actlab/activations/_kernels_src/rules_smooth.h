@@ -63,6 +63,21 @@ ALWAYS_INLINE double exp_product(double g, double z, double c)
         return 0;                                                                         \
     }
 
+/* in_tail_NAME and tail_NAME of a kernel whose f'(x) is never below the normals but 0 */
+#define NO_TAIL(name)                                                                      \
+    ALWAYS_INLINE int in_tail_##name(double x, double prm)                                 \
+    {                                                                                     \
+        (void)x;                                                                          \
+        (void)prm;                                                                        \
+        return 0;                                                                         \
+    }                                                                                     \
+    ALWAYS_INLINE double tail_##name(double x, double g, double d, double prm)             \
+    {                                                                                     \
+        (void)x;                                                                          \
+        (void)prm;                                                                        \
+        return d * g;                                                                     \
+    }
+
 /* ------------------------------------------------------------------ sigmoid */
 ALWAYS_INLINE void f_sigmoid(double x, int hi, double prm, double *f, double *d)
 {
