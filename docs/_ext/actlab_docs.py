@@ -111,7 +111,7 @@ def _functions_index(names: list[str]) -> str:
 
 
 API = [
-    ("actlab", ["get", "names", "aliases", "canonical_name", "kernel_status", "Activation", "Facts",
+    ("actlab", ["get", "names", "aliases", "canonical_name", "info", "kernel_status", "Activation", "Facts",
                 "Kink", "Param"]),
     ("actlab.nn", ["build_mlp", "can_build", "Sequential", "Dense", "Activation", "Maxout", "fit",
                    "score", "gradient_norms", "gradcheck", "save", "load", "default_init",

@@ -14,8 +14,7 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
-from .activations import Activation, Facts, Kink, Param, aliases, canonical_name, get, names
-from .activations._fast import status as _kernel_status
+from .activations import Activation, Facts, Kink, Param, _fast, aliases, canonical_name, get, names
 
 __version__ = "0.1.0"
 
@@ -27,7 +26,41 @@ def kernel_status() -> str:
     >>> "kernels" in kernel_status()
     True
     """
-    return _kernel_status()
+    return _fast.status()
+
+
+def info() -> dict[str, Any]:
+    """What this installation computes with, as a dict:
+
+    - ``version``: actlab's; ``numpy``: NumPy's;
+    - ``compiled``: whether the compiled kernels are in use (else NumPy's kernels do all);
+    - ``isa``: their instruction set (``baseline``, ``avx2+fma``, ``avx512``), or None;
+    - ``isas``: each instruction set they are built for, with None where this CPU runs it
+      and otherwise the first feature it lacks (``ACTLAB_ISA`` forces one of them);
+    - ``threads``: how many threads a large call is split over;
+    - ``kernels``: the compiled kernels in use, by name (``gelu_tanh`` is gelu's tanh form);
+    - ``float32_lanes``: those whose float32 forward is computed in float32 lanes.
+
+    >>> import actlab
+    >>> facts = actlab.info()
+    >>> facts["compiled"] == (facts["isa"] is not None)
+    True
+    >>> set(facts["float32_lanes"]) <= set(facts["kernels"])
+    True
+    """
+    import numpy
+
+    compiled = _fast.available()
+    return {
+        "version": __version__,
+        "numpy": numpy.__version__,
+        "compiled": compiled,
+        "isa": _fast.isa(),
+        "isas": _fast.isas(),
+        "threads": _fast.get_num_threads() if compiled else 1,
+        "kernels": _fast.kernel_names(),
+        "float32_lanes": _fast.float32_lanes(),
+    }
 
 
 def _shortcut(name: str) -> Any:
@@ -81,6 +114,7 @@ __all__ = [
     "aliases",
     "canonical_name",
     "get",
+    "info",
     "kernel_status",
     "names",
     *names(),

@@ -90,6 +90,36 @@ def test_actlab_isa_forces_a_variant_or_names_the_missing_feature(variant: str) 
 
 
 @needs_kernels
+@needs_flags
+def test_info_names_the_variant_in_use_and_what_the_cpu_lacks_for_the_others() -> None:
+    run = import_with(None, "import json\nprint(json.dumps(actlab.info()))")
+    assert run.returncode == 0, run.stderr
+    import json
+
+    isa, line = run.stdout.splitlines()
+    facts = json.loads(line)
+    assert facts["compiled"] is True and facts["isa"] == isa
+    assert set(facts["isas"]) == set(VARIANTS)
+    for variant, lack in facts["isas"].items():
+        if missing(variant):
+            assert lack is not None and lack.startswith(missing(variant)[0]), (variant, lack)
+        else:
+            assert lack is None, (variant, lack)
+    assert facts["threads"] >= 1
+    assert {"sigmoid", "softmax", "relu"} <= set(facts["kernels"])
+    assert "sigmoid" in facts["float32_lanes"] and "relu" not in facts["float32_lanes"]
+
+
+def test_info_without_the_compiled_kernels_says_so() -> None:
+    env = {**os.environ, "ACTLAB_NO_FAST": "1"}
+    code = "import actlab; f = actlab.info(); print(f['compiled'], f['isa'], f['kernels'], f['isas'])"
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["False", "None", "[]", "{}"]
+
+
+@needs_kernels
 def test_an_unknown_isa_name_is_a_value_error_naming_it() -> None:
     run = import_with("sse9")
     assert run.returncode != 0

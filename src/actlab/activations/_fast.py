@@ -244,6 +244,24 @@ def streaming_from(nbytes: int) -> Iterator[None]:
         KERNELS.stream_at(saved)
 
 
+def isa() -> str | None:
+    """The instruction set the compiled kernels run (``baseline``, ``avx2+fma`` or
+    ``avx512``), None without them."""
+    return KERNELS.isa if KERNELS is not None else None
+
+
+def isas() -> dict[str, str | None]:
+    """Each instruction set the kernels are built for: None where this CPU runs it, else
+    the first feature it lacks (empty without the compiled kernels)."""
+    return dict(KERNELS.isas()) if KERNELS is not None else {}
+
+
+def float32_lanes() -> list[str]:
+    """The kernels whose float32 forward is computed in float32 lanes (the others compute
+    float32 in float64 and round once)."""
+    return sorted(KERNELS.float32_lanes()) if KERNELS is not None else []
+
+
 def status() -> str:
     """One line: whether the compiled kernels are in use, their instruction set, threads."""
     if KERNELS is None:

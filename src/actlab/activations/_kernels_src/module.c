@@ -271,6 +271,17 @@ static int table_entry(PyObject *table, const char *name, int exact, Py_ssize_t 
 
 /* table() -> dict: every kernel of kernels.def (softmax and maxout included), by name, with
  * its flags: exact, needs_fma, split_at, streams. */
+/* 0, or -1 with an exception set */
+static int append_name(PyObject *names, const char *name)
+{
+    PyObject *s = PyUnicode_FromString(name);
+    if (s == NULL)
+        return -1;
+    int rc = PyList_Append(names, s);
+    Py_DECREF(s);
+    return rc;
+}
+
 static PyObject *table(PyObject *self, PyObject *unused)
 {
     (void)self;
@@ -301,6 +312,34 @@ static PyObject *cpu_count(PyObject *self, PyObject *unused)
 #endif
 }
 
+/* {"baseline": None, "avx2": ..., "avx512": ...}: None for the instruction sets this CPU
+ * (and build) can run, else the first feature it lacks */
+static PyObject *isas(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    return Py_BuildValue("{s:O,s:z,s:z}", "baseline", Py_None, "avx2", isa_avx2_missing(),
+                         "avx512", isa_avx512_missing());
+}
+
+/* the kernels whose float32 forward runs in float32 lanes */
+static PyObject *float32_lanes(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    PyObject *names = PyList_New(0);
+    if (names == NULL)
+        return NULL;
+#define LANES_ENTRY(name)                                                                 \
+    if (append_name(names, #name) < 0) {                                                  \
+        Py_DECREF(names);                                                                 \
+        return NULL;                                                                      \
+    }
+    FLOAT32_FORWARDS(LANES_ENTRY)
+#undef LANES_ENTRY
+    return names;
+}
+
 static PyMethodDef methods[] = {
     {"elementwise", (PyCFunction)(void (*)(void))elementwise, METH_FASTCALL,
      "elementwise(kernel, mode, x, g, out, out2, param, threads) -> bool"},
@@ -316,6 +355,10 @@ static PyMethodDef methods[] = {
     {"table", table, METH_NOARGS,
      "table() -> dict: each kernel's flags (exact, needs_fma, split_at, streams), by name"},
     {"cpu_count", cpu_count, METH_NOARGS, "online processors"},
+    {"isas", isas, METH_NOARGS,
+     "isas() -> dict: None for each instruction set this CPU runs, else the feature it lacks"},
+    {"float32_lanes", float32_lanes, METH_NOARGS,
+     "float32_lanes() -> list: the kernels whose float32 forward runs in float32 lanes"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "_kernels",
