@@ -241,7 +241,12 @@ def test_float32_forward_within_one_ulp_on_a_dense_sweep(name: str) -> None:
 
 
 @needs_kernels
-@pytest.mark.parametrize("name", ("sigmoid", "silu"))
+def test_the_float32_lane_kernels_are_listed() -> None:
+    assert set(_fast.float32_lanes()) == {"sigmoid", "silu", "hard_sigmoid", "hard_swish"}
+
+
+@needs_kernels
+@pytest.mark.parametrize("name", _fast.float32_lanes())
 def test_float32_forward_with_derivative_gives_the_forwards_bits(name: str) -> None:
     """forward_with_derivative's f is the forward's, bit for bit, where the float32 forward
     has a loop of its own, also written over x itself; its f' is derivative()'s."""
@@ -257,11 +262,14 @@ def test_float32_forward_with_derivative_gives_the_forwards_bits(name: str) -> N
 
 
 @needs_kernels
+@pytest.mark.parametrize("name", ("hard_sigmoid", "hard_swish"))
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
-def test_hard_swish_kernel_gives_the_numpy_bits(dtype: Any) -> None:
-    """hard_swish is correctly rounded on the NumPy path; the kernel gives the same bits
-    (x(x+3) exact by an fma), also for the ties of x/2 below 2^-60."""
-    act = actlab.get("hard_swish")
+def test_hard_sigmoid_and_hard_swish_kernels_give_the_numpy_bits(name: str, dtype: Any) -> None:
+    """hard_sigmoid and hard_swish are correctly rounded on the NumPy path; the kernels give
+    the same bits (x + 3 and x(x+3) exact by a two-sum and an fma; float32 in float32 lanes,
+    which tools/check_float32_lanes.py checks on every float32), also for the ties of x/2
+    below 2^-60."""
+    act = actlab.get(name)
     fi = np.finfo(dtype)
     tiny = np.arange(1, 2000, dtype=np.float64) * float(fi.smallest_subnormal)
     x = np.concatenate([points(dtype, n=20_000).astype(np.float64), np.linspace(-3.5, 3.5, 7001),

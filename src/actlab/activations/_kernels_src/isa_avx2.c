@@ -30,7 +30,7 @@ int isa_avx2(isa_t *isa)
     isa->name = "avx2+fma";
     isa->fast_fma = 1;
     ELEMENTWISE_KERNELS(LOOP_ENTRY)
-    FLOAT32_FORWARDS(F32_FORWARD_ENTRY)
+    FLOAT32_LANES(F32_FORWARD_ENTRY)
     LOOP_OVERRIDES(OVERRIDE_ENTRY)
     isa->softmax[0] = softmax_rows_f32;
     isa->softmax[1] = softmax_rows_f64;

@@ -15,7 +15,7 @@ void isa_base(isa_t *isa)
     isa->fast_fma = 0;
 #endif
     ELEMENTWISE_KERNELS(LOOP_ENTRY)
-    FLOAT32_FORWARDS(F32_FORWARD_ENTRY)
+    FLOAT32_LANES(F32_FORWARD_ENTRY)
     isa->softmax[0] = softmax_rows_f32;
     isa->softmax[1] = softmax_rows_f64;
     isa->maxout[0] = maxout_f32;

@@ -188,16 +188,22 @@ ELEMENTWISE_KERNELS(DEFINE_LOOPS)
 #undef DEFINE_LOOPS
 
 /* f by the float32 lanes and f' by the generic loop, block by block: each block's f into a
- * buffer, then its f' into o2, then the buffer into o (so o or o2 may be x) */
+ * buffer, then its f' into o2, then the buffer into o (so o or o2 may be x); plain: the
+ * rule of a FLOAT32_PLAIN_FORWARDS kernel (arg and rule unused) */
 ALWAYS_INLINE void float32_forward_der(float (*arg)(float),
                                        float (*rule)(float, float, float, float),
-                                       elementwise_loop generic, const float *x, float *o,
-                                       float *o2, double prm, Py_ssize_t lo, Py_ssize_t hi)
+                                       float (*plain)(float, int *), smooth_rule exact,
+                                       elementwise_loop generic,
+                                       const float *x, float *o, float *o2, double prm,
+                                       Py_ssize_t lo, Py_ssize_t hi)
 {
     float f[F32_BLOCK];
     for (Py_ssize_t b = lo; b < hi; b += F32_BLOCK) {
         Py_ssize_t m = hi - b < F32_BLOCK ? hi - b : F32_BLOCK;
-        float32_forward(arg, rule, x + b, f, 0, m);
+        if (plain != NULL)
+            float32_plain_forward(plain, exact, x + b, f, 0, m);
+        else
+            float32_forward(arg, rule, x + b, f, 0, m);
         generic(MODE_DER, x, NULL, o2, NULL, prm, b, b + m);
         memcpy(o + b, f, (size_t)m * sizeof *f);
     }
@@ -211,13 +217,28 @@ ALWAYS_INLINE void float32_forward_der(float (*arg)(float),
         if (mode == MODE_FWD)                                                             \
             float32_forward(exp_arg_##name, ff_##name, x, o, lo, hi);                     \
         else if (mode == MODE_FWD_DER)                                                    \
-            float32_forward_der(exp_arg_##name, ff_##name, loop_##name##_f32, x, o, o2,   \
-                                prm, lo, hi);                                             \
+            float32_forward_der(exp_arg_##name, ff_##name, NULL, NULL, loop_##name##_f32, x, \
+                                o, o2, prm, lo, hi);                                      \
         else                                                                              \
             loop_##name##_f32(LOOP_ARGS);                                                 \
     }
 FLOAT32_FORWARDS(DEFINE_F32_FORWARD)
 #undef DEFINE_F32_FORWARD
+
+/* the same for a FLOAT32_PLAIN_FORWARDS kernel */
+#define DEFINE_F32_PLAIN_FORWARD(name)                                                    \
+    static void loop_##name##_f32_lanes(LOOP_PARAMS)                                      \
+    {                                                                                     \
+        if (mode == MODE_FWD)                                                             \
+            float32_plain_forward(fp_##name, f_##name, x, o, lo, hi);                     \
+        else if (mode == MODE_FWD_DER)                                                    \
+            float32_forward_der(NULL, NULL, fp_##name, f_##name, loop_##name##_f32, x, o,  \
+                                o2, prm, lo, hi);                                         \
+        else                                                                              \
+            loop_##name##_f32(LOOP_ARGS);                                                 \
+    }
+FLOAT32_PLAIN_FORWARDS(DEFINE_F32_PLAIN_FORWARD)
+#undef DEFINE_F32_PLAIN_FORWARD
 
 /* the loop table entry of one kernel, then of a FLOAT32_FORWARDS kernel's float32 loop */
 #define LOOP_ENTRY(name, kind, split_at, streams, needs_fma)                              \

@@ -335,7 +335,7 @@ static PyObject *float32_lanes(PyObject *self, PyObject *unused)
         Py_DECREF(names);                                                                 \
         return NULL;                                                                      \
     }
-    FLOAT32_FORWARDS(LANES_ENTRY)
+    FLOAT32_LANES(LANES_ENTRY)
 #undef LANES_ENTRY
     return names;
 }

@@ -125,11 +125,107 @@ ALWAYS_INLINE float ff_silu(float x, float uh, float ul, float s)
     return x != x ? x : f;
 }
 
+/* ------------------------------------------------------------------ without an exponential */
+/* hard_sigmoid and hard_swish (kernels.def's FLOAT32_PLAIN_FORWARDS): their float32 forwards
+ * correctly rounded in float32 lanes, the same bits as the double rules (checked on every
+ * float32 input by tools/check_float32_lanes.py).  x + 3 = sh + sl exactly (a two-sum), the
+ * numerator as nh + nl, then nh/6 by a product and two correction steps: q = nh/6 to within an
+ * ULP, r = nh - 6q + nl (nh - 6q exact by an fma), c = r/6 likewise, and q + (r - 6c)/6 + c.
+ * fp_NAME(x, &near_tie) also says where that float-float value, good to about 2^-45, lies
+ * within 2^-12 ULP of a rounding tie: those few elements are taken again by the double rule. */
+#define F32_BLOCK 256
+static const float ONE_SIXTH_F = 0x1.555556p-3f;
+
+/* nh/6 + nl/6 rounded, and whether it lies near a tie (for |result| >= 2^-100) */
+ALWAYS_INLINE float div6_f(float nh, float nl, int *near_tie)
+{
+    float q = nh * ONE_SIXTH_F;
+    float r = fmaf(-6.0f, q, nh) + nl;
+    float c = r * ONE_SIXTH_F;
+    float t = fmaf(fmaf(-6.0f, c, r), ONE_SIXTH_F, c);
+    float f = q + t;
+    float off = fabsf(t - (f - q)); /* how far the float-float value lies from f, exactly */
+    uint32_t bits = asuint32(fabsf(f));
+    float ulp = asfloat((bits & 0x7f800000u) - (23u << 23));
+    /* at a power of two, the tie below it is a quarter of f's ULP away */
+    float tie = (bits & 0x007fffffu) == 0 ? 0.25f * ulp : 0.5f * ulp;
+    *near_tie = off >= tie - ulp * 0x1p-12f;
+    return f;
+}
+
+ALWAYS_INLINE float clamp3_f(float x)
+{
+    float xc = x > -3.0f ? x : -3.0f; /* NaN becomes -3; the rules return x for NaN */
+    return xc < 3.0f ? xc : 3.0f;
+}
+
+ALWAYS_INLINE float plus3_f(float x, float *lo)
+{
+    float s = x + 3.0f, bb = s - x;
+    *lo = (x - (s - bb)) + (3.0f - bb);
+    return s;
+}
+
+/* (x + 3)/6 on [-3, 3], 0 below, 1 above; never near a tie (every float32 checked) */
+ALWAYS_INLINE float fp_hard_sigmoid(float x, int *near_tie)
+{
+    int unused;
+    float sl, sh = plus3_f(clamp3_f(x), &sl);
+    float f = div6_f(sh, sl, &unused);
+    *near_tie = 0;
+    return x != x ? x : f;
+}
+
+/* x(x + 3)/6 on [-3, 3], -0 below, x above; x/2 (a tie broken upward) below 2^-60, as
+ * ff_silu */
+ALWAYS_INLINE float fp_hard_swish(float x, int *near_tie)
+{
+    float xc = clamp3_f(x);
+    float sl, sh = plus3_f(xc, &sl);
+    float ph = xc * sh, pl = fmaf(xc, sh, -ph) + xc * sl;
+    int near;
+    float f = div6_f(ph, pl, &near);
+    int middle = x > -3.0f && x < 3.0f;
+    f = x < -3.0f ? -0.0f : (x >= 3.0f ? x : f);
+    uint32_t ax = asuint32(fabsf(x));
+    int tie = ax < 0x01000000u && (ax & 1u);
+    float half = asfloat((asuint32(x) & 0x80000000u) | ((ax >> 1) + (x > 0.0f)));
+    f = tie ? half : (ax < 0x21800000u ? 0.5f * x : f);
+    *near_tie = middle && ax >= 0x21800000u && near;
+    return x != x ? x : f;
+}
+
+/* o = f(x) on float32 elements [lo, hi): the float32 rule, then the double one (exact, as
+ * the generic loop stores it) for the elements near a tie; block by block through a buffer,
+ * so that o may be x */
+ALWAYS_INLINE void float32_plain_forward(float (*rule)(float, int *),
+                                         void (*exact)(double, int, double, double *, double *),
+                                         const float *x, float *o, Py_ssize_t lo, Py_ssize_t hi)
+{
+    float f[F32_BLOCK];
+    int near[F32_BLOCK];
+    for (Py_ssize_t b = lo; b < hi; b += F32_BLOCK) {
+        Py_ssize_t m = hi - b < F32_BLOCK ? hi - b : F32_BLOCK;
+        int any = 0;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            f[i] = rule(x[b + i], &near[i]);
+            any |= near[i];
+        }
+        if (any)
+            for (Py_ssize_t i = 0; i < m; i++)
+                if (near[i]) {
+                    double fd, dd;
+                    exact((double)x[b + i], 0, 0.0, &fd, &dd);
+                    f[i] = (float)fd;
+                }
+        memcpy(o + b, f, (size_t)m * sizeof *f);
+    }
+}
+
 /* o = f(x) on float32 elements [lo, hi), in blocks: the reductions of a block first, into
  * buffers on the stack, then the polynomials, then the quotients.  Three loops with a third
  * of the dependency chain each keep more elements in flight than one (30% faster on an AMD
  * EPYC). */
-#define F32_BLOCK 256
 ALWAYS_INLINE void float32_forward(float (*arg)(float), float (*rule)(float, float, float, float),
                                    const float *x, float *o, Py_ssize_t lo, Py_ssize_t hi)
 {
