@@ -696,6 +696,7 @@ def _log_sigmoid_second_derivative(x: Array) -> Array:
     "better image features. Université de Montréal TR 1337.",
     summary="A sigmoid shape with polynomial tails: x/(1 + |x|).",
     init="glorot",
+    fast="softsign",
 )
 def softsign(x: Array) -> Array:
     """x/(1 + |x|), ±1 at ±inf.

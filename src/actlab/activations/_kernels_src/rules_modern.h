@@ -1,5 +1,6 @@
 /* The shared helpers and the simpler scalar rules of the wider family's smooth kernels
- * (softplus, elu, log_sigmoid, hard_swish; the gated ones are in rules_gated.h), as rules_smooth.h's: computed in double and
+ * (softplus, elu, log_sigmoid, hard_swish, hard_sigmoid, softsign; the gated ones are in
+ * rules_gated.h), as rules_smooth.h's: computed in double and
  * rounded once by the loop, after the algorithms of the NumPy kernels (modern.py and
  * _stable_modern.py): the exponent of a Gaussian split exactly, erfc by FreeBSD msun's
  * s_erf.c rationals, double-double where the terms of f' cancel, and near a root of f' the
@@ -309,6 +310,48 @@ ALWAYS_INLINE void f_hard_sigmoid(double x, int hi, double prm, double *f, doubl
 NO_RARE(hard_sigmoid)
 
 NO_TAIL(hard_sigmoid)
+
+/* ------------------------------------------------------------------ softsign */
+/* x/(1 + |x|), x clamped at 1e300 (then +-1), as the NumPy kernel; f' = 1/(1 + |x|)^2 rounded
+ * once: for float64 results 1 + |x| = sh + sl exactly, its square as ph + pl, then one
+ * division and a correction step, while |x| < 1e100; beyond, r^2 with r = 1/(1 + |x|),
+ * which never overflows (and the tail's g f' is (g r) r) */
+ALWAYS_INLINE void f_softsign(double x, int hi, double prm, double *f, double *d)
+{
+    (void)prm;
+    double a = fabs(x), ac = a < 1.0e300 ? a : 1.0e300;
+    double xc = x < -1.0e300 ? -1.0e300 : (x > 1.0e300 ? 1.0e300 : x);
+    double den = 1.0 + ac;
+    *f = xc / den;
+    double dv;
+    if (hi) {
+        double sl, sh = two_sum(1.0, ac, &sl);
+        double ph = sh * sh, pl = fma(sh, sh, -ph) + 2.0 * (sh * sl);
+        double q = 1.0 / ph, e = fma(-q, ph, 1.0) - q * pl;
+        double r = 1.0 / den;
+        dv = ac < 1.0e100 ? fma(e, q, q) : r * r;
+    } else {
+        dv = 1.0 / (den * den); /* a float32 |x|: no overflow, and two roundings of double */
+    }
+    *d = dv;
+    KEEP_NAN(x, f, d);
+}
+
+NO_RARE(softsign)
+
+ALWAYS_INLINE int in_tail_softsign(double x, double prm)
+{
+    (void)prm;
+    return fabs(x) >= 1.0e100 && fabs(x) < INFINITY;
+}
+
+ALWAYS_INLINE double tail_softsign(double x, double g, double d, double prm)
+{
+    (void)d;
+    (void)prm;
+    double r = 1.0 / (1.0 + fabs(x));
+    return (g * r) * r;
+}
 
 /* ------------------------------------------------------------------ softplus, log_sigmoid */
 /* log(1 + e^(b t))/b and sigma(b t), b = beta (1 for log_sigmoid, whose t is -x): with
