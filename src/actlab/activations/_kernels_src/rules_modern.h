@@ -260,7 +260,7 @@ ALWAYS_INLINE double tail_elu(double x, double g, double d, double prm)
  * the error of z moves e^z by |z| 2^-53 at most, 2^-46 where the result is not 0). */
 ALWAYS_INLINE double celu_exponent(double x, int hi, double prm, double *zl)
 {
-    double lowest = 1.0e4 * prm < 1.0e300 ? -1.0e4 * prm : -1.0e300;
+    double lowest = -1.0e4 * prm; /* alpha <= 2^10 (_fast.PARAMS) */
     double xc = x > 0.0 ? 0.0 : x;
     xc = xc < lowest ? lowest : xc;
     double inv = 1.0 / prm;
