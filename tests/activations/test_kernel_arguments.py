@@ -5,7 +5,10 @@ The extension is private, but no Python call may crash the interpreter: a bad ar
 mode, row length, group size or thread count out of range, an int that fits no C type) is
 a TypeError, ValueError or OverflowError.  A well-formed call whose buffers have a layout
 the loops do not take (not C-contiguous, a read-only output, outputs overlapping inputs in
-part) returns False and writes nothing, so that the caller can fall back.
+part) returns False and writes nothing, so that the caller can fall back.  The entry
+points that take torch tensors (when torch is installed) refuse anything that is not a
+tensor and decline the tensors the loops do not take (another dtype, length, layout,
+device, a subclass, a lazily negated view).
 
 The calls run in a subprocess, so that a segfault fails the test instead of ending pytest.
 """
@@ -227,6 +230,92 @@ for value in (2**32, 2**32 + 2, 2**63 - 1):
                  [big, None, np.empty(big.size // 2), 2, value])
 for count in range(5):
     expect_error(f"maxout with {count} arguments", K.maxout, mo_good(False)[:count])
+
+# ---------------------------------------------------------------- torch tensors
+try:
+    import torch
+except ImportError:
+    torch = None
+if torch is not None:
+    F64 = torch.float64
+
+    def t64(n=N):
+        return torch.linspace(-3.0, 3.0, n, dtype=F64)
+
+    class Sub(torch.Tensor):
+        pass
+
+    NOT_TENSORS = [("None", None), ("ndarray", f64()), ("float", 1.0), ("list", [0.0] * N),
+                   ("object", object()), ("bytes", b"\0" * (8 * N))]
+
+    def declined_tensors():
+        """Tensors the loops do not take: another dtype, length, layout, device or class."""
+        return [("int64", torch.zeros(N, dtype=torch.int64)), ("float32", torch.zeros(N)),
+                ("float16", torch.zeros(N, dtype=torch.float16)),
+                ("complex", torch.zeros(N, dtype=torch.complex128)),
+                ("short", torch.zeros(N - 1, dtype=F64)), ("long", torch.zeros(N + 1, dtype=F64)),
+                ("strided", t64(2 * N)[::2]), ("sparse", t64().to_sparse()),
+                ("meta", torch.empty(N, dtype=F64, device="meta")),
+                ("subclass", t64().as_subclass(Sub)), ("neg view", torch._neg_view(t64()))]
+
+    def et_good(mode):
+        return [1, mode, t64(), t64(), torch.empty(N, dtype=F64), 0.1, 1]
+
+    for mode in range(3):
+        base = et_good(mode)
+        assert K.elementwise_tensor(*base) is True
+        for pos in (2, 4) + ((3,) if mode == 2 else ()):
+            for name, value in NOT_TENSORS:
+                expect_error(f"elementwise_tensor mode {mode} arg {pos} = {name}",
+                             K.elementwise_tensor, substitute(base, pos, value))
+            for name, value in declined_tensors():
+                watched = [] if pos == 4 else [base[4].numpy()]
+                expect_declined(f"elementwise_tensor mode {mode} arg {pos} = {name}",
+                                K.elementwise_tensor, substitute(base, pos, value), watched)
+        for name, value in bad_ints():
+            expect_error(f"elementwise_tensor kernel = {name}", K.elementwise_tensor,
+                         substitute(base, 0, value))
+            expect_error(f"elementwise_tensor mode = {name}", K.elementwise_tensor,
+                         substitute(base, 1, value))
+        for name, value in bad_ints(allowed_low=1) + [("zero", 0)]:
+            expect_error(f"elementwise_tensor threads = {name}", K.elementwise_tensor,
+                         substitute(base, 6, value))
+        for name, value in (("str", "0.1"), ("None", None), ("huge int", 10**400)):
+            expect_error(f"elementwise_tensor param = {name}", K.elementwise_tensor,
+                         substitute(base, 5, value))
+        shared = t64(N + 1)
+        expect_declined(f"elementwise_tensor mode {mode} out overlapping x in part",
+                        K.elementwise_tensor,
+                        substitute(substitute(base, 2, shared[:N]), 4, shared[1:]),
+                        [shared.numpy()])
+    expect_error("elementwise_tensor mode = 3 (no second output)", K.elementwise_tensor,
+                 substitute(et_good(0), 1, 3))
+    for count in (0, 6, 8):
+        expect_error(f"elementwise_tensor with {count} arguments", K.elementwise_tensor,
+                     (et_good(0) + [1])[:count])
+
+    for backward in (False, True):
+        base = [t64(), t64() if backward else None, torch.empty(N, dtype=F64), 4, 1]
+        assert K.softmax_tensor(*base) is True
+        label = f"softmax_tensor {'backward' if backward else 'forward'}"
+        for pos in (0, 2) + ((1,) if backward else ()):
+            for name, value in NOT_TENSORS:
+                if name == "None" and pos == 1:
+                    continue  # None there is the forward
+                expect_error(f"{label} arg {pos} = {name}", K.softmax_tensor,
+                             substitute(base, pos, value))
+            for name, value in declined_tensors():
+                watched = [] if pos == 2 else [base[2].numpy()]
+                expect_declined(f"{label} arg {pos} = {name}", K.softmax_tensor,
+                                substitute(base, pos, value), watched)
+        for name, value in bad_ints(allowed_low=1) + [("zero", 0), ("5 (does not divide 12)", 5)]:
+            expect_error(f"{label} m = {name}", K.softmax_tensor, substitute(base, 3, value))
+        for name, value in bad_ints(allowed_low=1) + [("zero", 0)]:
+            expect_error(f"{label} threads = {name}", K.softmax_tensor,
+                         substitute(base, 4, value))
+    for count in (0, 4, 6):
+        expect_error(f"softmax_tensor with {count} arguments", K.softmax_tensor,
+                     [t64(), None, torch.empty(N, dtype=F64), 4, 1, 1][:count])
 
 # ---------------------------------------------------------------- settings, queries
 SETTING_BAD = {  # spin_ns takes up to 10 s; stream_at any size

@@ -1,7 +1,8 @@
-"""The eager path of a CPU float32/float64 call: the compiled kernel runs on the tensors'
-memory without the registry's front door, a call with nothing to differentiate builds no
-autograd node, and the view of x kept for the backward step changes none of autograd's
-rules (in-place changes caught, saved-tensor hooks obeyed, a retained graph reused)."""
+"""The eager path of a CPU float32/float64 call: the compiled kernel is handed the tensors
+themselves, without the registry's front door or a NumPy view, and follows actlab's kernel
+table; a call with nothing to differentiate builds no autograd node; and the backward step
+keeps autograd's rules (in-place changes caught, saved-tensor hooks obeyed, a retained
+graph reused)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def _refuse(*args: Any, **kwargs: Any) -> Any:
 
 @needs_kernels
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
-@pytest.mark.parametrize("name", ["sigmoid", "tanh", "leaky_relu", "gelu"])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "leaky_relu", "gelu", "softmax"])
 def test_a_contiguous_call_runs_the_kernel_without_the_front_door(
     name: str, dtype: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -45,6 +46,37 @@ def test_a_contiguous_call_runs_the_kernel_without_the_front_door(
     np.testing.assert_array_equal(gx.numpy(), expected_g)
     with torch.no_grad():
         np.testing.assert_array_equal(getattr(F, name)(x).numpy(), expected_y)
+
+
+@needs_kernels
+@pytest.mark.parametrize("name", ["sigmoid", "softmax"])
+def test_contiguous_tensors_go_to_the_kernel_as_tensors_and_numpy_only_is_obeyed(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = "_SOFTMAX_TENSOR" if name == "softmax" else "_ELEMENTWISE_TENSOR"
+    seen: list[tuple[Any, ...]] = []
+    real = getattr(_ops, entry)
+
+    def spy(*args: Any) -> Any:
+        seen.append(tuple(type(a) for a in args))
+        return real(*args)
+
+    monkeypatch.setattr(_ops, entry, spy)
+    x_np = np.linspace(-8, 8, 24).reshape(2, 12)
+    g_np = np.cos(np.arange(24.0)).reshape(2, 12)
+    act = actlab.get(name)
+    x = torch.tensor(x_np, requires_grad=True)
+    (gx,) = torch.autograd.grad(getattr(F, name)(x), x, torch.tensor(g_np))
+    np.testing.assert_array_equal(gx.numpy(), act.backward(x_np, g_np))
+    assert len(seen) == 2 and all(torch.Tensor in types and np.ndarray not in types for types in seen)
+    seen.clear()
+    with _fast.numpy_only():  # the NumPy kernels' bits, the tensor entry points unused
+        y = getattr(F, name)(x)
+        (gx,) = torch.autograd.grad(y, x, torch.tensor(g_np))
+        expected_y, expected_g = act(x_np), act.backward(x_np, g_np)
+    assert seen == []
+    np.testing.assert_array_equal(y.detach().numpy(), expected_y)
+    np.testing.assert_array_equal(gx.numpy(), expected_g)
 
 
 def test_nothing_to_differentiate_builds_no_autograd_node(monkeypatch: pytest.MonkeyPatch) -> None:

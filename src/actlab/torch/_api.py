@@ -8,7 +8,6 @@ module built.
 from __future__ import annotations
 
 import difflib
-import functools
 import inspect
 import numbers
 from collections.abc import Callable
@@ -21,6 +20,8 @@ from actlab import activations
 from ._ops import apply, encode, ops_for, portable_ops_for
 
 _AXIS, _DIM = "axis", "dim"
+#: The parameter sets a functional form remembers bound (all forgotten when it is full).
+_BINDINGS = 1024
 
 #: Name parts written as torch writes them in its module names (LeakyReLU, SiLU, GELU).
 _ACRONYMS = {
@@ -92,17 +93,6 @@ def bind(name: str, params: dict[str, Any]) -> tuple[str, int | None, dict[str, 
     return encode(bound.values), bound.values.get(_AXIS), shown
 
 
-@functools.lru_cache(maxsize=1024)
-def _bind_typed_cached(name: str, typed: tuple[tuple[str, type, Any], ...]) -> tuple[str, int | None]:
-    params, dim, _ = bind(name, {k: v for k, _t, v in typed})
-    return params, dim
-
-
-def _bind_typed(name: str, items: tuple[tuple[str, Any], ...]) -> tuple[str, int | None]:
-    # 1 and True hash alike: the key keeps each value's type apart
-    return _bind_typed_cached(name, tuple((k, type(v), v) for k, v in items))
-
-
 def docstring(act: activations.Activation, *, module: bool) -> str:
     """The torch form's documentation, from the activation's facts."""
     lines = [act.summary, "", f"f(x) = {act.plain_formula}"]
@@ -148,13 +138,26 @@ def make_function(name: str) -> Callable[..., torch.Tensor]:
     ops_for(name)  # defined now: torch.compile cannot define an operator while it traces
     portable_ops_for(name)
 
+    # the bound parameters by (*params.items(), *their types): 1 and True are equal keys
+    # otherwise, and binding tells them apart
+    bindings: dict[tuple[Any, ...], tuple[str, int | None]] = {}
+
     def function(input: torch.Tensor, /, **params: Any) -> torch.Tensor:
         if not params:
             encoded, dim = default_params, default_dim
-        elif _hashable(params):
-            encoded, dim = _bind_typed(name, tuple(sorted(params.items())))
         else:
-            encoded, dim = bind(name, params)[:2]
+            key: tuple[Any, ...] | None = (*params.items(), *map(type, params.values()))
+            try:
+                entry = bindings.get(key)  # type: ignore[arg-type]
+            except TypeError:  # an unhashable value: bind says what is wrong with it
+                entry = key = None
+            if entry is None:
+                entry = bind(name, params)[:2]
+                if key is not None:
+                    if len(bindings) >= _BINDINGS:
+                        bindings.clear()
+                    bindings[key] = entry
+            encoded, dim = entry
         if dim is not None and isinstance(input, torch.Tensor):
             check_dim(name, dim, input.ndim)
         return apply(name, input, encoded)
@@ -166,14 +169,6 @@ def make_function(name: str) -> Callable[..., torch.Tensor]:
         act, [inspect.Parameter("input", inspect.Parameter.POSITIONAL_ONLY)]
     )
     return function
-
-
-def _hashable(params: dict[str, Any]) -> bool:
-    try:
-        hash(tuple(params.values()))
-    except TypeError:
-        return False
-    return True
 
 
 class Activation(torch.nn.Module):

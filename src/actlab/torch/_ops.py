@@ -12,8 +12,9 @@ For an activation ``name`` (all read from the registry):
   the registry's Jacobian, and ``actlab::name_hvp(Tensor x, Tensor grad, Tensor u, str
   params)``, the Hessian-vector product from :mod:`._second_order`.
 
-These take CPU float32 and float64 tensors and hand their memory to actlab as NumPy views
-(no copy); results are allocated by torch.  The same set with ``_ops`` after the name
+These take CPU float32 and float64 tensors and hand them to actlab's kernels (C-contiguous
+ones as they are, others as NumPy views: no copy either way); results are allocated by
+torch.  The same set with ``_ops`` after the name
 (``actlab::name_ops``, ``actlab::name_ops_backward``, ...) computes the portable forms in
 torch operations (:mod:`._portable`), on any device and in float16 to float64: the path of
 other devices and dtypes, and of every tensor when :func:`set_path` says "ops".
@@ -25,8 +26,9 @@ registry's own.
 
 Eager calls go through :class:`Forward` and :class:`Backward`, autograd Functions that also
 define ``jvp`` (custom operators carry no forward-mode derivative), with an :class:`Engine`
-for the first-order work: for CPU float32/float64 the compiled kernel run straight on the
-tensors' memory, which costs a few µs a call where a custom operator's dispatch costs tens;
+for the first-order work (:class:`KernelCalls`): for CPU float32/float64 the compiled
+kernel run straight on the tensors' memory, which costs a few µs a call where a custom
+operator's dispatch costs tens;
 torch.compile, which cannot trace a custom ``jvp``, calls the operators.
 """
 
@@ -123,9 +125,9 @@ def _empty_result(act: activations.Activation, params: str, x: torch.Tensor) -> 
 # --------------------------------------------------------------------------- kernels
 #: The compiled kernels' modes: f(x), f'(x), g·f'(x) (unused without the extension).
 FWD, DER, BWD = (_fast.FWD, _fast.DER, _fast.BWD) if _fast.KERNELS is not None else (0, 1, 2)
-#: The innermost saved-tensor hooks (torch.autograd.graph.saved_tensors_hooks), None for none.
-#: (A PyTorch without this query is taken to have hooks: the view is never kept.)
-_saved_tensor_hooks: Any = getattr(torch._C._autograd, "_top_saved_tensors_default_hooks", lambda _: True)
+#: The kernels' entry points that take torch tensors, None without the extension.
+_ELEMENTWISE_TENSOR: Any = getattr(_fast.KERNELS, "elementwise_tensor", None)
+_SOFTMAX_TENSOR: Any = getattr(_fast.KERNELS, "softmax_tensor", None)
 
 
 def _kernel(act: activations.Activation) -> tuple[int, float] | None:
@@ -135,15 +137,77 @@ def _kernel(act: activations.Activation) -> tuple[int, float] | None:
     return kernel if kernel is not None and kernel[0] >= 0 else None
 
 
-def _forward(act: activations.Activation, params: str, x: torch.Tensor, ctx: Any = None) -> torch.Tensor:
-    """f(x) into a tensor torch allocates: the compiled kernel run straight on the memory of
-    a C-contiguous x (what ``act(x, out=)`` runs, without its front door), else the
-    registry's call on NumPy views.  ``ctx``, an autograd Function's, keeps the view of x
-    for the backward step (``ctx.x_view``; None where x must go through the saved-tensor
-    hooks alone)."""
+class KernelCalls:
+    """f(x) and the VJP g·f'(x) of one activation with bound parameters on CPU float32 and
+    float64 tensors: the compiled kernel handed the tensors themselves (it runs on the
+    memory of C-contiguous ones, no NumPy view made), into a result torch allocates; the
+    layouts it declines, and a function without a kernel, through NumPy views
+    (:func:`_forward`, :func:`_backward`).  The kernel is looked up again whenever
+    actlab's kernel table changes (``numpy_only()``, ``set_num_threads``)."""
+
+    __slots__ = ("act", "params", "_table", "_kernel", "_softmax")
+
+    def __init__(self, act: activations.Activation, params: str) -> None:
+        self.act, self.params = act, params
+        self._table: Any = None
+        self._kernel: tuple[int, float] | None = None
+        # softmax's kernel acts along the last axis: the axis it must be, as given
+        self._softmax = act.values.get("axis", -1) if act.fast == "softmax" else None
+
+    def kernel(self) -> tuple[int, float] | None:
+        """The kernel id and parameter (softmax's id is -1), None for the NumPy views."""
+        table = _fast._IDS
+        if table is not self._table:
+            if _ELEMENTWISE_TENSOR is None or self.act.fast is None:
+                self._kernel = None
+            else:
+                self._kernel = _fast._kernel(self.act)  # a bad ACTLAB_NUM_THREADS raises here
+            self._table = table
+        return self._kernel
+
+    def _rows(self, x: torch.Tensor) -> int:
+        """softmax's row length when its kernel serves x (axis last, rows not empty), else 0."""
+        axis, ndim = self._softmax, x.ndim
+        if ndim and (axis == -1 or axis == ndim - 1):
+            return int(x.shape[-1])
+        return 0
+
+    # forward and backward inline kernel(): they run on every call
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        kernel = self._kernel if _fast._IDS is self._table else self.kernel()
+        if kernel is not None:
+            kid, prm = kernel
+            if kid >= 0:
+                out = torch.empty_like(x)
+                if _ELEMENTWISE_TENSOR(kid, FWD, x, None, out, prm, _fast._THREADS):
+                    return out
+            elif kid == -1 and (m := self._rows(x)):
+                out = torch.empty_like(x)
+                if _SOFTMAX_TENSOR(x, None, out, m, _fast._THREADS):
+                    return out
+        return _forward(self.act, self.params, x)
+
+    def backward(self, x: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+        """g·f'(x) for a ``grad`` of f(x)'s shape (autograd's, or checked by the caller)."""
+        kernel = self._kernel if _fast._IDS is self._table else self.kernel()
+        if kernel is not None:
+            kid, prm = kernel
+            if kid >= 0:
+                out = torch.empty_like(x)
+                if _ELEMENTWISE_TENSOR(kid, BWD, x, grad, out, prm, _fast._THREADS):
+                    return out
+            elif kid == -1 and (m := self._rows(x)):
+                out = torch.empty_like(x)
+                if _SOFTMAX_TENSOR(x, grad, out, m, _fast._THREADS):
+                    return out
+        return _backward(self.act, x, grad)
+
+
+def _forward(act: activations.Activation, params: str, x: torch.Tensor) -> torch.Tensor:
+    """f(x) into a tensor torch allocates: the compiled kernel run on NumPy views of the
+    tensors (what ``act(x, out=)`` runs, without its front door) when the layout allows,
+    else the registry's call on the views."""
     xn = _array(x)
-    if ctx is not None:
-        ctx.x_view = xn if _saved_tensor_hooks(False) is None else None
     if not act.elementwise:
         out = x.new_empty(result_shape(act, params, tuple(x.shape)))
         act(xn, out=out.numpy())
@@ -158,13 +222,10 @@ def _forward(act: activations.Activation, params: str, x: torch.Tensor, ctx: Any
     return out
 
 
-def _backward(
-    act: activations.Activation, x: torch.Tensor, grad: torch.Tensor, xn: np.ndarray | None = None
-) -> torch.Tensor:
+def _backward(act: activations.Activation, x: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
     """g·f'(x) for a ``grad`` of f(x)'s shape (autograd's, or checked by the caller), like
-    :func:`_forward`; ``xn``, when given, is the view of x."""
-    if xn is None:
-        xn = _array(x)
+    :func:`_forward`."""
+    xn = _array(x)
     gn = _array(grad)
     out = torch.empty_like(x)
     on = out.numpy()
@@ -176,9 +237,15 @@ def _backward(
     return out
 
 
+@functools.lru_cache(maxsize=512)
+def kernel_calls(name: str, params: str) -> KernelCalls:
+    """The kernels' calls of ``name`` with the encoded parameters."""
+    return KernelCalls(bound(name, params), params)
+
+
 def forward_kernel(name: str, x: torch.Tensor, params: str) -> torch.Tensor:
     check_tensor(name, x)
-    return _forward(bound(name, params), params, x)
+    return kernel_calls(name, params).forward(x)
 
 
 def backward_kernel(name: str, x: torch.Tensor, grad: torch.Tensor, params: str) -> torch.Tensor:
@@ -187,7 +254,7 @@ def backward_kernel(name: str, x: torch.Tensor, grad: torch.Tensor, params: str)
     act = bound(name, params)
     if act.elementwise and grad.shape != x.shape:  # the registry's ValueError names them
         act.backward(_array(x), _array(grad))
-    return _backward(act, x, grad)
+    return kernel_calls(name, params).backward(x, grad)
 
 
 def derivative_kernel(name: str, x: torch.Tensor, params: str) -> torch.Tensor:
@@ -500,11 +567,21 @@ class Engine:
     first-order calls (``forward(x)``, ``backward(x, g)``) and the custom operators that
     the higher orders go through."""
 
-    __slots__ = ("act", "params", "ops", "forward", "backward", "apply")
+    __slots__ = ("act", "params", "ops", "forward", "backward", "apply", "calls")
 
-    def __init__(self, act: activations.Activation, params: str, ops: Ops, forward: Any, backward: Any):
+    def __init__(
+        self,
+        act: activations.Activation,
+        params: str,
+        ops: Ops,
+        forward: Any,
+        backward: Any,
+        calls: KernelCalls | None = None,
+    ):
         self.act, self.params, self.ops = act, params, ops
         self.forward, self.backward = forward, backward
+        #: the kernels' calls (the kernel path's engines), None on the torch-ops path
+        self.calls = calls
         #: the activation's Forward Function: apply(x, engine) -> f(x), differentiable
         self.apply = APPLY[act.name]
 
@@ -512,14 +589,8 @@ class Engine:
 @functools.lru_cache(maxsize=512)
 def kernel_engine(name: str, params: str) -> Engine:
     """The engine of ``name`` on actlab's kernels (CPU float32 and float64)."""
-    act = bound(name, params)
-    return Engine(
-        act,
-        params,
-        ops_for(name),
-        functools.partial(_forward, act, params),
-        functools.partial(_backward, act),
-    )
+    calls = kernel_calls(name, params)
+    return Engine(calls.act, params, ops_for(name), calls.forward, calls.backward, calls)
 
 
 def _portable_engine(name: str, params: str, x: torch.Tensor) -> Engine:
@@ -530,12 +601,10 @@ def _portable_engine(name: str, params: str, x: torch.Tensor) -> Engine:
         form, values = _form_or_error(name, params, x)
         module = _portable()
 
-        def forward(x: torch.Tensor, ctx: Any = None) -> torch.Tensor:
-            if ctx is not None:
-                ctx.x_view = None
+        def forward(x: torch.Tensor) -> torch.Tensor:
             return module.forward(form, values, x)
 
-        def backward(x: torch.Tensor, g: torch.Tensor, xn: Any = None) -> torch.Tensor:
+        def backward(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
             return module.backward(form, values, x, g)
 
         engine = Engine(bound(name, params), params, portable_ops_for(name), forward, backward)
@@ -556,10 +625,9 @@ class _ForwardRules(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, g: torch.Tensor) -> Any:  # type: ignore[override]
         (x,) = ctx.saved_tensors  # torch's checks: x unchanged, the graph not yet freed
-        xn, ctx.x_view = ctx.x_view, None  # the view lives as long as the saved x
         if torch.is_grad_enabled():  # create_graph: the result must be differentiable
             return backward_function().apply(x, g, ctx.engine), None
-        return ctx.engine.backward(x, g, xn), None
+        return ctx.engine.backward(x, g), None
 
     @staticmethod
     def jvp(ctx: Any, tangent: torch.Tensor, *_: Any) -> torch.Tensor:  # type: ignore[override]
@@ -577,7 +645,7 @@ class Forward(_ForwardRules):
         ctx.save_for_backward(x)
         if _forward_ad._current_level >= 0:  # forward AD is on: jvp reads x
             ctx.save_for_forward(x)
-        return engine.forward(x, ctx)
+        return engine.forward(x)
 
 
 class ForwardForTransforms(_ForwardRules):
@@ -588,7 +656,6 @@ class ForwardForTransforms(_ForwardRules):
     @staticmethod
     def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
         x, ctx.engine = inputs
-        ctx.x_view = None
         ctx.save_for_backward(x)
         ctx.save_for_forward(x)
 
@@ -718,6 +785,12 @@ def set_path(path: str) -> str:
     return previous
 
 
+# the eager path's queries, looked up once (torch.compile knows is_compiling by identity)
+_is_compiling = torch.compiler.is_compiling
+_functorch_active = torch._C._are_functorch_transforms_active
+_grad_enabled = torch.is_grad_enabled
+
+
 def apply(name: str, x: Any, params: str) -> torch.Tensor:
     """f(x) for the activation ``name`` with the encoded parameters, differentiable: CPU
     float32 and float64 tensors by actlab's kernels, the others (another device, float16,
@@ -725,14 +798,14 @@ def apply(name: str, x: Any, params: str) -> torch.Tensor:
     if (
         _KERNELS_ON
         and isinstance(x, torch.Tensor)
-        and x.is_cpu
         and x.dtype in KERNEL_DTYPES
-        and not torch.compiler.is_compiling()
+        and x.is_cpu
+        and not _is_compiling()
     ):
         engine = kernel_engine(name, params)
-        if torch._C._are_functorch_transforms_active():
+        if _functorch_active():
             return ForwardForTransforms.apply(x, engine)
-        if (x.requires_grad and torch.is_grad_enabled()) or _forward_ad._current_level >= 0:
+        if (x.requires_grad and _grad_enabled()) or _forward_ad._current_level >= 0:
             return engine.apply(_unwrap_if_dead(x), engine)
         return engine.forward(x)  # nothing to differentiate
     check_float(name, x)

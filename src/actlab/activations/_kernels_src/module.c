@@ -3,7 +3,8 @@
  *
  * Optional: setup.py builds it when a C compiler is there, and actlab falls back to its
  * NumPy kernels when it is not (actlab/activations/_fast.py).  It takes any object with the
- * buffer protocol and checks the format itself, so it needs no NumPy headers.
+ * buffer protocol and checks the format itself, so it needs no NumPy headers; the *_tensor
+ * entry points take torch tensors, read through torch's own Python API (no torch headers).
  *
  * The accuracy contract is the NumPy kernels' (docs/accuracy.md): everything is computed in
  * double and rounded once; the exact kernels in the buffer's own dtype.
@@ -129,6 +130,249 @@ static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     int failed = run_call(&t, rows, n < VECTOR_SPLIT_AT[V_softmax] || threads <= 1 || rows < 2,
                           threads, 1, t.m);
     release_all(&b);
+    if (failed)
+        return PyErr_NoMemory();
+    Py_RETURN_TRUE;
+}
+
+/* ------------------------------------------------------------------ torch tensors
+ * actlab.torch hands its tensors over as they are (a NumPy view of each costs more than the
+ * loop at 1e3 elements).  They are read through torch._C.TensorBase's own descriptors,
+ * which Python code cannot replace, and only exact torch.Tensor and torch.nn.Parameter
+ * objects are taken (a subclass may redefine what its methods return). */
+static PyObject *T_tensor, *T_parameter, *T_f32, *T_f64, *T_strided;
+static PyObject *D_dtype, *D_layout, *D_is_cpu, *D_is_contiguous, *D_is_neg, *D_numel,
+    *D_data_ptr;
+
+static PyObject *attribute_of(const char *module, const char *name)
+{
+    PyObject *mod = PyImport_ImportModule(module);
+    if (mod == NULL)
+        return NULL;
+    PyObject *v = PyObject_GetAttrString(mod, name);
+    Py_DECREF(mod);
+    return v;
+}
+
+static PyObject *descriptor(PyObject *members, const char *name)
+{
+    PyObject *d = PyMapping_GetItemString(members, name);
+    if (d != NULL && Py_TYPE(d)->tp_descr_get == NULL) {
+        PyErr_Format(PyExc_TypeError, "torch._C.TensorBase.%s is not a descriptor", name);
+        Py_CLEAR(d);
+    }
+    return d;
+}
+
+/* torch's types, dtypes and descriptors, imported at the first call.  0 ok, -1 error set. */
+static int torch_ready(void)
+{
+    if (D_data_ptr != NULL)
+        return 0;
+    PyObject *base = attribute_of("torch._C", "TensorBase");
+    PyObject *members = base != NULL ? PyObject_GetAttrString(base, "__dict__") : NULL;
+    Py_XDECREF(base);
+    if (members == NULL)
+        return -1;
+    if ((T_tensor = attribute_of("torch", "Tensor")) == NULL ||
+        (T_parameter = attribute_of("torch.nn", "Parameter")) == NULL ||
+        (T_f32 = attribute_of("torch", "float32")) == NULL ||
+        (T_f64 = attribute_of("torch", "float64")) == NULL ||
+        (T_strided = attribute_of("torch", "strided")) == NULL ||
+        (D_dtype = descriptor(members, "dtype")) == NULL ||
+        (D_layout = descriptor(members, "layout")) == NULL ||
+        (D_is_cpu = descriptor(members, "is_cpu")) == NULL ||
+        (D_is_contiguous = descriptor(members, "is_contiguous")) == NULL ||
+        (D_is_neg = descriptor(members, "is_neg")) == NULL ||
+        (D_numel = descriptor(members, "numel")) == NULL ||
+        (D_data_ptr = descriptor(members, "data_ptr")) == NULL) {
+        Py_DECREF(members);
+        PyObject **all[] = {&T_tensor, &T_parameter, &T_f32, &T_f64, &T_strided, &D_dtype,
+                            &D_layout, &D_is_cpu, &D_is_contiguous, &D_is_neg, &D_numel};
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+            Py_CLEAR(*all[i]);
+        return -1;
+    }
+    Py_DECREF(members);
+    return 0;
+}
+
+/* obj's attribute (call 0) or the result of its method with no arguments (call 1), through
+ * the descriptor d: a new reference, NULL with an error set */
+static PyObject *tensor_member(PyObject *d, PyObject *obj, int call)
+{
+    if (call) /* a method descriptor called with obj as self: no bound method made */
+        return PyObject_Vectorcall(d, &obj, 1, NULL);
+    return Py_TYPE(d)->tp_descr_get(d, obj, (PyObject *)Py_TYPE(obj));
+}
+
+/* 1 when the member is the object `want`, 0 when not, -1 on error */
+static int tensor_member_is(PyObject *d, PyObject *obj, int call, PyObject *want)
+{
+    PyObject *v = tensor_member(d, obj, call);
+    if (v == NULL)
+        return -1;
+    int is = v == want;
+    Py_DECREF(v);
+    return is;
+}
+
+typedef struct {
+    char *buf;
+    Py_ssize_t n, len; /* elements, bytes */
+    int is64;
+} tensor_t;
+
+/* 1: a C-contiguous CPU float32/float64 tensor with no lazy negation (t set); 0: a tensor
+ * the loops do not take (a subclass, another dtype, device, layout or strides); -1: an
+ * error (not a torch.Tensor at all: TypeError). */
+static int tensor_argument(const char *fn, const char *name, PyObject *obj, tensor_t *t)
+{
+    PyObject *tp = (PyObject *)Py_TYPE(obj);
+    if (torch_ready() < 0)
+        return -1;
+    if (tp != T_tensor && tp != T_parameter) {
+        int sub = PyObject_IsInstance(obj, T_tensor);
+        if (sub == 0)
+            PyErr_Format(PyExc_TypeError, "%s: %s must be a torch.Tensor, not %.100s", fn,
+                         name, Py_TYPE(obj)->tp_name);
+        return sub > 0 ? 0 : -1; /* a subclass: declined */
+    }
+    int r;
+    if ((r = tensor_member_is(D_dtype, obj, 0, T_f64)) < 0)
+        return -1;
+    t->is64 = r;
+    if (!r && (r = tensor_member_is(D_dtype, obj, 0, T_f32)) <= 0)
+        return r;
+    if ((r = tensor_member_is(D_layout, obj, 0, T_strided)) <= 0 ||
+        (r = tensor_member_is(D_is_cpu, obj, 0, Py_True)) <= 0 ||
+        (r = tensor_member_is(D_is_contiguous, obj, 1, Py_True)) <= 0 ||
+        (r = tensor_member_is(D_is_neg, obj, 1, Py_False)) <= 0)
+        return r;
+    PyObject *n = tensor_member(D_numel, obj, 1);
+    if (n == NULL)
+        return -1;
+    t->n = PyLong_AsSsize_t(n);
+    Py_DECREF(n);
+    if (t->n == -1 && PyErr_Occurred())
+        return -1;
+    if (t->n > PY_SSIZE_T_MAX / 8) {
+        PyErr_Format(PyExc_OverflowError, "%s: %s has too many elements", fn, name);
+        return -1;
+    }
+    PyObject *p = tensor_member(D_data_ptr, obj, 1);
+    if (p == NULL)
+        return -1;
+    t->buf = PyLong_AsVoidPtr(p);
+    Py_DECREF(p);
+    if (t->buf == NULL && PyErr_Occurred())
+        return -1;
+    t->len = t->n * (t->is64 ? 8 : 4);
+    return 1;
+}
+
+/* out (o) and an input (i) of the same dtype and length are the same memory or apart */
+static int tensors_apart(const tensor_t *o, const tensor_t *i)
+{
+    return o->buf + o->len <= i->buf || i->buf + i->len <= o->buf ||
+           (o->buf == i->buf && o->len == i->len);
+}
+
+/* x, g (when used) and out as tensors of one dtype and length, out apart from (or the
+ * same as) each input.  1 ok, 0 declined, -1 error. */
+static int tensor_arguments(const char *fn, PyObject *const *objs, int use_g, tensor_t *t)
+{
+    static const char *const names[3] = {"x", "g", "out"};
+    int r;
+    for (int i = 0; i < 3; i++) {
+        if (i == 1 && !use_g)
+            continue;
+        if ((r = tensor_argument(fn, names[i], objs[i], &t[i])) <= 0)
+            return r;
+        if (i && (t[i].is64 != t[0].is64 || t[i].n != t[0].n))
+            return 0;
+    }
+    if (t[2].n > 0 && t[2].buf == NULL)
+        return 0;
+    return tensors_apart(&t[2], &t[0]) && (!use_g || tensors_apart(&t[2], &t[1]));
+}
+
+/* elementwise_tensor(kernel, mode, x, g, out, param, threads) -> bool: elementwise's modes
+ * 0-2 on torch tensors (g used by mode 2 only).  False (nothing written) when a tensor is
+ * not C-contiguous CPU float32/float64 memory of x's dtype and length, or out overlaps an
+ * input in part. */
+static PyObject *elementwise_tensor(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs != 7) {
+        PyErr_Format(PyExc_TypeError, "elementwise_tensor takes 7 arguments (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    long long kid, mode;
+    int threads;
+    if (int_argument("elementwise_tensor", "kernel", args[0], 0, K_COUNT - 1, &kid) < 0 ||
+        int_argument("elementwise_tensor", "mode", args[1], MODE_FWD, MODE_BWD, &mode) < 0 ||
+        threads_argument("elementwise_tensor", args[6], &threads) < 0)
+        return NULL;
+    if (!PyFloat_Check(args[5]) && !PyLong_Check(args[5])) {
+        PyErr_Format(PyExc_TypeError, "elementwise_tensor: param must be a float, not %.100s",
+                     Py_TYPE(args[5])->tp_name);
+        return NULL;
+    }
+    double prm = PyFloat_AsDouble(args[5]);
+    if (prm == -1.0 && PyErr_Occurred())
+        return NULL;
+    tensor_t v[3];
+    int got = tensor_arguments("elementwise_tensor", args + 2, mode == MODE_BWD, v);
+    if (got <= 0)
+        return got < 0 ? NULL : Py_NewRef(Py_False);
+    task_t t = {0};
+    t.kind = TASK_ELEMENTWISE;
+    t.loop = ISA.loops[kid][v[0].is64];
+    t.mode = (int)mode;
+    t.x = v[0].buf;
+    t.g = mode == MODE_BWD ? v[1].buf : NULL;
+    t.o = v[2].buf;
+    t.prm = prm;
+    t.itemsize = v[0].is64 ? 8 : 4;
+    t.stream = HAVE_STREAM && STREAMS[kid] && v[2].len >= stream_at;
+    run_call(&t, v[0].n, v[0].n < SPLIT_AT[kid] || threads <= 1, threads, 64, 1);
+    Py_RETURN_TRUE;
+}
+
+/* softmax_tensor(x, g, out, m, threads) -> bool: softmax over rows of length m >= 1 (g
+ * None) or its backward with y = softmax(x) computed again, on torch tensors as for
+ * elementwise_tensor; m must divide x's length. */
+static PyObject *softmax_tensor(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    long long m;
+    int threads;
+    if (size_and_threads("softmax_tensor", args, nargs, 5, "m (the row length)", &m,
+                         &threads) < 0)
+        return NULL;
+    tensor_t v[3];
+    PyObject *objs[3] = {args[0], args[1], args[2]};
+    int got = tensor_arguments("softmax_tensor", objs, args[1] != Py_None, v);
+    if (got <= 0)
+        return got < 0 ? NULL : Py_NewRef(Py_False);
+    if (v[0].n % m != 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "softmax_tensor: m must divide the length of x (%zd), got %lld", v[0].n, m);
+        return NULL;
+    }
+    task_t t = {0};
+    t.kind = TASK_SOFTMAX;
+    t.sloop = ISA.softmax[v[0].is64];
+    t.x = v[0].buf;
+    t.g = args[1] != Py_None ? v[1].buf : NULL;
+    t.o = v[2].buf;
+    t.m = (Py_ssize_t)m;
+    t.stream = HAVE_STREAM && VECTOR_STREAMS[V_softmax] && v[2].len >= stream_at;
+    Py_ssize_t rows = v[0].n / t.m;
+    int failed = run_call(&t, rows, v[0].n < VECTOR_SPLIT_AT[V_softmax] || threads <= 1 ||
+                                        rows < 2, threads, 1, t.m);
     if (failed)
         return PyErr_NoMemory();
     Py_RETURN_TRUE;
@@ -359,8 +603,12 @@ static PyObject *float32_backward_lanes(PyObject *self, PyObject *unused)
 static PyMethodDef methods[] = {
     {"elementwise", (PyCFunction)(void (*)(void))elementwise, METH_FASTCALL,
      "elementwise(kernel, mode, x, g, out, out2, param, threads) -> bool"},
+    {"elementwise_tensor", (PyCFunction)(void (*)(void))elementwise_tensor, METH_FASTCALL,
+     "elementwise_tensor(kernel, mode, x, g, out, param, threads) -> bool (torch tensors)"},
     {"softmax", (PyCFunction)(void (*)(void))softmax, METH_FASTCALL,
      "softmax(x, g, y, out, m, threads) -> bool"},
+    {"softmax_tensor", (PyCFunction)(void (*)(void))softmax_tensor, METH_FASTCALL,
+     "softmax_tensor(x, g, out, m, threads) -> bool (torch tensors)"},
     {"maxout", (PyCFunction)(void (*)(void))maxout, METH_FASTCALL,
      "maxout(x, g, out, k, threads) -> bool"},
     {"spin_ns", (PyCFunction)(void (*)(void))spin_ns_fn, METH_FASTCALL,
