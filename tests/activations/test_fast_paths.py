@@ -491,14 +491,15 @@ _VECTOR_RUNS = """
 def vector_runs(kernels, key, x):
     g = np.linspace(-3, 3, x.size).astype(x.dtype).reshape(x.shape)
     out = {}
-    if key.startswith("softmax"):
+    if key.startswith("softmax") or key.startswith("log_softmax"):
+        rows = kernels.log_softmax if key.startswith("log_softmax") else kernels.softmax
         m = x.shape[-1]
         y = np.empty_like(x)
-        assert kernels.softmax(x, None, None, y, m, 2)
+        assert rows(x, None, None, y, m, 2)
         out["fwd"] = y
         for label, saved in (("bwd", None), ("bwd_y", y)):
             o = np.empty_like(x)
-            assert kernels.softmax(x, g, saved, o, m, 2)
+            assert rows(x, g, saved, o, m, 2)
             out[label] = o
         return out
     flat = x.ravel()
@@ -974,3 +975,29 @@ def test_every_compiled_kernel_is_named_by_an_activation(monkeypatch: pytest.Mon
     monkeypatch.setattr(activations, "names", lambda: [n for n in every if n != "relu"])
     with pytest.raises(ImportError, match="no activation names the compiled kernel.*'relu'"):
         activations.check_fast_names()
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_log_softmax_fast_path_matches_numpy(dtype: Any) -> None:
+    ls = actlab.get("log_softmax")
+    x = softmax_rows(dtype)
+    g = np.random.default_rng(19).standard_normal(x.shape).astype(dtype)
+    ours, ours_b, ours_by = ls(x), ls.backward(x, g), ls.backward(x, g, y=ls(x))
+    with _fast.numpy_only():
+        ref, ref_b, ref_by = ls(x), ls.backward(x, g), ls.backward(x, g, y=ls(x))
+    eps = np.finfo(dtype).eps
+    for o, r in ((ours, ref), (ours_b, ref_b), (ours_by, ref_by)):
+        assert o.dtype == r.dtype and o.shape == r.shape
+        np.testing.assert_array_equal(np.isnan(o), np.isnan(r))
+        np.testing.assert_array_equal(o[np.isinf(r)], r[np.isinf(r)])
+        scale = np.abs(g).sum(-1, keepdims=True) + np.abs(g) if o is not ours else np.abs(r)
+        with np.errstate(invalid="ignore"):  # inf - inf where both are -inf
+            ok = np.isnan(r) | np.isinf(r) | (np.abs(o - r) <= 8 * eps * np.nan_to_num(scale))
+        assert ok.all(), (o[~ok][:3], r[~ok][:3])
+    assert ours[2, 5] == ours[2, 9] == dtype(-np.log(2.0))
+    np.testing.assert_array_equal(ours[3], np.full(1000, -np.log(1000.0), dtype=dtype))
+    assert np.isnan(ours[4]).all()
+    in_place = x.copy()
+    assert ls(in_place, out=in_place) is in_place
+    np.testing.assert_array_equal(in_place, ours)

@@ -136,7 +136,7 @@ results = {}
 for key in inputs.files:
     name = key.split(":")[0]
     x = inputs[key]
-    if name in ("softmax", "maxout"):
+    if name in ("softmax", "log_softmax", "maxout"):
         for label, r in vector_runs(_fast.KERNELS, key, x).items():
             results[f"{key}:{label}"] = r
         continue
@@ -161,6 +161,7 @@ def variant_results(tmp_path_factory: pytest.TempPathFactory) -> Any:
     for dtype in DTYPES:
         inputs[f"softmax:{dtype.__name__}:rows"] = softmax_rows(dtype)
         inputs[f"softmax:{dtype.__name__}:37"] = softmax_rows(dtype)[:, :37].copy()
+        inputs[f"log_softmax:{dtype.__name__}:rows"] = softmax_rows(dtype)
         pool = points(dtype, n=20_000, seed=12)
         inputs[f"maxout:{dtype.__name__}"] = pool[: pool.size // 6 * 6].copy()
     np.savez(tmp / "in.npz", **inputs)

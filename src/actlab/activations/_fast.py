@@ -63,14 +63,15 @@ if KERNELS is not None:
 
 
 def _kernel_ids() -> dict[str, int]:
-    """The kernels in use, by name: an elementwise kernel's id, -1 for softmax and -2 for
-    maxout (their own entry points).  Without a hardware fma (x86 before AVX2) the kernels
+    """The kernels in use, by name: an elementwise kernel's id, -1 for softmax, -2 for
+    maxout and -3 for log_softmax (their own entry points).  Without a hardware fma (x86 before AVX2) the kernels
     that need one are slower than NumPy and left out; the exact ones are still used."""
     if KERNELS is None:
         return {}
     ids = {name: i for i, name in enumerate(KERNELS.kernel_names())}
     ids["softmax"] = -1
     ids["maxout"] = -2
+    ids["log_softmax"] = -3
     if not KERNELS.fast_fma:
         ids = {k: v for k, v in ids.items() if not TABLE[k]["needs_fma"]}
     return ids
@@ -379,17 +380,14 @@ def forward(act: Any, x: Any, out: Any) -> Any:
         return None
     if kid == -2:
         return _maxout(act, a, out)
-    if kid < 0:  # softmax
+    if kid < 0:  # softmax, log_softmax
+        rows = KERNELS.softmax if kid == -1 else KERNELS.log_softmax
         m = _row_length(act, a)
         vector_result = _vector_out(out, a)
         if m == 0 or vector_result is None:
             return None
         ac = np.ascontiguousarray(a)
-        return (
-            _deliver(vector_result, out)
-            if KERNELS.softmax(ac, None, None, vector_result, m, _THREADS)
-            else None
-        )
+        return _deliver(vector_result, out) if rows(ac, None, None, vector_result, m, _THREADS) else None
     if out is None:
         result = _fresh(a)
     elif _same(out, a):
@@ -515,16 +513,15 @@ def backward(act: Any, x: Any, grad: Any, y: Any, out: Any) -> Any:
     g = _array(grad)
     if g is None or g.dtype is not a.dtype or g.shape != a.shape or not _saved_ok(y, a):
         return None
-    if kid < 0:  # softmax: y (g - Σ g y), from the saved output when given
+    if kid < 0:  # softmax's y (g - Σ g y), log_softmax's g - e^y Σ g; y saved or recomputed
+        rows = KERNELS.softmax if kid == -1 else KERNELS.log_softmax
         m = _row_length(act, a)
         vector_result = _vector_out(out, a)
         if m == 0 or vector_result is None:
             return None
         ac, gc = np.ascontiguousarray(a), np.ascontiguousarray(g)
         yc = None if y is None else np.ascontiguousarray(y)
-        return (
-            _deliver(vector_result, out) if KERNELS.softmax(ac, gc, yc, vector_result, m, _THREADS) else None
-        )
+        return _deliver(vector_result, out) if rows(ac, gc, yc, vector_result, m, _THREADS) else None
     if out is None:
         result = _fresh(a)
     elif _same(out, a):

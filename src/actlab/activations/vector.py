@@ -164,6 +164,7 @@ def _softmax_jacobian(x: Array, *, axis: int) -> Array:
     reference="The log-sum-exp form of the cross-entropy loss; see Goodfellow, Bengio & "
     "Courville (2016), Deep Learning, §6.2.2.3.",
     summary="The logarithm of softmax, computed directly: what a classifier's loss needs.",
+    fast="log_softmax",
 )
 def log_softmax(x: Array, *, axis: int) -> Array:
     """x_i - log Σ_j e^{x_j} along ``axis``, as (x_i - max) - log1p(Σ_{j≠argmax} e^{x_j-max}).

@@ -67,6 +67,7 @@ typedef struct {
     int fast_fma;
     elementwise_loop loops[K_COUNT][2];
     softmax_loop softmax[2];
+    softmax_loop log_softmax[2];
     maxout_loop maxout[2];
 } isa_t;
 

@@ -19,6 +19,8 @@ void isa_base(isa_t *isa)
     FLOAT32_BACKWARDS(F32_BACKWARD_ENTRY)
     isa->softmax[0] = softmax_rows_f32;
     isa->softmax[1] = softmax_rows_f64;
+    isa->log_softmax[0] = log_softmax_rows_f32;
+    isa->log_softmax[1] = log_softmax_rows_f64;
     isa->maxout[0] = maxout_f32;
     isa->maxout[1] = maxout_f64;
 }

@@ -86,30 +86,32 @@ static PyObject *elementwise(PyObject *self, PyObject *const *args, Py_ssize_t n
 /* softmax(x, g, y, out, m, threads) -> bool: softmax over rows of length m (g and y None),
  * or its backward y (g - sum g y), with y = softmax(x) when y is None.  x, g, y and out are
  * float32 or float64 of one dtype and length, a multiple of m >= 1.  False (nothing
- * written) as for elementwise; out may be x, g or y itself. */
-static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+ * written) as for elementwise; out may be x, g or y itself.
+ * log_softmax(x, g, y, out, m, threads) -> bool: the same for log_softmax, whose backward
+ * is g - softmax(x) sum g, softmax = e^y when y is given. */
+static PyObject *rows_call(const char *name, int vid, softmax_loop const loops[2],
+                           PyObject *const *args, Py_ssize_t nargs)
 {
-    (void)self;
     static const char *const names[4] = {"x", "g", "y", "out"};
     long long m;
     int threads;
-    if (size_and_threads("softmax", args, nargs, 6, "m (the row length)", &m, &threads) < 0)
+    if (size_and_threads(name, args, nargs, 6, "m (the row length)", &m, &threads) < 0)
         return NULL;
     if (args[1] == Py_None && args[2] != Py_None) {
-        PyErr_SetString(PyExc_ValueError, "softmax: y (the saved output) is for the backward "
-                        "only: g is None");
+        PyErr_Format(PyExc_ValueError, "%s: y (the saved output) is for the backward only: "
+                     "g is None", name);
         return NULL;
     }
     const int use[4] = {1, args[1] != Py_None, args[2] != Py_None, 1};
     buffers_t b;
     int is64;
-    int got = acquire_like_x("softmax", names, &b, args, use, 4, 3, &is64);
+    int got = acquire_like_x(name, names, &b, args, use, 4, 3, &is64);
     if (got <= 0)
         return got < 0 ? NULL : Py_NewRef(Py_False);
     Py_ssize_t n = b.n[0];
     if (n % m != 0) {
-        PyErr_Format(PyExc_ValueError, "softmax: m must divide the length of x (%zd), got %lld",
-                     n, m);
+        PyErr_Format(PyExc_ValueError, "%s: m must divide the length of x (%zd), got %lld",
+                     name, n, m);
         release_all(&b);
         return NULL;
     }
@@ -119,15 +121,15 @@ static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     }
     task_t t = {0};
     t.kind = TASK_SOFTMAX;
-    t.sloop = ISA.softmax[is64];
+    t.sloop = loops[is64];
     t.x = b.v[0].buf;
     t.g = b.held[1] ? b.v[1].buf : NULL;
     t.y = b.held[2] ? b.v[2].buf : NULL;
     t.o = b.v[3].buf;
     t.m = (Py_ssize_t)m;
-    t.stream = HAVE_STREAM && VECTOR_STREAMS[V_softmax] && b.v[3].len >= stream_at;
+    t.stream = HAVE_STREAM && VECTOR_STREAMS[vid] && b.v[3].len >= stream_at;
     Py_ssize_t rows = n / t.m;
-    int failed = run_call(&t, rows, n < VECTOR_SPLIT_AT[V_softmax] || threads <= 1 || rows < 2,
+    int failed = run_call(&t, rows, n < VECTOR_SPLIT_AT[vid] || threads <= 1 || rows < 2,
                           threads, 1, t.m);
     release_all(&b);
     if (failed)
@@ -378,6 +380,18 @@ static PyObject *softmax_tensor(PyObject *self, PyObject *const *args, Py_ssize_
     Py_RETURN_TRUE;
 }
 
+static PyObject *softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    return rows_call("softmax", V_softmax, ISA.softmax, args, nargs);
+}
+
+static PyObject *log_softmax(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    return rows_call("log_softmax", V_log_softmax, ISA.log_softmax, args, nargs);
+}
+
 /* maxout(x, g, out, k, threads) -> bool: the maximum of each group of k >= 1 consecutive
  * entries (g None; out has len(x)/k entries), or the backward step (g has len(x)/k entries,
  * out len(x)).  False (nothing written) as for elementwise; out may not be x or g. */
@@ -513,7 +527,7 @@ static int table_entry(PyObject *table, const char *name, int exact, Py_ssize_t 
     return rc;
 }
 
-/* table() -> dict: every kernel of kernels.def (softmax and maxout included), by name, with
+/* table() -> dict: every kernel of kernels.def (softmax, log_softmax and maxout included), by name, with
  * its flags: exact, needs_fma, split_at, streams. */
 /* 0, or -1 with an exception set */
 static int append_name(PyObject *names, const char *name)
@@ -609,6 +623,8 @@ static PyMethodDef methods[] = {
      "softmax(x, g, y, out, m, threads) -> bool"},
     {"softmax_tensor", (PyCFunction)(void (*)(void))softmax_tensor, METH_FASTCALL,
      "softmax_tensor(x, g, out, m, threads) -> bool (torch tensors)"},
+    {"log_softmax", (PyCFunction)(void (*)(void))log_softmax, METH_FASTCALL,
+     "log_softmax(x, g, y, out, m, threads) -> bool"},
     {"maxout", (PyCFunction)(void (*)(void))maxout, METH_FASTCALL,
      "maxout(x, g, out, k, threads) -> bool"},
     {"spin_ns", (PyCFunction)(void (*)(void))spin_ns_fn, METH_FASTCALL,

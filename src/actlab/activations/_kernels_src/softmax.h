@@ -282,4 +282,122 @@ static void softmax_rows_f64(const void *x, const void *g, const void *y, void *
     softmax_rows(1, x, g, y, o, m, s, gs, lo, hi, stream);
 }
 
+/* ------------------------------------------------------------------ log_softmax */
+/* The index of the first largest entry of the double row s, or of its first NaN (np.argmax's) */
+ALWAYS_INLINE Py_ssize_t first_argmax(const double *s, Py_ssize_t m)
+{
+    Py_ssize_t k = 0;
+    double best = s[0];
+    if (best != best)
+        return 0;
+    for (Py_ssize_t j = 1; j < m; j++) {
+        if (s[j] != s[j])
+            return j;
+        if (s[j] > best) {
+            best = s[j];
+            k = j;
+        }
+    }
+    return k;
+}
+
+/* One row of log_softmax's forward into o: (x - max) - log1p(sum_{j != k} e^{x_j - max}),
+ * k the first maximal entry, in double and rounded once.  An infinite maximum (an all -inf
+ * row too) gives -log(count) to the entries equal to it and -inf to the others; a NaN makes
+ * the row NaN.  o may be x itself: each x_j is read before o_j is written. */
+ALWAYS_INLINE void log_softmax_row(int is64, const void *x, void *o, double *s, Py_ssize_t m)
+{
+    int nan;
+    double mn, mx = row_max(is64, x, m, &nan, &mn);
+    if (nan) {
+        for (Py_ssize_t j = 0; j < m; j++)
+            store_elem(o, j, is64, NAN);
+        return;
+    }
+    if (isinf(mx)) {
+        double count = 0.0;
+        for (Py_ssize_t j = 0; j < m; j++)
+            count += load_elem(x, j, is64) == mx;
+        double top = -log(count);
+        for (Py_ssize_t j = 0; j < m; j++)
+            store_elem(o, j, is64, load_elem(x, j, is64) == mx ? top : -INFINITY);
+        return;
+    }
+    if (is64)
+        exp_pass(1, EXP_HI, x, s, m, mx, NULL, NULL);
+    else if (mn - mx >= EXP_LOWEST_LO)
+        exp_pass(0, EXP_LO_IN_RANGE, x, s, m, mx, NULL, NULL);
+    else
+        exp_pass(0, EXP_LO, x, s, m, mx, NULL, NULL);
+    Py_ssize_t k = 0;
+    while (k < m - 1 && !(load_elem(x, k, is64) == mx))
+        k++;
+    s[k] = 0.0;
+    double rest = pairwise_sum(s, m);
+    double lse = log1p(rest);
+    if (lse != lse) { /* a NaN the maximum passed over */
+        for (Py_ssize_t j = 0; j < m; j++)
+            store_elem(o, j, is64, NAN);
+        return;
+    }
+    for (Py_ssize_t j = 0; j < m; j++)
+        store_elem(o, j, is64, (load_elem(x, j, is64) - mx) - lse);
+}
+
+/* rows [lo, hi): forward (g == NULL) into o, or backward g - s sum(g), s = softmax(x), or
+ * e^y from the saved output y; the largest s_k's entry as
+ * g_k sum_{j != k} s_j - s_k sum_{j != k} g_j, which does not cancel. */
+ALWAYS_INLINE void log_softmax_rows(int is64, const void *x, const void *g, const void *y,
+                                    void *o, Py_ssize_t m, double *s, double *gs,
+                                    Py_ssize_t lo, Py_ssize_t hi)
+{
+    for (Py_ssize_t row = lo; row < hi; row++) {
+        const void *xr = elem_ptr(x, row * m, is64);
+        void *orow = (char *)o + row * m * (is64 ? 8 : 4);
+        if (g == NULL) {
+            log_softmax_row(is64, xr, orow, s, m);
+            continue;
+        }
+        const void *gr = elem_ptr(g, row * m, is64);
+        if (y != NULL) {
+            const void *yr = elem_ptr(y, row * m, is64);
+            for (Py_ssize_t j = 0; j < m; j++) {
+                double v = load_elem(yr, j, is64);
+                /* a saved output is <= 0; anything else takes libm's exp */
+                s[j] = v <= 0.0 ? exp_le0(v, is64) : exp(v);
+            }
+        } else {
+            softmax_scale(is64, s, m, softmax_row(is64, xr, s, m, NULL, NULL));
+        }
+        for (Py_ssize_t j = 0; j < m; j++)
+            gs[j] = load_elem(gr, j, is64);
+        double total = pairwise_sum(gs, m);
+        Py_ssize_t k = first_argmax(s, m);
+        double gk = gs[k], sk = s[k];
+        gs[k] = 0.0;
+        s[k] = 0.0;
+        double others_g = pairwise_sum(gs, m), others_s = pairwise_sum(s, m);
+        s[k] = sk;
+        for (Py_ssize_t j = 0; j < m; j++)
+            store_elem(orow, j, is64, load_elem(gr, j, is64) - s[j] * total);
+        store_elem(orow, k, is64, gk * others_s - sk * others_g);
+    }
+}
+
+static void log_softmax_rows_f32(const void *x, const void *g, const void *y, void *o,
+                                 Py_ssize_t m, double *s, double *gs, Py_ssize_t lo,
+                                 Py_ssize_t hi, int stream)
+{
+    (void)stream;
+    log_softmax_rows(0, x, g, y, o, m, s, gs, lo, hi);
+}
+
+static void log_softmax_rows_f64(const void *x, const void *g, const void *y, void *o,
+                                 Py_ssize_t m, double *s, double *gs, Py_ssize_t lo,
+                                 Py_ssize_t hi, int stream)
+{
+    (void)stream;
+    log_softmax_rows(1, x, g, y, o, m, s, gs, lo, hi);
+}
+
 #endif
