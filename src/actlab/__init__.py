@@ -39,8 +39,7 @@ def info() -> dict[str, Any]:
       and otherwise the first feature it lacks (``ACTLAB_ISA`` forces one of them);
     - ``threads``: how many threads a large call is split over;
     - ``kernels``: the compiled kernels in use, by name (``gelu_tanh`` is gelu's tanh form);
-    - ``float32_lanes``: those whose float32 forward is computed in float32 lanes, and
-      ``float32_backward_lanes`` those whose float32 f' and backward are.
+    - ``float32_lanes``: those whose float32 forward is computed in float32 lanes.
 
     >>> import actlab
     >>> facts = actlab.info()
@@ -61,7 +60,6 @@ def info() -> dict[str, Any]:
         "threads": _fast.get_num_threads() if compiled else 1,
         "kernels": _fast.kernel_names(),
         "float32_lanes": _fast.float32_lanes(),
-        "float32_backward_lanes": _fast.float32_backward_lanes(),
     }
 
 

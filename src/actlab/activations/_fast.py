@@ -263,11 +263,6 @@ def float32_lanes() -> list[str]:
     return sorted(KERNELS.float32_lanes()) if KERNELS is not None else []
 
 
-def float32_backward_lanes() -> list[str]:
-    """The kernels whose float32 f' and backward are computed in float32 lanes."""
-    return sorted(KERNELS.float32_backward_lanes()) if KERNELS is not None else []
-
-
 def status() -> str:
     """One line: whether the compiled kernels are in use, their instruction set, threads."""
     if KERNELS is None:

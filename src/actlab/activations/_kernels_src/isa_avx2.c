@@ -31,7 +31,6 @@ int isa_avx2(isa_t *isa)
     isa->fast_fma = 1;
     ELEMENTWISE_KERNELS(LOOP_ENTRY)
     FLOAT32_LANES(F32_FORWARD_ENTRY)
-    FLOAT32_BACKWARDS(F32_BACKWARD_ENTRY)
     LOOP_OVERRIDES(OVERRIDE_ENTRY)
     isa->softmax[0] = softmax_rows_f32;
     isa->softmax[1] = softmax_rows_f64;

@@ -37,7 +37,6 @@ int isa_avx512(isa_t *isa)
     isa->fast_fma = 1;
     ELEMENTWISE_KERNELS(LOOP_ENTRY)
     FLOAT32_LANES(F32_FORWARD_ENTRY)
-    FLOAT32_BACKWARDS(F32_BACKWARD_ENTRY)
     isa->softmax[0] = softmax_rows_f32;
     isa->softmax[1] = softmax_rows_f64;
     isa->log_softmax[0] = log_softmax_rows_f32;

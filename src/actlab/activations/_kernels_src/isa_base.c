@@ -16,7 +16,6 @@ void isa_base(isa_t *isa)
 #endif
     ELEMENTWISE_KERNELS(LOOP_ENTRY)
     FLOAT32_LANES(F32_FORWARD_ENTRY)
-    FLOAT32_BACKWARDS(F32_BACKWARD_ENTRY)
     isa->softmax[0] = softmax_rows_f32;
     isa->softmax[1] = softmax_rows_f64;
     isa->log_softmax[0] = log_softmax_rows_f32;

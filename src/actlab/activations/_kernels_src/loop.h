@@ -240,36 +240,10 @@ FLOAT32_FORWARDS(DEFINE_F32_FORWARD)
 FLOAT32_PLAIN_FORWARDS(DEFINE_F32_PLAIN_FORWARD)
 #undef DEFINE_F32_PLAIN_FORWARD
 
-/* the float32 loop of a FLOAT32_BACKWARDS kernel (one of FLOAT32_FORWARDS too): f' and
- * g f' in float32 lanes, its other modes as loop_NAME_f32_lanes */
-#define DEFINE_F32_BACKWARD(name)                                                         \
-    static __attribute__((noinline)) float redo_##name(float x, const float *g)           \
-    {                                                                                     \
-        double f, d;                                                                      \
-        f_##name((double)x, 0, 0.0, &f, &d);                                              \
-        return (float)(g != NULL ? d * (double)*g : d);                                   \
-    }                                                                                     \
-    static void loop_##name##_f32_all_lanes(LOOP_PARAMS)                                  \
-    {                                                                                     \
-        if (mode == MODE_BWD)                                                             \
-            float32_backward(exp_arg_##name##_d, bd_##name, redo_##name, x, g, o, lo, hi); \
-        else if (mode == MODE_DER)                                                        \
-            float32_backward(exp_arg_##name##_d, bd_##name, redo_##name, x, NULL, o, lo,   \
-                             hi);                                                         \
-        else if (mode == MODE_FWD_DER) /* f' as MODE_DER gives it */                      \
-            float32_forward_der(exp_arg_##name, ff_##name, NULL, NULL,                    \
-                                loop_##name##_f32_all_lanes, x, o, o2, prm, lo, hi);      \
-        else                                                                              \
-            loop_##name##_f32_lanes(LOOP_ARGS);                                           \
-    }
-FLOAT32_BACKWARDS(DEFINE_F32_BACKWARD)
-#undef DEFINE_F32_BACKWARD
-
 /* the loop table entry of one kernel, then of a FLOAT32_FORWARDS kernel's float32 loop */
 #define LOOP_ENTRY(name, kind, split_at, streams, needs_fma)                              \
     isa->loops[K_##name][0] = loop_##name##_f32;                                          \
     isa->loops[K_##name][1] = loop_##name##_f64;
 #define F32_FORWARD_ENTRY(name) isa->loops[K_##name][0] = loop_##name##_f32_lanes;
-#define F32_BACKWARD_ENTRY(name) isa->loops[K_##name][0] = loop_##name##_f32_all_lanes;
 
 #endif

@@ -580,9 +580,11 @@ static PyObject *isas(PyObject *self, PyObject *unused)
                          "avx512", isa_avx512_missing());
 }
 
-/* the kernels whose float32 forward (backward: f' and g f') runs in float32 lanes */
-static PyObject *lanes_list(int backward)
+/* the kernels whose float32 forward runs in float32 lanes */
+static PyObject *float32_lanes(PyObject *self, PyObject *unused)
 {
+    (void)self;
+    (void)unused;
     PyObject *names = PyList_New(0);
     if (names == NULL)
         return NULL;
@@ -591,27 +593,9 @@ static PyObject *lanes_list(int backward)
         Py_DECREF(names);                                                                 \
         return NULL;                                                                      \
     }
-    if (backward) {
-        FLOAT32_BACKWARDS(LANES_ENTRY)
-    } else {
-        FLOAT32_LANES(LANES_ENTRY)
-    }
+    FLOAT32_LANES(LANES_ENTRY)
 #undef LANES_ENTRY
     return names;
-}
-
-static PyObject *float32_lanes(PyObject *self, PyObject *unused)
-{
-    (void)self;
-    (void)unused;
-    return lanes_list(0);
-}
-
-static PyObject *float32_backward_lanes(PyObject *self, PyObject *unused)
-{
-    (void)self;
-    (void)unused;
-    return lanes_list(1);
 }
 
 static PyMethodDef methods[] = {
@@ -639,8 +623,6 @@ static PyMethodDef methods[] = {
      "isas() -> dict: None for each instruction set this CPU runs, else the feature it lacks"},
     {"float32_lanes", float32_lanes, METH_NOARGS,
      "float32_lanes() -> list: the kernels whose float32 forward runs in float32 lanes"},
-    {"float32_backward_lanes", float32_backward_lanes, METH_NOARGS,
-     "float32_backward_lanes() -> list: the kernels whose float32 f' and g f' run in float32 lanes"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "_kernels",

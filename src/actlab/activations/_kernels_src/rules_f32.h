@@ -16,9 +16,6 @@
 
 #include "common.h"
 
-/* the elements of the blocks the float32 loops take at a time, through buffers on the stack */
-#define F32_BLOCK 256
-
 ALWAYS_INLINE uint32_t asuint32(float x)
 {
     uint32_t u;
@@ -128,126 +125,6 @@ ALWAYS_INLINE float ff_silu(float x, float uh, float ul, float s)
     return x != x ? x : f;
 }
 
-ALWAYS_INLINE float fast_two_sum_f(float a, float b, float *e)
-{
-    float s = a + b;
-    *e = b - (s - a);
-    return s;
-}
-
-ALWAYS_INLINE float two_sum_f(float a, float b, float *e)
-{
-    float s = a + b, bb = s - a;
-    *e = (a - (s - bb)) + (b - bb);
-    return s;
-}
-
-/* e^(r + rl) as uh + ul to about 2^-31: expf_poly with r^2/2 split off exactly (r^2 by an
- * fma), so that only r^3 (1/6 + ...) carries a float32 rounding; |ul| below uh's half ULP */
-ALWAYS_INLINE void expf_poly_precise(float r, float rl, float *uh, float *ul)
-{
-    const float *c = EXPM1_F;
-    float p = fmaf(c[5], r, c[4]);
-    p = fmaf(p, r, c[3]);
-    p = fmaf(p, r, c[2]);
-    p = fmaf(p, r, c[1]);
-    float r2 = r * r, r2l = fmaf(r, r, -r2);
-    float rest = (r2 * r) * p;                      /* r^3 (1/6 + r/24 + ...) */
-    float tl, th = two_sum_f(0.5f * r2, rest, &tl);
-    float sl, sh = fast_two_sum_f(r, th, &sl);     /* |r| >= r^2/2 + r^3/6 + ... */
-    sl += (tl + 0.5f * r2l) + rl;
-    *uh = 1.0f + sh;
-    *ul = ((1.0f - *uh) + sh) + sl;                 /* 1 >= |sh| */
-}
-
-/* ------------------------------------------------------------------ silu' */
-/* g silu'(x) (kernels.def's FLOAT32_BACKWARDS; g = 1: silu'(x)) in float32 lanes, with
- * e = e^-|x| = 2^k (uh + ul) from a = exp_arg_silu_d(x) (x clamped to [-80, 40]: above, the
- * float32 f' is 1):
- *   x >= 0: (1 + e + x e)/(1 + e)^2, every term positive;
- *   x < 0:  e (1 + x + e)/(1 + e)^2, 1 + x + e kept exact as a sum of floats but for e's error.
- * e is expf_poly_precise's; numerator, square and quotient are float-float, so that g f' is
- * rounded once from a value good to about 2^-30.  Where that is not enough or the range ends,
- * *redo sends the element to the double rule: within 2^-6 of the root of f' (where 1 + x + e
- * cancels more than 80-fold), below -80
- * (f' heads for the subnormals), NaN, and a g that is not finite. */
-#define SILU_D_LOWEST_F (-80.0f)
-#define SILU_D_HIGHEST_F 40.0f
-static const float SILU_ROOT_F = -1.2784645f;
-
-ALWAYS_INLINE float exp_arg_silu_d(float x)
-{
-    float xc = x < SILU_D_LOWEST_F ? SILU_D_LOWEST_F : (x > SILU_D_HIGHEST_F ? SILU_D_HIGHEST_F : x);
-    return -fabsf(xc); /* NaN stays */
-}
-
-ALWAYS_INLINE float bd_silu(float x, float g, float uh, float ul, float s, int *redo)
-{
-    float xc = x > SILU_D_HIGHEST_F ? SILU_D_HIGHEST_F : x;
-    float eh = (uh * s) * 0x1p-64f, el = (ul * s) * 0x1p-64f; /* exact: e >= e^-80 is normal */
-    /* the denominator (1 + e)^2 = dh + dl */
-    float d1l, d1h = fast_two_sum_f(1.0f, eh, &d1l);
-    d1l += el;
-    float dh = d1h * d1h, dl = fmaf(d1h, d1h, -dh) + 2.0f * (d1h * d1l);
-    /* the numerator nh + nl */
-    float xeh = xc * eh, xel = fmaf(xc, eh, -xeh) + xc * el;
-    float l1, ph = fast_two_sum_f(d1h, xeh, &l1), pl = (l1 + d1l) + xel; /* x >= 0 */
-    float al, ah = two_sum_f(1.0f, xc, &al);
-    float ml, mh = two_sum_f(ah, eh, &ml);
-    ml += al + el;
-    float m2l, m2h = fast_two_sum_f(mh, ml, &m2l);
-    float qh = eh * m2h, ql = fmaf(eh, m2h, -qh) + (eh * m2l + el * m2h); /* x < 0 */
-    float nh = x >= 0.0f ? ph : qh, nl = x >= 0.0f ? pl : ql;
-    float inv = 1.0f / dh;
-    float q = nh * inv;
-    float res = fmaf(-q, dh, nh) + (nl - q * dl);
-    float corr = res * inv;
-    int finite_g = fabsf(g) <= 0x1.fffffep127f;
-    *redo = !(x >= SILU_D_LOWEST_F) || fabsf(x - SILU_ROOT_F) < 0x1p-6f || !finite_g;
-    /* a tiny g scaled up first, so that g corr does not lose its digits to the subnormals */
-    int tiny = fabsf(g) < 0x1p-60f;
-    float gs = tiny ? g * 0x1p64f : g, out = fmaf(gs, q, gs * corr);
-    return tiny ? out * 0x1p-64f : out;
-}
-
-/* o = g f'(x) (g NULL: f'(x)) on float32 elements [lo, hi), in blocks as float32_forward,
- * the elements the rule sends back taken by exact(x, &g), the double rule as the generic
- * loop computes it */
-ALWAYS_INLINE void float32_backward(float (*arg)(float),
-                                    float (*rule)(float, float, float, float, float, int *),
-                                    float (*exact)(float, const float *),
-                                    const float *x, const float *g, float *o, Py_ssize_t lo,
-                                    Py_ssize_t hi)
-{
-    float r[F32_BLOCK], rl[F32_BLOCK], s[F32_BLOCK], uh[F32_BLOCK], ul[F32_BLOCK];
-    int redo[F32_BLOCK];
-    for (Py_ssize_t b = lo; b < hi; b += F32_BLOCK) {
-        Py_ssize_t m = hi - b < F32_BLOCK ? hi - b : F32_BLOCK;
-        for (Py_ssize_t i = 0; i < m; i++)
-            expf_reduce(arg(x[b + i]), &r[i], &rl[i], &s[i]);
-        for (Py_ssize_t i = 0; i < m; i++)
-            expf_poly_precise(r[i], rl[i], &uh[i], &ul[i]);
-        int any = 0;
-        for (Py_ssize_t i = 0; i < m; i++) {
-            r[i] = rule(x[b + i], g != NULL ? g[b + i] : 1.0f, uh[i], ul[i], s[i], &redo[i]);
-            any |= redo[i];
-        }
-        /* the few elements to redo, found 16 at a time; exact() is a call (not inlined), so
-         * that gcc does not turn this loop into the double rule on the whole block */
-        for (Py_ssize_t c = 0; any && c < m; c += 16) {
-            Py_ssize_t e = m - c < 16 ? m : c + 16;
-            int some = 0;
-            for (Py_ssize_t i = c; i < e; i++)
-                some |= redo[i];
-            if (some)
-                for (Py_ssize_t i = c; i < e; i++)
-                    if (redo[i])
-                        r[i] = exact(x[b + i], g != NULL ? g + b + i : NULL);
-        }
-        memcpy(o + b, r, (size_t)m * sizeof *r);
-    }
-}
-
 /* ------------------------------------------------------------------ without an exponential */
 /* hard_sigmoid and hard_swish (kernels.def's FLOAT32_PLAIN_FORWARDS): their float32 forwards
  * correctly rounded in float32 lanes, the same bits as the double rules (checked on every
@@ -256,6 +133,7 @@ ALWAYS_INLINE void float32_backward(float (*arg)(float),
  * ULP, r = nh - 6q + nl (nh - 6q exact by an fma), c = r/6 likewise, and q + (r - 6c)/6 + c.
  * fp_NAME(x, &near_tie) also says where that float-float value, good to about 2^-45, lies
  * within 2^-12 ULP of a rounding tie: those few elements are taken again by the double rule. */
+#define F32_BLOCK 256
 static const float ONE_SIXTH_F = 0x1.555556p-3f;
 
 /* nh/6 + nl/6 rounded, and whether it lies near a tie (for |result| >= 2^-100) */
