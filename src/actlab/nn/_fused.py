@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..activations import get as _get_activation
 from .layers import Activation, Dense, Maxout, Sequential
 from .losses import MeanSquaredError, SoftmaxCrossEntropy
 
@@ -122,6 +123,9 @@ class _Buffers:
         ][::-1]
 
 
+_LOG_SOFTMAX = _get_activation("log_softmax")
+
+
 class _CrossEntropy:
     """SoftmaxCrossEntropy's value and gradient, as ``value_and_gradient`` computes them:
     log_softmax in float64 (rounded to the model's dtype), its label entries, e^{ℓ} with
@@ -154,22 +158,14 @@ class _CrossEntropy:
         """The mean loss of the logits; ∂L/∂logits written to the gradient buffer (the
         labels are in ``self.y``)."""
         z, grad = self.logits, self.grad
-        if self.z64 is not None:
+        s, at = self.shifted, self.at
+        if self.z64 is None:
+            # float64 logits: log_softmax itself (its compiled kernel where it has one), as
+            # SoftmaxCrossEntropy computes it
+            _LOG_SOFTMAX(z, out=s)
+        else:
             np.copyto(self.z64, z)
-            z = self.z64
-        s, e, at = self.shifted, self.e, self.at
-        # log_softmax: (z - max) - log1p(Σ e^{z - max} without the first maximal entry's 1);
-        # the maximum is the entry at the first maximum's index (NaN where a NaN is)
-        np.argmax(z, axis=1, out=self.first_max)
-        np.add(self.row_start, self.first_max, out=at)
-        np.take(self.z_flat, at, out=self.top_flat, mode="wrap")
-        np.subtract(z, self.top, out=s)
-        np.exp(s, out=e)
-        self.e_flat[at] = 0.0
-        np.add.reduce(e, axis=1, keepdims=True, out=self.rest)
-        np.log1p(self.rest, out=self.rest)
-        np.subtract(s, self.rest, out=s)
-        if self.lsm is not s:
+            self._log_softmax64(self.z64)
             np.copyto(self.lsm, s)
         np.add(self.row_start, self.y, out=at)
         picked = self.picked
@@ -181,6 +177,21 @@ class _CrossEntropy:
         self.grad_flat[at] = picked
         np.divide(grad, self.rows, out=grad)
         return value
+
+    def _log_softmax64(self, z: Array) -> None:
+        """log_softmax of float64 z into self.shifted, as the NumPy kernel computes it:
+        (z - max) - log1p(Σ e^{z - max} without the first maximal entry's 1), the maximum
+        being the entry at the first maximum's index (NaN where a NaN is)."""
+        s, e, at = self.shifted, self.e, self.at
+        np.argmax(z, axis=1, out=self.first_max)
+        np.add(self.row_start, self.first_max, out=at)
+        np.take(z.reshape(-1), at, out=self.top_flat, mode="wrap")
+        np.subtract(z, self.top, out=s)
+        np.exp(s, out=e)
+        self.e_flat[at] = 0.0
+        np.add.reduce(e, axis=1, keepdims=True, out=self.rest)
+        np.log1p(self.rest, out=self.rest)
+        np.subtract(s, self.rest, out=s)
 
 
 class _SquaredError:
