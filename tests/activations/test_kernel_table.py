@@ -20,7 +20,7 @@ FLAGS = {"exact": bool, "needs_fma": bool, "split_at": int, "streams": bool}
 @needs_kernels
 def test_table_lists_every_kernel_with_its_flags() -> None:
     table = _fast.KERNELS.table()
-    assert set(table) == {*_fast.KERNELS.kernel_names(), "softmax", "maxout"}
+    assert set(table) == {*_fast.KERNELS.kernel_names(), "softmax", "log_softmax", "maxout"}
     for name, flags in table.items():
         assert {k: type(v) for k, v in flags.items()} == FLAGS, name
         assert flags["split_at"] >= 1024, name  # below that a helper costs more than it saves
